@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/devices"
+	"github.com/m4sc/m4sc/radio/loopback"
+)
+
+// newManager builds the device manager of a run from the configuration.
+func newManager(a *app) (*devices.Manager, error) {
+	cfg := a.Config()
+	var kv []radio.Param
+	for k, v := range cfg.Loopback() {
+		kv = append(kv, radio.Param{Key: k, Value: v})
+	}
+	// Check the configured loopback keys now, so a typo in the file is reported once
+	// and by name rather than at the first device.
+	p, _ := loopback.DefaultParams("")
+	if err := p.Apply(kv); err != nil {
+		return nil, fmt.Errorf("configuration key loopback: %w", err)
+	}
+	return devices.New(devices.Options{Seed: uint64(cfg.Seed()), Loopback: kv}), nil
+}
+
+func newDevicesCmd(a *app) *cobra.Command {
+	var keys bool
+	cmd := &cobra.Command{
+		Use:   "devices [DEVICE...]",
+		Short: "List radio devices, or describe the named ones",
+		Long: `Without arguments, lists what can be opened: the loopback simulator's presets,
+recordings in the working directory, and attached HackRFs. With device strings,
+opens each and prints its ranges and gains.
+
+A device string is driver[:argument][,key=value...], for example
+  loopback                       ideal simulated radio
+  loopback:hackrf,ppm=12.5,snr=25,channel=epa
+  file:capture.sigmf-meta        a recording (also .cs8, .cf32, .cfile)
+  hackrf:SERIAL                  a HackRF One (build with -tags hackrf)`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			if keys {
+				tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "KEY\tMEANING")
+				for _, k := range loopback.Keys() {
+					fmt.Fprintf(tw, "%s\t%s\n", k.Name, k.Doc)
+				}
+				return tw.Flush()
+			}
+			m, err := newManager(a)
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				wd, _ := os.Getwd()
+				list, notes := m.List(cmd.Context(), wd)
+				tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "DEVICE\tDESCRIPTION")
+				for _, l := range list {
+					fmt.Fprintf(tw, "%s\t%s\n", l.Spec, l.Description)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				for _, n := range notes {
+					fmt.Fprintf(out, "note: %s\n", n)
+				}
+				fmt.Fprintln(out, "loopback keys: m4sc devices --keys")
+				return nil
+			}
+			for _, s := range args {
+				d, err := m.Open(cmd.Context(), s)
+				if err != nil {
+					return err
+				}
+				describe(out, d)
+				d.Close()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&keys, "keys", false, "list the loopback simulator's impairment keys")
+	return cmd
+}
+
+func describe(w interface{ Write([]byte) (int, error) }, d radio.Device) {
+	in := d.Info()
+	c := d.Config()
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "device\t%s\n", in.Spec)
+	fmt.Fprintf(tw, "driver\t%s (%s)\n", in.Driver, in.Description)
+	fmt.Fprintf(tw, "serial\t%s\n", in.Serial)
+	fmt.Fprintf(tw, "duplex\t%s\n", map[bool]string{true: "half (one direction at a time)", false: "full"}[in.HalfDuplex])
+	fmt.Fprintf(tw, "sample rate\t%s samples/s (now %g)\n", in.SampleRate, c.SampleRate)
+	fmt.Fprintf(tw, "frequency\t%s Hz (now %g)\n", in.Frequency, c.Frequency)
+	if len(in.Bandwidths) > 0 {
+		fmt.Fprintf(tw, "bandwidth\t%v Hz (now %g)\n", in.Bandwidths, c.Bandwidth)
+	}
+	for _, g := range in.Gains {
+		fmt.Fprintf(tw, "gain %s\t%s dB, %s, default %g (now %g): %s\n", g.Name, g.Range, g.Direction, g.Default, c.Gains[g.Name], g.Doc)
+	}
+	if lb, ok := d.(*loopback.Device); ok {
+		p := lb.Params()
+		fmt.Fprintf(tw, "simulated\tsnr %g dB re %.2f dBFS, channel %q, ppm %g, pn %g Hz, iq %g dB %g deg, dc %v, bits %d, offset <= %d\n",
+			p.SNR, p.Ref, p.Channel, p.PPM, p.PhaseNoise, p.IQGain, p.IQPhase, p.DC, p.Bits, p.Offset)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,282 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/sigmf"
+)
+
+// fileDevice plays a recording as a receiver and records a transmitter into a file.
+// Keys: rate and freq describe raw files (which carry no metadata) and set what a
+// transmitted recording says; datatype picks the encoding of a SigMF recording
+// (ci8, ci16_le, cf32_le; default cf32_le); truncated=allow reads a damaged recording up
+// to its last whole sample; loop=true replays without end.
+type fileDevice struct {
+	path   string
+	info   radio.Info
+	ropt   sigmf.ReadOptions
+	dtype  sigmf.Datatype
+	loop   bool
+	mu     sync.Mutex
+	cfg    radio.Config
+	stats  radio.Stats
+	rxOn   bool
+	txOn   bool
+	closed bool
+}
+
+func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
+	if sp.Arg == "" {
+		return nil, &radio.SpecError{Spec: sp.String(), Msg: "file needs a path: file:capture.sigmf-meta"}
+	}
+	d := &fileDevice{path: sp.Arg}
+	cfg := radio.Config{SampleRate: 20e6, Frequency: 2.45e9}
+	for _, p := range sp.Params {
+		var err error
+		switch p.Key {
+		case "rate":
+			d.ropt.SampleRate, err = radio.ParseFloatParam(p.Key, p.Value)
+			if err == nil && !(d.ropt.SampleRate > 0) {
+				err = fmt.Errorf("parameter rate: must be positive")
+			}
+		case "freq":
+			d.ropt.Frequency, err = radio.ParseFloatParam(p.Key, p.Value)
+		case "datatype":
+			d.dtype, err = sigmf.ParseDatatype(p.Value)
+		case "truncated":
+			d.ropt.AllowTruncated = p.Value == "allow"
+			if p.Value != "allow" && p.Value != "reject" {
+				err = fmt.Errorf("parameter truncated: %q, want allow or reject", p.Value)
+			}
+		case "loop":
+			d.loop = p.Value == "true" || p.Value == "1"
+		default:
+			err = fmt.Errorf("unknown parameter %q (file accepts rate, freq, datatype, truncated, loop)", p.Key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("devices: %s: %w", sp.String(), err)
+		}
+	}
+	if d.ropt.SampleRate > 0 {
+		cfg.SampleRate = d.ropt.SampleRate
+	}
+	if d.ropt.Frequency > 0 {
+		cfg.Frequency = d.ropt.Frequency
+	}
+	desc := "recording (will be written by a transmit stream)"
+	if _, err := os.Stat(d.path); err == nil {
+		r, err := sigmf.Open(d.path, d.ropt)
+		if err != nil {
+			return nil, fmt.Errorf("devices: %s: %w", sp.String(), err)
+		}
+		m := r.Meta()
+		if m.Global.SampleRate > 0 {
+			cfg.SampleRate = m.Global.SampleRate
+		}
+		if len(m.Captures) > 0 && m.Captures[0].Frequency > 0 {
+			cfg.Frequency = m.Captures[0].Frequency
+		}
+		desc = fmt.Sprintf("recording, %d samples of %s", r.Len(), m.Global.Datatype)
+		r.Close()
+	}
+	d.info = radio.Info{
+		Spec: sp.String(), Driver: "file", Serial: d.path, Description: desc,
+		CanRX: true, CanTX: true, HalfDuplex: true,
+		SampleRate: radio.Range{Min: 1, Max: 1e10},
+		Frequency:  radio.Range{Min: 0, Max: 1e12},
+	}
+	v, err := d.info.Validate(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.cfg = v
+	return d, nil
+}
+
+func (d *fileDevice) Info() radio.Info { return d.info }
+
+func (d *fileDevice) Config() radio.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg.Clone()
+}
+
+func (d *fileDevice) Configure(c radio.Config) error {
+	v, err := d.info.Validate(c)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.rxOn || d.txOn {
+		return fmt.Errorf("devices: %s: stop the running stream before reconfiguring: %w", d.info.Spec, radio.ErrBusy)
+	}
+	d.cfg = v
+	return nil
+}
+
+func (d *fileDevice) Stats() radio.Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stats
+}
+
+func (d *fileDevice) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	return nil
+}
+
+func (d *fileDevice) begin(dir radio.Direction) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case d.closed:
+		return radio.ErrClosed
+	case d.rxOn || d.txOn:
+		return fmt.Errorf("devices: %s: a stream is already open: %w", d.info.Spec, radio.ErrHalfDuplex)
+	}
+	if dir == radio.RX {
+		d.rxOn = true
+	} else {
+		d.txOn = true
+	}
+	return nil
+}
+
+func (d *fileDevice) end() {
+	d.mu.Lock()
+	d.rxOn, d.txOn = false, false
+	d.mu.Unlock()
+}
+
+func (d *fileDevice) StartRX(ctx context.Context) (radio.RXStream, error) {
+	if err := d.begin(radio.RX); err != nil {
+		return nil, err
+	}
+	r, err := sigmf.Open(d.path, d.ropt)
+	if err != nil {
+		d.end()
+		return nil, fmt.Errorf("devices: %s: %w", d.info.Spec, err)
+	}
+	if rate := r.Meta().Global.SampleRate; rate > 0 && rate != d.Config().SampleRate {
+		r.Close()
+		d.end()
+		return nil, &radio.ConfigError{Device: d.info.Spec, Field: "sample rate", Value: d.Config().SampleRate,
+			Reason: fmt.Sprintf("the recording was made at %g samples/s", rate)}
+	}
+	return &fileRX{d: d, r: r, ctx: ctx}, nil
+}
+
+type fileRX struct {
+	d   *fileDevice
+	r   *sigmf.Reader
+	ctx context.Context
+	n   int64
+}
+
+func (s *fileRX) Read(dst []complex64) (int, radio.RXMeta, error) {
+	if s.r == nil {
+		return 0, radio.RXMeta{}, radio.ErrClosed
+	}
+	meta := radio.RXMeta{Time: s.n}
+	if err := context.Cause(s.ctx); err != nil {
+		return 0, meta, err
+	}
+	done := 0
+	for done < len(dst) {
+		k, err := s.r.Read(dst[done:])
+		done += k
+		if errors.Is(err, io.EOF) && s.d.loop && s.r.Len() > 0 {
+			if err := s.r.SeekSample(0); err != nil {
+				return done, meta, err
+			}
+			continue
+		}
+		if err != nil {
+			s.account(done)
+			return done, meta, err
+		}
+	}
+	s.account(done)
+	return done, meta, nil
+}
+
+func (s *fileRX) account(n int) {
+	s.n += int64(n)
+	s.d.mu.Lock()
+	s.d.stats.RXSamples += uint64(n)
+	s.d.mu.Unlock()
+}
+
+func (s *fileRX) Close() error {
+	if s.r == nil {
+		return nil
+	}
+	err := s.r.Close()
+	s.r = nil
+	s.d.end()
+	return err
+}
+
+func (d *fileDevice) StartTX(ctx context.Context) (radio.TXStream, error) {
+	if err := d.begin(radio.TX); err != nil {
+		return nil, err
+	}
+	cfg := d.Config()
+	opt := sigmf.WriteOptions{
+		SampleRate: cfg.SampleRate, Frequency: cfg.Frequency, Datetime: time.Now().UTC(),
+		Recorder: "m4sc", Datatype: d.dtype,
+	}
+	if strings.HasSuffix(d.path, ".sigmf-meta") || strings.HasSuffix(d.path, ".sigmf-data") {
+		if opt.Datatype == 0 {
+			opt.Datatype = sigmf.CF32LE
+		}
+	}
+	w, err := sigmf.Create(d.path, opt)
+	if err != nil {
+		d.end()
+		return nil, fmt.Errorf("devices: %s: %w", d.info.Spec, err)
+	}
+	return &fileTX{d: d, w: w, ctx: ctx}, nil
+}
+
+type fileTX struct {
+	d   *fileDevice
+	w   *sigmf.Writer
+	ctx context.Context
+}
+
+func (s *fileTX) Write(src []complex64) (int, error) {
+	if s.w == nil {
+		return 0, radio.ErrClosed
+	}
+	if err := context.Cause(s.ctx); err != nil {
+		return 0, err
+	}
+	n, err := s.w.Write(src)
+	s.d.mu.Lock()
+	s.d.stats.TXSamples += uint64(n)
+	s.d.mu.Unlock()
+	return n, err
+}
+
+// Close finishes the recording; it is written even when Writes failed.
+func (s *fileTX) Close() error {
+	if s.w == nil {
+		return nil
+	}
+	err := s.w.Close()
+	s.w = nil
+	s.d.end()
+	return err
+}

@@ -1,0 +1,300 @@
+#include "textflag.h"
+
+// Kernel of firCorr: y[k] = sum_m g[m]*x[k+m], complex64, for AVX2 with FMA.
+//
+// Vectorised over outputs: a YMM register holds 4 consecutive complex samples
+// interleaved (re, im). For each tap m, real(g[m]) and imag(g[m]) are broadcast and
+//	accR += gr * x[k+m .. k+m+3]	(gr*xr, gr*xi)
+//	accI += gi * x[k+m .. k+m+3]	(gi*xr, gi*xi)
+// and at the end y = accR -/+ swap(accI) = (gr*xr - gi*xi, gr*xi + gi*xr), which is
+// VADDSUBPS of accR and VPERMILPS $0xB1 of accI. Blocks of 16 outputs keep 8
+// independent accumulators in flight (two FMA pipes of latency 4); the remainder
+// goes by 8, by 4 and finally by a masked block of 1 to 3 outputs, whose masked loads
+// never touch memory past x's end.
+//
+// Registers: DI y, SI x[k], R8 g, R9 len(g), BX outputs left,
+// R10 x[k+m], R11 g[m], CX taps left, Y8/Y9 broadcast gr/gi, Y10-Y13 x.
+
+// FINISH stores (accR, accI) as 4 complex outputs at off(DI).
+#define FINISH(accR, accI, off) \
+	VPERMILPS   $0xB1, accI, accI \
+	VADDSUBPS   accI, accR, accR  \
+	VMOVUPS     accR, off(DI)
+
+// func firCorrAVX2(y, x, g []complex64)
+TEXT ·firCorrAVX2(SB), NOSPLIT, $0-72
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), BX
+	MOVQ x_base+24(FP), SI
+	MOVQ g_base+48(FP), R8
+	MOVQ g_len+56(FP), R9
+	TESTQ R9, R9
+	JZ   done
+
+loop16:
+	CMPQ BX, $16
+	JLT  block8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ SI, R10
+	MOVQ R8, R11
+	MOVQ R9, CX
+
+tap16:
+	VBROADCASTSS (R11), Y8
+	VBROADCASTSS 4(R11), Y9
+	VMOVUPS      (R10), Y10
+	VMOVUPS      32(R10), Y11
+	VMOVUPS      64(R10), Y12
+	VMOVUPS      96(R10), Y13
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	VFMADD231PS  Y11, Y8, Y1
+	VFMADD231PS  Y11, Y9, Y5
+	VFMADD231PS  Y12, Y8, Y2
+	VFMADD231PS  Y12, Y9, Y6
+	VFMADD231PS  Y13, Y8, Y3
+	VFMADD231PS  Y13, Y9, Y7
+	ADDQ         $8, R10
+	ADDQ         $8, R11
+	DECQ         CX
+	JNZ          tap16
+
+	FINISH(Y0, Y4, 0)
+	FINISH(Y1, Y5, 32)
+	FINISH(Y2, Y6, 64)
+	FINISH(Y3, Y7, 96)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $16, BX
+	JMP  loop16
+
+block8:
+	CMPQ BX, $8
+	JLT  block4
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   SI, R10
+	MOVQ   R8, R11
+	MOVQ   R9, CX
+
+tap8:
+	VBROADCASTSS (R11), Y8
+	VBROADCASTSS 4(R11), Y9
+	VMOVUPS      (R10), Y10
+	VMOVUPS      32(R10), Y11
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	VFMADD231PS  Y11, Y8, Y1
+	VFMADD231PS  Y11, Y9, Y5
+	ADDQ         $8, R10
+	ADDQ         $8, R11
+	DECQ         CX
+	JNZ          tap8
+
+	FINISH(Y0, Y4, 0)
+	FINISH(Y1, Y5, 32)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $8, BX
+
+block4:
+	CMPQ BX, $4
+	JLT  tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y4, Y4, Y4
+	MOVQ   SI, R10
+	MOVQ   R8, R11
+	MOVQ   R9, CX
+
+tap4:
+	VBROADCASTSS (R11), Y8
+	VBROADCASTSS 4(R11), Y9
+	VMOVUPS      (R10), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	ADDQ         $8, R10
+	ADDQ         $8, R11
+	DECQ         CX
+	JNZ          tap4
+
+	FINISH(Y0, Y4, 0)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $4, BX
+
+tail:
+	TESTQ BX, BX
+	JZ    done
+	// 1 to 3 outputs: lanes past the last output are masked off on load and store.
+	LEAQ    firTailMask<>(SB), AX
+	SHLQ    $5, BX
+	VMOVDQU (AX)(BX*1), Y15
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y4, Y4, Y4
+	MOVQ    SI, R10
+	MOVQ    R8, R11
+	MOVQ    R9, CX
+
+tapT:
+	VBROADCASTSS (R11), Y8
+	VBROADCASTSS 4(R11), Y9
+	VMASKMOVPS   (R10), Y15, Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	ADDQ         $8, R10
+	ADDQ         $8, R11
+	DECQ         CX
+	JNZ          tapT
+
+	VPERMILPS  $0xB1, Y4, Y4
+	VADDSUBPS  Y4, Y0, Y0
+	VMASKMOVPS Y0, Y15, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// firTailMask<>+32*r selects the first r complex64 lanes (2r float32) of a YMM, r = 0..3.
+DATA firTailMask<>+0x00(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x08(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x10(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x18(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x20(SB)/8, $0xffffffffffffffff
+DATA firTailMask<>+0x28(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x30(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x38(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x40(SB)/8, $0xffffffffffffffff
+DATA firTailMask<>+0x48(SB)/8, $0xffffffffffffffff
+DATA firTailMask<>+0x50(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x58(SB)/8, $0x0000000000000000
+DATA firTailMask<>+0x60(SB)/8, $0xffffffffffffffff
+DATA firTailMask<>+0x68(SB)/8, $0xffffffffffffffff
+DATA firTailMask<>+0x70(SB)/8, $0xffffffffffffffff
+DATA firTailMask<>+0x78(SB)/8, $0x0000000000000000
+GLOBL firTailMask<>(SB), RODATA|NOPTR, $128
+
+// func firCorrAVX512(y, x, g []complex64)
+//
+// The same method with ZMM registers (8 complex each) and AVX-512F. A pass computes 16
+// outputs, the last pass fewer under the masks K1 and K2 (masked-off lanes are neither
+// loaded nor stored, so nothing past x or y is touched). Even and odd taps go to
+// separate accumulators, so that a pass of only 16 outputs (the clock interpolator's
+// block) still keeps 8 FMA chains in flight. There is no 512-bit VADDSUBPS; its part
+// is played by VFMADDSUB213PS with a vector of ones, exact because x*1 is x.
+//
+// Registers: DI y, SI x[k], R8 g, R9 len(g), BX outputs left, R10 x[k+m], R11 g[m],
+// R12 tap pairs left; Z0-Z3 accR0, accR1, accI0, accI1 over even taps, Z4-Z7 over odd
+// taps; Z8-Z11 broadcast gr, gi of two taps; Z12-Z15 x; Z31 ones.
+TEXT ·firCorrAVX512(SB), NOSPLIT, $0-72
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), BX
+	MOVQ x_base+24(FP), SI
+	MOVQ g_base+48(FP), R8
+	MOVQ g_len+56(FP), R9
+	TESTQ R9, R9
+	JZ   done512
+	TESTQ BX, BX
+	JLE  done512
+	VBROADCASTSS firOne<>(SB), Z31
+
+pass512:
+	// K1, K2 select the first c1 = min(left, 8) and c2 = min(left, 16) - c1 outputs of
+	// the pass's two ZMM (two float32 lanes per output).
+	MOVQ    $16, DX
+	CMPQ    BX, DX
+	CMOVQLT BX, DX
+	MOVQ    $8, CX
+	CMPQ    DX, CX
+	CMOVQLT DX, CX
+	SUBQ    CX, DX
+	SHLQ    $1, CX
+	MOVL    $1, AX
+	SHLL    CX, AX
+	DECL    AX
+	KMOVW   AX, K1
+	MOVQ    DX, CX
+	SHLQ    $1, CX
+	MOVL    $1, AX
+	SHLL    CX, AX
+	DECL    AX
+	KMOVW   AX, K2
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   SI, R10
+	MOVQ   R8, R11
+	MOVQ   R9, R12
+	SHRQ   $1, R12
+	JZ     odd512
+
+pair512:
+	VBROADCASTSS (R11), Z8
+	VBROADCASTSS 4(R11), Z9
+	VBROADCASTSS 8(R11), Z10
+	VBROADCASTSS 12(R11), Z11
+	VMOVUPS.Z    (R10), K1, Z12
+	VMOVUPS.Z    64(R10), K2, Z13
+	VMOVUPS.Z    8(R10), K1, Z14
+	VMOVUPS.Z    72(R10), K2, Z15
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z12, Z9, Z2
+	VFMADD231PS  Z13, Z8, Z1
+	VFMADD231PS  Z13, Z9, Z3
+	VFMADD231PS  Z14, Z10, Z4
+	VFMADD231PS  Z14, Z11, Z6
+	VFMADD231PS  Z15, Z10, Z5
+	VFMADD231PS  Z15, Z11, Z7
+	ADDQ         $16, R10
+	ADDQ         $16, R11
+	DECQ         R12
+	JNZ          pair512
+
+odd512:
+	TESTQ $1, R9
+	JZ    sum512
+	VBROADCASTSS (R11), Z8
+	VBROADCASTSS 4(R11), Z9
+	VMOVUPS.Z    (R10), K1, Z12
+	VMOVUPS.Z    64(R10), K2, Z13
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z12, Z9, Z2
+	VFMADD231PS  Z13, Z8, Z1
+	VFMADD231PS  Z13, Z9, Z3
+
+sum512:
+	VADDPS         Z4, Z0, Z0
+	VADDPS         Z5, Z1, Z1
+	VADDPS         Z6, Z2, Z2
+	VADDPS         Z7, Z3, Z3
+	VPERMILPS      $0xB1, Z2, Z2
+	VPERMILPS      $0xB1, Z3, Z3
+	VFMADDSUB213PS Z2, Z31, Z0
+	VFMADDSUB213PS Z3, Z31, Z1
+	VMOVUPS        Z0, K1, (DI)
+	VMOVUPS        Z1, K2, 64(DI)
+	ADDQ           $128, SI
+	ADDQ           $128, DI
+	SUBQ           $16, BX
+	JG             pass512
+
+done512:
+	VZEROUPPER
+	RET
+
+DATA firOne<>+0(SB)/4, $0x3f800000
+GLOBL firOne<>(SB), RODATA|NOPTR, $4

@@ -1,0 +1,101 @@
+package sigmf
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// File name extensions. The SigMF pair is fixed by the specification (section
+// Files); the raw ones follow hackrf_transfer and GNU Radio usage.
+const (
+	ExtMeta  = ".sigmf-meta"
+	ExtData  = ".sigmf-data"
+	extCS8   = ".cs8"   // hackrf_transfer: int8 I,Q
+	extCF32  = ".cf32"  // GNU Radio file sink, gr_complex
+	extCFile = ".cfile" // older GNU Radio name for the same
+	extArch  = ".sigmf" // SigMF archive (tar), not supported
+)
+
+// layout says where a recording's files are and how its data is encoded.
+type layout struct {
+	raw      bool     // no metadata file
+	metaPath string   // "" when raw
+	dataPath string   //
+	datatype Datatype // fixed by the extension for raw files
+}
+
+// locate maps a path to a recording's files. A .sigmf-meta or .sigmf-data path
+// names the pair; .cs8, .cf32 and .cfile name raw files; any other path is taken
+// as the base name of a SigMF pair, so Create("run1") makes run1.sigmf-meta and
+// run1.sigmf-data.
+func locate(path string) (layout, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	base := path[:len(path)-len(ext)]
+	switch ext {
+	case ExtMeta, ExtData:
+		return layout{metaPath: base + ExtMeta, dataPath: base + ExtData}, nil
+	case extCS8:
+		return layout{raw: true, dataPath: path, datatype: CI8}, nil
+	case extCF32, extCFile:
+		return layout{raw: true, dataPath: path, datatype: CF32LE}, nil
+	case extArch:
+		return layout{}, &UnsupportedError{File: path, Msg: "SigMF archives are not supported; extract the .sigmf-meta and .sigmf-data files from the tar archive"}
+	}
+	if path == "" {
+		return layout{}, fmt.Errorf("sigmf: empty path")
+	}
+	return layout{metaPath: path + ExtMeta, dataPath: path + ExtData}, nil
+}
+
+// writeFileAtomic replaces path with b so that a reader, or the file system after
+// a crash, sees either the old content or the new, never a mixture: write a
+// temporary file in the same directory, sync it, rename it over path.
+func writeFileAtomic(path string, b []byte) (err error) {
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp makes the file private (0600); metadata is as public as the
+	// data file that os.Create makes.
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(b); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename in dir durable where the platform allows it. Failure is
+// ignored: some systems cannot sync a directory, and the rename itself has
+// already succeeded.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
+}
