@@ -22,6 +22,10 @@ import (
 // has passed are dropped; a receiver that falls more than MaxBacklog samples behind
 // loses the oldest ones (an overrun, counted in its Stats).
 //
+// A device hears the air from when it is opened; a device that transmitted hears it
+// again from when its next receive stream starts (a transmitting device neither hears
+// nor holds the air's samples).
+//
 // An Air is safe for concurrent use. It holds no global state: a process may have
 // several, each with its own seed.
 type Air struct {
@@ -85,6 +89,22 @@ func (a *Air) register(d *Device) *rxCursor {
 	return c
 }
 
+// deafen removes a device's receiver while it transmits (it neither hears nor pins
+// the air); it is registered again, at the air's present, when it next receives.
+func (a *Air) deafen(d *Device) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.rx, d)
+	a.trim()
+}
+
+// listening reports whether d has a receiver cursor.
+func (a *Air) listening(d *Device) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.rx[d] != nil
+}
+
 func (a *Air) unregister(d *Device) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -133,11 +153,8 @@ func (a *Air) trim() {
 func (a *Air) startBurst(d *Device, st txState) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.tx != nil && a.tx != d {
-		return fmt.Errorf("loopback: air %q already has transmitter %s: %w", d.params.Air, a.tx.info.Spec, radio.ErrBusy)
-	}
 	if a.burst {
-		return fmt.Errorf("loopback: %s: a transmit stream is already open: %w", d.info.Spec, radio.ErrBusy)
+		return fmt.Errorf("loopback: air %q: %s is transmitting; one transmitter at a time: %w", d.params.Air, a.tx.info.Spec, radio.ErrBusy)
 	}
 	a.tx = d
 	if st.rate != a.txState.rate || st.freq != a.txState.freq || st.ppm != a.txState.ppm || st.pn != a.txState.pn || st.gain != a.txState.gain {

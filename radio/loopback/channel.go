@@ -20,7 +20,7 @@ type SliceInput struct {
 }
 
 // Samples implements Input.
-func (s SliceInput) Samples(dst []complex64, start int64) {
+func (s *SliceInput) Samples(dst []complex64, start int64) {
 	clear(dst)
 	lo := max(start, s.Start)
 	hi := min(start+int64(len(dst)), s.Start+int64(len(s.Data)))
@@ -109,8 +109,12 @@ type Channel struct {
 	omega   float64    // carrier offset, rad per receiver sample
 	pnSigma float64    // phase-noise increment standard deviation, rad
 	pnPhase float64    // accumulated phase noise, rad
+	cfoAt   int64      // output index where cfoPh holds
+	cfoPh   float64    // carrier-offset phase at cfoAt, in [-pi, pi)
+	phasor  complex128 // rotation phasor after the last sample of the last block
 	rot     complex128 // exp(j*omega)
 	pn      *normal
+	pnBuf   []float32
 
 	// Stages 4-6.
 	gain             float32 // amplitude of Level
@@ -194,6 +198,7 @@ func NewChannel(cfg ChannelConfig) (*Channel, error) {
 	if cfg.PhaseNoise > 0 {
 		c.pnSigma = math.Sqrt(2 * math.Pi * cfg.PhaseNoise / fs)
 		c.pn = newNormal(cfg.Seed^0x9e11, zt)
+		c.pnBuf = make([]float32, outBlock)
 	}
 	c.rotate = c.omega != 0 || c.pnSigma != 0
 	c.gain = float32(math.Pow(10, cfg.Level/20))
@@ -235,6 +240,7 @@ func (c *Channel) Reset() {
 	c.zbuf = c.zbuf[:0]
 	c.zbase = c.cfg.Start - stageBHistory - 1
 	c.pnPhase = 0
+	c.cfoAt = math.MinInt64 / 2
 	if c.pn != nil {
 		*c.pn = *newNormal(c.cfg.Seed^0x9e11, c.pn.zt)
 	}
@@ -270,6 +276,14 @@ func (c *Channel) Next() int64 { return c.next }
 // Process writes the next len(dst) received samples, reading the transmitted signal
 // from in.
 func (c *Channel) Process(dst []complex64, in Input) {
+	if rest := outBlock - c.bpos; len(dst) > rest {
+		// Bring stage 1 up to everything this call needs in one pass.
+		first := c.next + int64(rest)
+		last := c.next + int64(len(dst)) - 1
+		lo, _ := c.zRange(first - (first%outBlock+outBlock)%outBlock)
+		_, hi := c.zRange(last - (last%outBlock+outBlock)%outBlock)
+		c.ensureZ(lo, hi, in)
+	}
 	for len(dst) > 0 {
 		if c.bpos == outBlock {
 			c.computeBlock(c.next-int64(c.next%outBlock+outBlock)%outBlock, in)
@@ -354,22 +368,30 @@ func (c *Channel) ensureZ(lo, hi int64, in Input) {
 		c.zbuf = c.zbuf[:n]
 		c.zbase += drop
 	}
-	for end := c.zbase + int64(len(c.zbuf)); end < hi; end = c.zbase + int64(len(c.zbuf)) {
-		if c.fade == nil {
-			n := int(hi - end)
-			c.zbuf = grow(c.zbuf, n)
-			in.Samples(c.zbuf[len(c.zbuf)-n:], end)
-			continue
-		}
-		f := c.fade
-		need := fadeBlock + f.length - 1
-		if cap(c.xwin) < need {
-			c.xwin = make([]complex64, need)
-		}
-		x := c.xwin[:need]
-		in.Samples(x, end-int64(f.jhi))
-		c.zbuf = grow(c.zbuf, fadeBlock)
-		f.block(c.zbuf[len(c.zbuf)-fadeBlock:], x, end)
+	end := c.zbase + int64(len(c.zbuf))
+	if end >= hi {
+		return
+	}
+	if c.fade == nil {
+		n := int(hi - end)
+		c.zbuf = grow(c.zbuf, n)
+		in.Samples(c.zbuf[len(c.zbuf)-n:], end)
+		return
+	}
+	// Stage 1 works in whole fade blocks; fetch the input for all of them at once.
+	f := c.fade
+	blocks := int((hi - end + fadeBlock - 1) / fadeBlock)
+	need := blocks*fadeBlock + f.length - 1
+	if cap(c.xwin) < need {
+		c.xwin = make([]complex64, 2*need)
+	}
+	x := c.xwin[:need]
+	in.Samples(x, end-int64(f.jhi))
+	c.zbuf = grow(c.zbuf, blocks*fadeBlock)
+	z := c.zbuf[len(c.zbuf)-blocks*fadeBlock:]
+	for b := 0; b < blocks; b++ {
+		o := b * fadeBlock
+		f.block(z[o:o+fadeBlock], x[o:o+fadeBlock+f.length-1], end+int64(o))
 	}
 }
 
@@ -400,23 +422,33 @@ func (c *Channel) computeBlock(n0 int64, in Input) {
 // post applies stages 3 to 6 in place.
 func (c *Channel) post(y []complex64, n0 int64) {
 	if c.rotate {
-		// Start each block from the exact phase so rounding cannot accumulate.
-		ph := c.omega*float64(n0) + c.pnPhase
-		ph = math.Mod(ph, 2*math.Pi)
-		p := cmplx.Rect(float64(c.gain), ph)
-		for i := range y {
-			if c.pn != nil {
-				d := c.pnSigma * c.pn.next()
-				c.pnPhase += d
-				// exp(jd) to fifth order; |d| < 0.1 rad for any allowed linewidth.
-				d2 := d * d
-				e := complex(1-d2*(0.5-d2/24), d*(1-d2*(1.0/6-d2/120)))
-				p *= c.rot * e
-			} else {
-				p *= c.rot
-			}
-			y[i] *= complex64(p)
+		// Start each block from the exact phase so rounding cannot accumulate; within
+		// the block the phasor steps by exp(j(omega+d)), written out in real
+		// arithmetic (Go's complex multiply is slower).
+		pr, pi := c.blockPhasor(n0)
+		rr, ri := real(c.rot), imag(c.rot)
+		var d []float32
+		if c.pn != nil {
+			d = c.pnBuf[:len(y)]
+			c.pn.fill(d)
 		}
+		for i, v := range y {
+			if d != nil {
+				// exp(jx) to fifth order in x = sigma*z, |x| < 0.1 rad for any allowed
+				// linewidth; then times exp(j*omega).
+				x := c.pnSigma * float64(d[i])
+				c.pnPhase += x
+				x2 := x * x
+				er, ei := 1-x2*(0.5-x2/24), x*(1-x2*(1.0/6-x2/120))
+				qr, qi := er*rr-ei*ri, er*ri+ei*rr
+				pr, pi = pr*qr-pi*qi, pr*qi+pi*qr
+			} else {
+				pr, pi = pr*rr-pi*ri, pr*ri+pi*rr
+			}
+			a, b := float32(pr), float32(pi)
+			y[i] = complex(real(v)*a-imag(v)*b, real(v)*b+imag(v)*a)
+		}
+		c.phasor = complex(pr, pi)
 	} else if c.gain != 1 {
 		for i := range y {
 			y[i] *= complex(c.gain, 0)
@@ -450,4 +482,38 @@ func (c *Channel) quant(v float32) float32 {
 	q := min(max(v*c.qScale, c.qMin), c.qMax)
 	q = (q + magic) - magic
 	return q * c.qInv
+}
+
+// blockPhasor returns gain*exp(j*phase) for output n0, where the phase is the carrier
+// offset's plus the phase noise's. Consecutive blocks carry the phasor on from the last
+// sample of the previous block (the recurrence that post runs), with its magnitude
+// pulled back to the gain; every 256 blocks, and after a jump, it is recomputed
+// exactly from the accumulated phases.
+func (c *Channel) blockPhasor(n0 int64) (float64, float64) {
+	g := float64(c.gain)
+	if n0 == c.cfoAt+outBlock {
+		c.cfoPh = wrap(c.cfoPh + c.omega*outBlock)
+		c.cfoAt = n0
+		if (n0/outBlock)%256 != 0 {
+			p := c.phasor
+			// One Newton step towards |p| = g: p *= (3g^2 - |p|^2) / (2g^2).
+			m := (3*g*g - (real(p)*real(p) + imag(p)*imag(p))) / (2 * g * g)
+			// The phasor left by the previous block's last sample is where this
+			// block starts (post steps before it applies).
+			return real(p) * m, imag(p) * m
+		}
+	} else {
+		c.cfoPh = wrap(math.Mod(c.omega*float64(n0), 2*math.Pi))
+		c.cfoAt = n0
+	}
+	c.pnPhase = wrap(c.pnPhase)
+	s, co := math.Sincos(c.cfoPh + c.pnPhase)
+	return g * co, g * s
+}
+
+func wrap(p float64) float64 {
+	if p >= math.Pi || p < -math.Pi {
+		p -= 2 * math.Pi * math.Floor((p+math.Pi)/(2*math.Pi))
+	}
+	return p
 }

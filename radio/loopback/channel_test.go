@@ -18,7 +18,7 @@ func run(t *testing.T, cfg ChannelConfig, x []complex64, n int) []complex64 {
 		t.Fatal(err)
 	}
 	y := make([]complex64, n)
-	c.Process(y, SliceInput{Data: x})
+	c.Process(y, &SliceInput{Data: x})
 	return y
 }
 
@@ -356,7 +356,7 @@ func TestChannelChunkingInvariance(t *testing.T) {
 	cfg := ChannelConfig{SampleRate: 20e6, Paths: paths, Doppler: 70, TxPPM: 15, RxPPM: -3, CarrierHz: 2.4e9,
 		PhaseNoise: 50, AWGN: true, SNR: 20, IQGain: 0.3, IQPhase: 2, DC: 0.01, Bits: 8, Start: -777, Seed: 9}
 	x := gaussianSignal(40000, DefaultRefPower, 8)
-	in := SliceInput{Data: x}
+	in := &SliceInput{Data: x}
 	a, _ := NewChannel(cfg)
 	ya := make([]complex64, 45000)
 	a.Process(ya, in)

@@ -37,6 +37,7 @@ type Device struct {
 	pendDrop  int64 // dropped samples to report with the next buffer
 	started   bool
 	scratch   []complex64
+	input     SliceInput
 	inBand    bool    // the transmitter's carrier falls inside the receiver's band
 	chStart   float64 // air index of the channel's output sample 0
 	chN0      int64   // receiver sample counter at the channel's output sample 0
@@ -209,6 +210,9 @@ func (d *Device) StartTX(ctx context.Context) (radio.TXStream, error) {
 	if err := d.air.startBurst(d, st); err != nil {
 		return nil, err
 	}
+	if !d.rxOn {
+		d.air.deafen(d)
+	}
 	d.txOn = true
 	return &txStream{d: d, ctx: ctx}, nil
 }
@@ -265,6 +269,14 @@ func (d *Device) StartRX(ctx context.Context) (radio.RXStream, error) {
 	case d.txOn && d.info.HalfDuplex:
 		return nil, fmt.Errorf("loopback: %s: transmitting; stop TX before RX: %w", d.info.Spec, radio.ErrHalfDuplex)
 	}
+	if !d.air.listening(d) {
+		// Back from transmitting: listen from the air's present, keeping the sample
+		// counter running (the samples missed meanwhile count as dropped).
+		d.cursor = d.air.register(d)
+		if d.ch != nil {
+			d.started = false
+		}
+	}
 	d.rxOn = true
 	return &rxStream{d: d, ctx: ctx}, nil
 }
@@ -316,7 +328,7 @@ func (s *rxStream) Read(dst []complex64) (int, radio.RXMeta, error) {
 		}
 		lo, hi := d.ch.Need(k)
 		if int(hi-lo) > cap(d.scratch) {
-			d.scratch = make([]complex64, hi-lo)
+			d.scratch = make([]complex64, 2*(hi-lo))
 		}
 		buf := d.scratch[:hi-lo]
 		d.mu.Unlock()
@@ -350,7 +362,8 @@ func (s *rxStream) Read(dst []complex64) (int, radio.RXMeta, error) {
 		if !d.inBand {
 			clear(buf)
 		}
-		d.ch.Process(dst[done:done+k], SliceInput{Start: lo, Data: buf})
+		d.input = SliceInput{Start: lo, Data: buf}
+		d.ch.Process(dst[done:done+k], &d.input) // a pointer: no allocation per call
 		d.n += int64(k)
 		done += k
 	}
@@ -377,11 +390,12 @@ func (d *Device) startReceiver() {
 	if d.params.Offset > 0 {
 		off = int64(d.gaps.uniform() * float64(d.params.Offset+1))
 	}
-	d.chStart = float64(d.cursor.lo - off)
-	d.chN0 = d.n
 	d.air.mu.Lock()
-	st := d.air.txState
+	lo, st := d.cursor.lo, d.air.txState
 	d.air.mu.Unlock()
+	d.chStart = float64(lo - off)
+	d.chN0 = d.n
+	d.ch = nil // a fresh channel at this position
 	if err := d.rebuild(st); err != nil {
 		// The device's own parameters were checked at Open; a failure here is a bug.
 		panic(err)

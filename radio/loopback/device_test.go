@@ -7,6 +7,7 @@ import (
 	"math/cmplx"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m4sc/m4sc/radio"
 )
@@ -427,3 +428,68 @@ func TestLoopbackBadInput(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A half-duplex device that transmits and then receives hears the air from its
+// present on; while it transmitted it neither heard nor held the air's samples.
+func TestLoopbackTurnaround(t *testing.T) {
+	air := NewAir(4)
+	a, b := openPair(t, air, "loopback:hackrf,offset=0,snr=inf", "loopback:hackrf,offset=0,snr=inf")
+	x := tone(4000, 0.02, 0.1)
+	send(t, a, x)
+	ya, _ := receive(t, b, 4000)
+	// a listens again from when its receive stream starts, so it starts before b answers.
+	s, err := a.StartRX(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, b, x)
+	yb := make([]complex64, 4000)
+	if _, _, err := s.Read(yb); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if power(ya[100:3900]) < 0.005 || power(yb[100:3900]) < 0.005 {
+		t.Errorf("ping-pong: powers %.4f and %.4f, want about 0.01 each", power(ya[100:3900]), power(yb[100:3900]))
+	}
+	air.mu.Lock()
+	n := len(air.buf)
+	air.mu.Unlock()
+	if n > 20000 {
+		t.Errorf("air holds %d samples after both read everything", n)
+	}
+}
+
+// Cancelling the context ends a Read that waits for the transmitter, promptly.
+func TestLoopbackCancel(t *testing.T) {
+	air := NewAir(1)
+	air.UnderrunTimeout = time.Hour
+	tx, rx := openPair(t, air, "loopback", "loopback")
+	ts, err := tx.StartTX(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	ts.Write(make([]complex64, 100))
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rs, err := rx.StartRX(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	stop := errors.New("operator stopped the run")
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel(stop)
+	}()
+	start := time.Now()
+	_, _, err = rs.Read(make([]complex64, 10000))
+	if !errors.Is(err, stop) {
+		t.Fatalf("Read after cancel: %v, want the cause", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Read took %v to notice the cancellation", d)
+	}
+	if _, err := ts.Write(make([]complex64, 10)); err != nil {
+		t.Errorf("the transmitter's own context was not cancelled: %v", err)
+	}
+}

@@ -27,7 +27,7 @@ func randComplex64(r *rand.Rand, n int) []complex64 {
 }
 
 var (
-	firTestOutputs = []int{0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 63, 64, 65, 100}
+	firTestOutputs = []int{0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 63, 64, 65, 100, 150}
 	firTestTaps    = []int{1, 2, 3, 12, 20, 24, 33, 110}
 )
 

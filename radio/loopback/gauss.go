@@ -182,3 +182,34 @@ func (g *normal) addComplex(dst []complex64, sigma float32) {
 	}
 	g.s = [4]uint64{s0, s1, s2, s3}
 }
+
+// fill writes standard normal deviates to dst, two per 64-bit draw as addComplex does.
+func (g *normal) fill(dst []float32) {
+	s0, s1, s2, s3 := g.s[0], g.s[1], g.s[2], g.s[3]
+	k, w := &g.zt.k25, &g.zt.w25
+	for i := 0; i < len(dst); i += 2 {
+		r := bits.RotateLeft64(s0+s3, 23) + s0
+		t := s1 << 17
+		s2 ^= s0
+		s3 ^= s1
+		s1 ^= s2
+		s0 ^= s3
+		s2 ^= t
+		s3 = bits.RotateLeft64(s3, 45)
+		for h, u := range [2]uint32{uint32(r), uint32(r >> 32)} {
+			if i+h >= len(dst) {
+				break
+			}
+			iz := u & 127
+			hz := int32(u) >> 7
+			if uint32(absInt32(hz)) < k[iz] {
+				dst[i+h] = float32(hz) * w[iz]
+				continue
+			}
+			g.s = [4]uint64{s0, s1, s2, s3}
+			dst[i+h] = float32(g.slow(hz<<7, uint64(iz)))
+			s0, s1, s2, s3 = g.s[0], g.s[1], g.s[2], g.s[3]
+		}
+	}
+	g.s = [4]uint64{s0, s1, s2, s3}
+}

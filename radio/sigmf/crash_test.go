@@ -210,3 +210,29 @@ func killedChild(dir string) {
 	p.Kill()
 	select {} // wait for the signal
 }
+
+// A metadata rewrite that fails is kept as the writer's error like a data write.
+func TestMetaWriteFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m")
+	w, err := Create(path, WriteOptions{Datatype: CI8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A non-empty directory where the metadata goes defeats the rename.
+	os.Remove(path + ExtMeta)
+	os.MkdirAll(filepath.Join(path+ExtMeta, "x"), 0o755)
+	w.Write(make([]complex64, 10))
+	err = w.Flush()
+	if err == nil {
+		t.Fatal("Flush succeeded")
+	}
+	if _, err2 := w.Write(make([]complex64, 1)); err2 != err {
+		t.Errorf("Write after the failure: %v, want %v", err2, err)
+	}
+	if err2 := w.Close(); err2 != err {
+		t.Errorf("Close: %v, want %v", err2, err)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*tmp*")); len(leftovers) > 0 {
+		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}

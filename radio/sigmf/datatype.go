@@ -7,7 +7,7 @@ import (
 )
 
 // Datatype is the on-disk encoding of one complex sample: interleaved I then Q
-// ("SigMF specification v1.2.0", section Dataset Format). The zero value means
+// ("SigMF specification v1.2.0", section SigMF Dataset Format). The zero value means
 // "not set"; Create then uses DefaultDatatype.
 type Datatype uint8
 
@@ -55,7 +55,7 @@ func lookupDatatype(s string) (Datatype, bool) {
 }
 
 func unsupportedDatatypeMsg(s string) string {
-	return fmt.Sprintf("%q is unsupported (supported: %s)", s, supportedList)
+	return fmt.Sprintf("%q is unsupported (supported: %s)", clip(s), supportedList)
 }
 
 // String returns the SigMF name ("ci8", "ci16_le", "cf32_le").

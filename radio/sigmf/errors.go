@@ -6,8 +6,8 @@ import (
 )
 
 // Sentinel errors that callers act on. They reach the caller wrapped in a
-// *FormatError that names the file and says by how much; test for them with
-// errors.Is.
+// *FormatError that names the file and the field and gives the numbers; test for
+// them with errors.Is.
 var (
 	// ErrTruncated means the data file ends before the recording it belongs to:
 	// its length is not a whole number of samples, or the metadata refers to

@@ -1,28 +1,28 @@
 package sigmf
 
 import (
-	"fmt"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
 // File name extensions. The SigMF pair is fixed by the specification (section
-// Files); the raw ones follow hackrf_transfer and GNU Radio usage.
+// SigMF File Types); the raw ones follow hackrf_transfer and GNU Radio usage.
 const (
-	ExtMeta  = ".sigmf-meta"
-	ExtData  = ".sigmf-data"
-	extCS8   = ".cs8"   // hackrf_transfer: int8 I,Q
-	extCF32  = ".cf32"  // GNU Radio file sink, gr_complex
-	extCFile = ".cfile" // older GNU Radio name for the same
-	extArch  = ".sigmf" // SigMF archive (tar), not supported
+	ExtMeta  = ".sigmf-meta" // SigMF metadata (JSON)
+	ExtData  = ".sigmf-data" // SigMF dataset (samples)
+	extCS8   = ".cs8"        // hackrf_transfer: int8 I,Q
+	extCF32  = ".cf32"       // GNU Radio file sink, gr_complex
+	extCFile = ".cfile"      // older GNU Radio name for the same
+	extArch  = ".sigmf"      // SigMF archive (tar), not supported
 )
 
 // layout says where a recording's files are and how its data is encoded.
 type layout struct {
-	raw      bool     // no metadata file
-	metaPath string   // "" when raw
-	dataPath string   //
+	raw      bool   // no metadata file
+	metaPath string // "" when raw
+	dataPath string
 	datatype Datatype // fixed by the extension for raw files
 }
 
@@ -31,20 +31,24 @@ type layout struct {
 // as the base name of a SigMF pair, so Create("run1") makes run1.sigmf-meta and
 // run1.sigmf-data.
 func locate(path string) (layout, error) {
-	ext := strings.ToLower(filepath.Ext(path))
+	if path == "" {
+		return layout{}, errors.New("sigmf: empty path")
+	}
+	ext := filepath.Ext(path)
 	base := path[:len(path)-len(ext)]
+	// The SigMF extensions are lower case by specification; raw files come
+	// from many tools, so their extensions match in any case.
 	switch ext {
 	case ExtMeta, ExtData:
 		return layout{metaPath: base + ExtMeta, dataPath: base + ExtData}, nil
+	case extArch:
+		return layout{}, &UnsupportedError{File: path, Msg: "SigMF archives are not supported; extract the .sigmf-meta and .sigmf-data files from the tar archive"}
+	}
+	switch strings.ToLower(ext) {
 	case extCS8:
 		return layout{raw: true, dataPath: path, datatype: CI8}, nil
 	case extCF32, extCFile:
 		return layout{raw: true, dataPath: path, datatype: CF32LE}, nil
-	case extArch:
-		return layout{}, &UnsupportedError{File: path, Msg: "SigMF archives are not supported; extract the .sigmf-meta and .sigmf-data files from the tar archive"}
-	}
-	if path == "" {
-		return layout{}, fmt.Errorf("sigmf: empty path")
 	}
 	return layout{metaPath: path + ExtMeta, dataPath: path + ExtData}, nil
 }

@@ -24,12 +24,12 @@ const SpecVersion = "1.2.0"
 const MaxMetaSize = 64 << 20
 
 // datetimeLayout writes core:datetime in UTC with nanoseconds, so a time.Time
-// survives a round trip exactly ("SigMF specification v1.2.0", section Capture
-// Segment Objects: RFC 3339 with the offset "Z").
+// survives a round trip exactly ("SigMF specification v1.2.0", section Captures
+// Array: core:datetime is RFC 3339 with the offset "Z").
 const datetimeLayout = "2006-01-02T15:04:05.000000000Z"
 
 // Meta is the content of a .sigmf-meta file ("SigMF specification v1.2.0",
-// section Metadata Format).
+// section SigMF Metadata Format).
 //
 // Optional numbers use the zero value for "absent": a field that is zero is left
 // out when encoding. Keys this package does not model are kept in the Extra maps,
@@ -58,7 +58,7 @@ type Global struct {
 	Extra map[string]any
 }
 
-// Capture is a capture segment (section Capture Segment Objects): the parameters
+// Capture is a capture segment (section Captures Array): the parameters
 // that hold from SampleStart to the next segment.
 type Capture struct {
 	SampleStart int64     // core:sample_start, index into the data file
@@ -68,7 +68,7 @@ type Capture struct {
 	Extra       map[string]any
 }
 
-// Annotation is an annotation segment (section Annotation Segment Objects).
+// Annotation is an annotation segment (section Annotations Array).
 type Annotation struct {
 	SampleStart int64  // core:sample_start
 	SampleCount int64  // core:sample_count; 0 = absent
@@ -93,6 +93,11 @@ var (
 // ParseMeta parses and validates the content of a .sigmf-meta file. Checks that need
 // the data file (segments within it, the checksum) are left to Open. Errors are
 // *FormatError or *UnsupportedError naming the offending field.
+//
+// ParseMeta is strict about the fields it models and lenient where that loses
+// nothing: a missing captures or annotations array reads as empty (Encode always
+// writes both), annotations need not be sorted, and a core:datetime with an
+// offset other than Z is converted to UTC.
 func ParseMeta(data []byte) (*Meta, error) {
 	return parseMeta(data)
 }
@@ -137,8 +142,7 @@ func (m *Meta) encodeIndent() ([]byte, error) {
 	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
 		return nil, fmt.Errorf("sigmf: indent metadata: %w", err)
 	}
-	// No trailing newline: the file's last character is the closing brace
-	// (section Metadata Format).
+	out.WriteByte('\n')
 	return out.Bytes(), nil
 }
 
@@ -277,7 +281,7 @@ func (p *parser) capture(obj map[string]any, ctx string) Capture {
 	if s, ok := p.str(obj, ctx, "core:datetime"); ok {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			p.formatf(field(ctx, "core:datetime"), "%q is not an RFC 3339 time such as 2024-05-01T12:00:00.000Z", s)
+			p.formatf(field(ctx, "core:datetime"), "%q is not an RFC 3339 time such as 2024-05-01T12:00:00.000Z", clip(s))
 		}
 		c.Datetime = t.UTC()
 	}
@@ -354,7 +358,7 @@ func (p *parser) float(obj map[string]any, ctx, key string) (float64, bool) {
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil { // only a range error can get past the JSON decoder
-		p.formatf(field(ctx, key), "%s is out of the range of a double", n)
+		p.formatf(field(ctx, key), "%s is out of the range of a double", clip(string(n)))
 		return 0, false
 	}
 	return f, true
@@ -374,7 +378,7 @@ func (p *parser) index(obj map[string]any, ctx, key string) (int64, bool) {
 	}
 	i, ok := numberToIndex(n)
 	if !ok {
-		p.formatf(field(ctx, key), "%s, want an integer from 0 to %d", n, int64(math.MaxInt64))
+		p.formatf(field(ctx, key), "%s, want an integer from 0 to %d", clip(string(n)), int64(math.MaxInt64))
 		return 0, false
 	}
 	return i, true
@@ -484,8 +488,9 @@ func (g *Global) validate() error {
 	return nil
 }
 
-// checkVersion accepts any 1.x version (section Versioning: a minor version
-// adds only optional fields, which a 1.x reader may ignore).
+// checkVersion accepts any 1.x version: later minor versions add optional fields,
+// which an application must be able to ignore (section SigMF Application
+// Compliance), and this package keeps them in Extra.
 func checkVersion(v string) error {
 	const f = "global core:version"
 	major, _, _ := strings.Cut(strings.TrimPrefix(v, "v"), ".")

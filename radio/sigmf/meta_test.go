@@ -108,8 +108,8 @@ func roundTrip(t testing.TB, m *Meta) {
 			t.Fatalf("second encoding differs (%v):\n%s\n%s", err, compact, again)
 		}
 	}
-	if b := indented.Bytes(); len(b) == 0 || b[0] != '{' || b[len(b)-1] != '}' {
-		t.Errorf("Encode output must start with { and end with }: %q", b)
+	if b := indented.Bytes(); !bytes.HasPrefix(b, []byte("{\n")) || !bytes.HasSuffix(b, []byte("\n}\n")) {
+		t.Errorf("Encode output is not one indented object and a newline: %q", b)
 	}
 }
 
@@ -296,5 +296,27 @@ func TestEncodeRefusesInvalid(t *testing.T) {
 				t.Error("Encode succeeded")
 			}
 		})
+	}
+}
+
+// Hostile metadata is refused without panicking and without memory sized by the
+// numbers in it; values quoted in errors are shortened.
+func TestParseMetaHostile(t *testing.T) {
+	deep := `{"global": {"core:datatype": "ci8", "core:version": "1.2.0", "x:y": ` + strings.Repeat("[", 100000) + `}}`
+	long := `{"global": {"core:datatype": "` + strings.Repeat("z", 1<<20) + `", "core:version": "1.2.0"}}`
+	hugeNumber := `{"global": {"core:datatype": "ci8", "core:version": "1.2.0"}, "captures": [{"core:sample_start": 1` + strings.Repeat("0", 1<<20) + `}]}`
+	for _, tt := range []struct{ name, meta, want string }{
+		{"deep nesting", deep, "malformed JSON at byte offset"},
+		{"long string", long, "is unsupported"},
+		{"huge number", hugeNumber, "want an integer from 0"},
+	} {
+		_, err := ParseMeta([]byte(tt.meta))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %.200v, want %q", tt.name, err, tt.want)
+			continue
+		}
+		if len(err.Error()) > 300 {
+			t.Errorf("%s: error message of %d bytes", tt.name, len(err.Error()))
+		}
 	}
 }

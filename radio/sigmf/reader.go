@@ -83,9 +83,13 @@ func Open(path string, opt ReadOptions) (*Reader, error) {
 		}
 	}
 
-	f, err := os.Open(lay.dataPath)
+	f, err := openRegular(lay.dataPath)
 	if err != nil {
-		if !lay.raw {
+		var fe *FormatError
+		switch {
+		case errors.As(err, &fe):
+			return nil, err
+		case !lay.raw:
 			return nil, fmt.Errorf("sigmf: data file of %s: %w", lay.metaPath, err)
 		}
 		return nil, fmt.Errorf("sigmf: %w", err)
@@ -99,9 +103,26 @@ func Open(path string, opt ReadOptions) (*Reader, error) {
 	return r, nil
 }
 
-func readMeta(path string) (*Meta, error) {
-	f, err := os.Open(path)
+// openRegular opens a regular file for reading. It looks before it opens: opening
+// a FIFO would block, and a device could be read without end.
+func openRegular(path string) (*os.File, error) {
+	st, err := os.Stat(path)
 	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &FormatError{File: path, Msg: "not a regular file"}
+	}
+	return os.Open(path)
+}
+
+func readMeta(path string) (*Meta, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		var fe *FormatError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("sigmf: %w", err)
 	}
 	defer f.Close()
@@ -125,9 +146,6 @@ func (r *Reader) check(lay layout, opt ReadOptions) error {
 	if err != nil {
 		return fmt.Errorf("sigmf: %w", err)
 	}
-	if !st.Mode().IsRegular() {
-		return &FormatError{File: r.dataPath, Msg: "not a regular file"}
-	}
 	length := st.Size()
 	size := int64(r.size)
 	r.n = length / size
@@ -135,18 +153,21 @@ func (r *Reader) check(lay layout, opt ReadOptions) error {
 	if extra := length % size; extra != 0 {
 		if !opt.AllowTruncated {
 			return &FormatError{File: r.dataPath, Err: ErrTruncated, Msg: fmt.Sprintf(
-				"truncated recording: %d bytes is not a whole number of %d-byte %v samples, %d bytes extra; ReadOptions.AllowTruncated reads the %d whole samples",
-				length, size, r.datatype, extra, r.n)}
+				"truncated recording: %d bytes is not a whole number of %d-byte %v samples, %s extra; ReadOptions.AllowTruncated reads the %d whole samples",
+				length, size, r.datatype, plural(extra, "byte"), r.n)}
 		}
 		truncated = true
-		r.warnf("%s: ignored the last %d bytes, a partial %v sample", r.dataPath, extra, r.datatype)
+		r.warnf("%s: ignored the last %s, a partial %v sample", r.dataPath, plural(extra, "byte"), r.datatype)
 	}
 	if lay.raw {
 		return nil
 	}
 
-	// Segments must lie within the data; with AllowTruncated, those that do not
-	// are dropped since they describe samples the file no longer holds.
+	// Segments must lie within the data. The specification asks applications
+	// to ignore captures that refer to samples that do not exist (section SigMF
+	// Application Compliance); this package refuses them by default because
+	// they mostly betray a data file cut short, and drops them, with a warning,
+	// under AllowTruncated.
 	caps := r.meta.Captures[:0]
 	for i, c := range r.meta.Captures {
 		if c.SampleStart > r.n {
@@ -290,4 +311,11 @@ func (r *Reader) Close() error {
 		return fmt.Errorf("sigmf: close %s: %w", r.dataPath, err)
 	}
 	return nil
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -111,8 +111,9 @@ func Create(path string, opt WriteOptions) (*Writer, error) {
 // Write encodes the samples of src, at full scale 1.0, into the recording. For ci8
 // and ci16_le each component is rounded to the nearest step (ties to even) and
 // clipped to the integer range; Clipped counts the samples so affected. Samples
-// reach the file BufferSize bytes at a time, or on Flush and Close. Write does not
-// allocate.
+// reach the file BufferSize bytes at a time, or on Flush and Close. The count
+// returned is of samples taken from src; when the error is a failed write, the
+// last buffer of them did not reach the file. Write does not allocate.
 func (w *Writer) Write(src []complex64) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
