@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/dsp/fourier"
 
+	"github.com/m4sc/m4sc/internal/config"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/loopback"
 	"github.com/m4sc/m4sc/radio/sigmf"
@@ -19,6 +20,16 @@ import (
 // Demo signal: two tones at +3 MHz and -5 MHz. Their sum and difference separate the
 // carrier offset from the sample-clock offset, and because they are asymmetric each
 // tone's I/Q image lands on empty spectrum where it can be measured.
+// demoDevice is the demo's device when the configuration names none.
+const demoDevice = "loopback:hackrf"
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 const (
 	demoToneA = 3e6
 	demoToneB = -5e6
@@ -40,17 +51,23 @@ are printed beside the measurements.
 The semantic stack will join this demo when it exists; today it shows the radio layer.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := a.Config()
+			// An ideal wire shows nothing worth measuring: unless the user named a
+			// device, the demo runs over the simulated HackRF pair.
+			def := demoDevice
+			if kind, _ := cfg.Source("radio.device"); kind != config.SourceDefault {
+				def = cfg.Device()
+			}
 			if txSpec == "" {
-				txSpec = cfg.TxDevice()
+				txSpec = orDefault(cfg.String("radio.tx"), def)
 			}
 			if rxSpec == "" {
-				rxSpec = cfg.RxDevice()
+				rxSpec = orDefault(cfg.String("radio.rx"), def)
 			}
 			return runDemo(cmd.Context(), a, cmd.OutOrStdout(), txSpec, rxSpec, record)
 		},
 	}
-	cmd.Flags().StringVar(&txSpec, "tx", "", "transmitting device (default: radio.tx, else radio.device)")
-	cmd.Flags().StringVar(&rxSpec, "rx", "", "receiving device (default: radio.rx, else radio.device)")
+	cmd.Flags().StringVar(&txSpec, "tx", "", "transmitting device (default: radio.tx, else radio.device if set, else "+demoDevice+")")
+	cmd.Flags().StringVar(&rxSpec, "rx", "", "receiving device (default: radio.rx, else radio.device if set, else "+demoDevice+")")
 	cmd.Flags().StringVar(&record, "record", "", "also write the received samples to this SigMF recording (.sigmf-meta)")
 	return cmd
 }
@@ -72,11 +89,29 @@ func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record 
 		return err
 	}
 	defer rx.Close()
+	a.log.Info("demo", "tx", tx.Info().Spec, "rx", rx.Info().Spec, "rate", tune.SampleRate, "freq", tune.Frequency)
+	y, first, err := demoLink(ctx, tx, rx, tune)
+	if err != nil {
+		return err
+	}
+	res := measure(y, tune.SampleRate)
+	if record != "" {
+		if err := writeDemoRecording(record, y, tune.SampleRate, tune.Frequency, res); err != nil {
+			return err
+		}
+	}
+	printDemo(out, tx, rx, first, res, tune.SampleRate, tune.Frequency, record)
+	return nil
+}
+
+// demoLink tunes both devices, sends the two-tone burst from tx while rx receives, and
+// returns what rx got.
+func demoLink(ctx context.Context, tx, rx radio.Device, tune radio.Config) ([]complex64, radio.RXMeta, error) {
 	for _, d := range []radio.Device{tx, rx} {
 		c := tune.Clone()
 		c.Gains = onlyKnownGains(d.Info(), c.Gains)
 		if err := d.Configure(c); err != nil {
-			return err
+			return nil, radio.RXMeta{}, err
 		}
 	}
 	fs := tune.SampleRate
@@ -86,8 +121,6 @@ func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record 
 		t := float64(i) / fs
 		burst[i] = complex64(cmplx.Rect(amp, 2*math.Pi*demoToneA*t) + cmplx.Rect(amp, 2*math.Pi*demoToneB*t))
 	}
-	a.log.Info("demo", "tx", tx.Info().Spec, "rx", rx.Info().Spec, "rate", fs, "freq", tune.Frequency)
-
 	// Transmit from a goroutine while receiving, as on real hardware.
 	errc := make(chan error, 1)
 	go func() {
@@ -104,7 +137,7 @@ func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record 
 	}()
 	rs, err := rx.StartRX(ctx)
 	if err != nil {
-		return err
+		return nil, radio.RXMeta{}, err
 	}
 	y := make([]complex64, demoIdle+demoBurst+demoIdle)
 	got := 0
@@ -117,21 +150,14 @@ func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record 
 		got += n
 		if err != nil {
 			rs.Close()
-			return fmt.Errorf("demo: receive: %w", err)
+			return nil, first, fmt.Errorf("demo: receive: %w", err)
 		}
 	}
 	rs.Close()
 	if err := <-errc; err != nil {
-		return fmt.Errorf("demo: transmit: %w", err)
+		return nil, first, fmt.Errorf("demo: transmit: %w", err)
 	}
-	res := measure(y, fs)
-	if record != "" {
-		if err := writeDemoRecording(record, y, fs, tune.Frequency, res); err != nil {
-			return err
-		}
-	}
-	printDemo(out, tx, rx, first, res, fs, tune.Frequency, record)
-	return nil
+	return y, first, nil
 }
 
 func onlyKnownGains(in radio.Info, g map[string]float64) map[string]float64 {
@@ -222,17 +248,17 @@ func measure(y []complex64, fs float64) demoResult {
 		}
 	}
 	if len(seg) == nfft {
-		spec := spectrum(seg, dc)
+		win, spec := spectrum(seg, dc)
 		var pa, pb float64
-		r.fa, pa = peak(spec, demoToneA, fs)
-		r.fb, pb = peak(spec, demoToneB, fs)
+		r.fa, pa = peak(spec, win, demoToneA, fs)
+		r.fb, pb = peak(spec, win, demoToneB, fs)
 		// r = (fa - fb)/(A - B), cfo = fa - A*r.
 		ratio := (r.fa - r.fb) / (demoToneA - demoToneB)
 		r.cfoHz = r.fa - demoToneA*ratio
 		r.clockPPM = (ratio - 1) * 1e6
 		// The receiver's mixer mirrors each tone as it arrives, carrier offset included.
-		_, ia := peak(spec, -r.fa, fs)
-		_, ib := peak(spec, -r.fb, fs)
+		_, ia := peak(spec, win, -r.fa, fs)
+		_, ib := peak(spec, win, -r.fb, fs)
 		r.imageA, r.imageB = 10*math.Log10(pa/ia), 10*math.Log10(pb/ib)
 	}
 	return r
@@ -247,8 +273,8 @@ func meanPower(x []complex64, dc complex128) float64 {
 	return s / float64(max(1, len(x)))
 }
 
-// spectrum is the Hann-windowed power spectrum, DC removed.
-func spectrum(x []complex64, dc complex128) []float64 {
+// spectrum returns the Hann-windowed segment, DC removed, and its power spectrum.
+func spectrum(x []complex64, dc complex128) ([]complex128, []float64) {
 	n := len(x)
 	in := make([]complex128, n)
 	for i, v := range x {
@@ -261,28 +287,57 @@ func spectrum(x []complex64, dc complex128) []float64 {
 	for i, v := range c {
 		p[i] = real(v)*real(v) + imag(v)*imag(v)
 	}
-	return p
+	return in, p
 }
 
-// peak finds the strongest bin within 20 kHz of f and refines it by a Gaussian fit
-// (parabola on log power) of the three bins around it; returns Hz and the summed power.
-func peak(p []float64, f, fs float64) (float64, float64) {
+// peak finds the strongest bin within 300 kHz of f and refines it to the maximum of the
+// windowed periodogram between the neighbouring bins (golden-section search on the
+// DTFT of the windowed segment); returns Hz and the power around the peak.
+func peak(p []float64, seg []complex128, f, fs float64) (float64, float64) {
 	n := len(p)
 	bin := func(k int) float64 { return p[((k%n)+n)%n] }
 	c := int(math.Round(f / fs * float64(n)))
-	span := int(20e3/fs*float64(n)) + 1
+	span := int(300e3/fs*float64(n)) + 1 // +-100 ppm at 2.45 GHz, with room
 	best := c
 	for k := c - span; k <= c+span; k++ {
 		if bin(k) > bin(best) {
 			best = k
 		}
 	}
-	a, b, d := math.Log(bin(best-1)+1e-300), math.Log(bin(best)+1e-300), math.Log(bin(best+1)+1e-300)
-	delta := 0.0
-	if den := a - 2*b + d; den != 0 {
-		delta = 0.5 * (a - d) / den
+	dtft := func(k float64) float64 {
+		step := cmplx.Rect(1, -2*math.Pi*k/float64(n))
+		rot := complex(1, 0)
+		var acc complex128
+		for i, v := range seg {
+			acc += v * rot
+			if i%1024 == 1023 {
+				rot = cmplx.Rect(1, -2*math.Pi*k*float64(i+1)/float64(n)) // keep the rotator exact
+			} else {
+				rot *= step
+			}
+		}
+		return real(acc)*real(acc) + imag(acc)*imag(acc)
 	}
-	return (float64(best) + delta) * fs / float64(n), bin(best-1) + bin(best) + bin(best+1)
+	lo, hi := float64(best)-1, float64(best)+1
+	const g = 0.6180339887498949
+	a, b := hi-g*(hi-lo), lo+g*(hi-lo)
+	fa, fb := dtft(a), dtft(b)
+	for hi-lo > 1e-4 {
+		if fa > fb {
+			hi, b, fb = b, a, fa
+			a = hi - g*(hi-lo)
+			fa = dtft(a)
+		} else {
+			lo, a, fa = a, b, fb
+			b = lo + g*(hi-lo)
+			fb = dtft(b)
+		}
+	}
+	k := (lo + hi) / 2
+	if k > float64(n)/2 {
+		k -= float64(n)
+	}
+	return k * fs / float64(n), bin(best-1) + bin(best) + bin(best+1)
 }
 
 func writeDemoRecording(path string, y []complex64, fs, fc float64, r demoResult) error {
@@ -316,8 +371,16 @@ func printDemo(out io.Writer, tx, rx radio.Device, first radio.RXMeta, r demoRes
 	}
 	row("burst start (sample)", fmt.Sprintf("%d", r.start+int(first.Time)))
 	row("level (dBFS)", fmt.Sprintf("%.2f", r.levelDBFS))
-	row("noise (dBFS)", fmt.Sprintf("%.2f", r.noiseDBFS))
-	row("SNR (dB)", fmt.Sprintf("%.2f", r.snrDB))
+	if math.IsInf(r.noiseDBFS, -1) {
+		row("noise (dBFS)", "none")
+	} else {
+		row("noise (dBFS)", fmt.Sprintf("%.2f", r.noiseDBFS))
+	}
+	snr := "no noise"
+	if !math.IsInf(r.snrDB, 1) && !math.IsNaN(r.snrDB) {
+		snr = fmt.Sprintf("%.2f", r.snrDB)
+	}
+	row("SNR (dB)", snr)
 	row("DC offset", fmt.Sprintf("%.4f%+.4fi", real(r.dc), imag(r.dc)))
 	row("carrier offset (Hz)", fmt.Sprintf("%.1f", r.cfoHz))
 	row("carrier offset (ppm)", fmt.Sprintf("%.3f", r.cfoHz/fc*1e6))
@@ -326,6 +389,7 @@ func printDemo(out io.Writer, tx, rx radio.Device, first radio.RXMeta, r demoRes
 	row("image rejection -5 MHz (dB)", fmt.Sprintf("%.1f", r.imageB))
 	row("clipped samples", fmt.Sprintf("%d", r.clipped))
 	tw.Flush()
+	fmt.Fprintln(out, "\nThe measured SNR includes the ADC's quantisation noise; the setting is the thermal noise alone.")
 	if record != "" {
 		fmt.Fprintf(out, "\nreceived samples written to %s\n", record)
 	}
