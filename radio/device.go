@@ -249,9 +249,12 @@ type RXMeta struct {
 
 // RXStream delivers received samples.
 type RXStream interface {
-	// Read fills dst and returns how many samples it wrote. It returns fewer than
-	// len(dst) only together with an error: io.EOF at the end of a recording, the
-	// context's cause after cancellation, or a device failure.
+	// Read fills dst and returns how many samples it wrote, all of them contiguous in
+	// time from meta.Time. It returns fewer than len(dst) with a nil error only when
+	// the next samples do not follow on (samples were lost: the next buffer's
+	// meta.Dropped says how many); otherwise a short read comes with an error: io.EOF
+	// at the end of a recording, the context's cause after cancellation, or a device
+	// failure.
 	Read(dst []complex64) (n int, meta RXMeta, err error)
 	// Close stops the stream. It is safe to call more than once.
 	Close() error

@@ -22,6 +22,11 @@
 // Half-duplex devices (HackRF) refuse to start one direction while the other runs and say
 // so with ErrHalfDuplex.
 //
+// Signal-to-noise ratio is defined once for the whole project: the mean power of the
+// received signal over the noise power in the full sample bandwidth (not per
+// subcarrier, not Eb/N0). Everything that reports or sets an SNR, the loopback
+// simulator included, means this.
+//
 // What it is not: no DSP beyond moving samples (see package phy), no resampling between
 // rates, and no global registry of drivers.
 package radio

@@ -113,6 +113,7 @@ func (m *Manager) List(ctx context.Context, dir string) (list []Listing, notes [
 	list = append(list,
 		Listing{"loopback", "ideal simulated radio; add impairments: loopback,snr=20,channel=epa,ppm=10"},
 		Listing{"loopback:hackrf", "simulated HackRF One pair on a cable: 8-bit ADC, +-20 ppm, DC, IQ imbalance, 30 dB SNR"},
+		Listing{"file:PATH", "a recording: SigMF (.sigmf-meta), hackrf_transfer (.cs8), GNU Radio (.cf32, .cfile; add ,rate=20M)"},
 	)
 	var files []string
 	for _, pat := range []string{"*.sigmf-meta", "*.cs8", "*.cf32", "*.cfile"} {

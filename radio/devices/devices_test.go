@@ -217,3 +217,19 @@ func TestList(t *testing.T) {
 		t.Errorf("no note on HackRF support in a build without it")
 	}
 }
+
+// Any device string gives a device or an error, never a panic.
+func FuzzOpen(f *testing.F) {
+	for _, s := range []string{"loopback", "loopback:hackrf,ppm=12.5,snr=25,channel=epa", "loopback,dc=0.1+0.2i,bits=8",
+		"loopback,snr=inf,gaprate=5,gaplen=10", "file:none.cs8,rate=1M", "hackrf:1", "usrp", "loopback,channel=tdl-c,ds=30,doppler=10"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m := New(Options{Seed: 1})
+		d, err := m.Open(context.Background(), s)
+		if err != nil {
+			return
+		}
+		d.Close()
+	})
+}

@@ -78,15 +78,8 @@ func newNormal(seed uint64, zt *zigTables) *normal {
 
 // uint64 is xoshiro256++.
 func (g *normal) uint64() uint64 {
-	s := &g.s
-	r := bits.RotateLeft64(s[0]+s[3], 23) + s[0]
-	t := s[1] << 17
-	s[2] ^= s[0]
-	s[3] ^= s[1]
-	s[1] ^= s[2]
-	s[0] ^= s[3]
-	s[2] ^= t
-	s[3] = bits.RotateLeft64(s[3], 45)
+	r, s0, s1, s2, s3 := xoshiro(g.s[0], g.s[1], g.s[2], g.s[3])
+	g.s = [4]uint64{s0, s1, s2, s3}
 	return r
 }
 
@@ -144,72 +137,100 @@ func (g *normal) slow(hz int32, iz uint64) float64 {
 	}
 }
 
+// The two bulk methods below are the simulator's hottest code. One 64-bit draw feeds
+// two deviates, each half split into a 7-bit layer index and a disjoint 25-bit signed
+// abscissa, and the generator state stays in local variables; xoshiro and fast are
+// small enough for the compiler to inline.
+
+// xoshiro is one step of xoshiro256++ on a state held in registers.
+func xoshiro(s0, s1, s2, s3 uint64) (r, t0, t1, t2, t3 uint64) {
+	r = bits.RotateLeft64(s0+s3, 23) + s0
+	t := s1 << 17
+	s2 ^= s0
+	s3 ^= s1
+	s1 ^= s2
+	s0 ^= s3
+	s2 ^= t
+	s3 = bits.RotateLeft64(s3, 45)
+	return r, s0, s1, s2, s3
+}
+
+// fast is the ziggurat's common case for 32 random bits; ok is false for the 1.2% of
+// draws that need slow.
+func (t *zigTables) fast(u uint32) (v float32, hz int32, ok bool) {
+	iz := u & 127
+	hz = int32(u) >> 7
+	if uint32(absInt32(hz)) < t.k25[iz] {
+		return float32(hz) * t.w25[iz], hz, true
+	}
+	return 0, hz, false
+}
+
+// pair draws two standard normal deviates.
+func (g *normal) pair() (float32, float32) {
+	r, s0, s1, s2, s3 := xoshiro(g.s[0], g.s[1], g.s[2], g.s[3])
+	g.s = [4]uint64{s0, s1, s2, s3}
+	return g.finish(uint32(r)), g.finish(uint32(r >> 32))
+}
+
+// finish turns 32 random bits into a deviate, through the slow path if need be.
+func (g *normal) finish(u uint32) float32 {
+	v, hz, ok := g.zt.fast(u)
+	if !ok {
+		v = float32(g.slow(hz<<7, uint64(u&127)))
+	}
+	return v
+}
+
 // addComplex adds sigma*(N(0,1) + jN(0,1)) to every element of dst; sigma is the
-// standard deviation per real dimension. This is the simulator's hottest code: one
-// 64-bit draw feeds both dimensions, each half split into a 7-bit layer index and a
-// disjoint 25-bit signed abscissa, and the generator state stays in registers.
+// standard deviation per real dimension.
 func (g *normal) addComplex(dst []complex64, sigma float32) {
 	s0, s1, s2, s3 := g.s[0], g.s[1], g.s[2], g.s[3]
-	k, w := &g.zt.k25, &g.zt.w25
+	zt := g.zt
 	for i := range dst {
-		r := bits.RotateLeft64(s0+s3, 23) + s0
-		t := s1 << 17
-		s2 ^= s0
-		s3 ^= s1
-		s1 ^= s2
-		s0 ^= s3
-		s2 ^= t
-		s3 = bits.RotateLeft64(s3, 45)
-		lo, hi := uint32(r), uint32(r>>32)
-		izr, izi := lo&127, hi&127
-		hr, hi2 := int32(lo)>>7, int32(hi)>>7
-		var re, im float32
-		if uint32(absInt32(hr)) < k[izr] {
-			re = float32(hr) * w[izr]
-		} else {
+		var r uint64
+		r, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+		a, _, okA := zt.fast(uint32(r))
+		b, _, okB := zt.fast(uint32(r >> 32))
+		if !okA || !okB {
 			g.s = [4]uint64{s0, s1, s2, s3}
-			re = float32(g.slow(hr<<7, uint64(izr)))
+			if !okA {
+				a = g.finish(uint32(r))
+			}
+			if !okB {
+				b = g.finish(uint32(r >> 32))
+			}
 			s0, s1, s2, s3 = g.s[0], g.s[1], g.s[2], g.s[3]
 		}
-		if uint32(absInt32(hi2)) < k[izi] {
-			im = float32(hi2) * w[izi]
-		} else {
-			g.s = [4]uint64{s0, s1, s2, s3}
-			im = float32(g.slow(hi2<<7, uint64(izi)))
-			s0, s1, s2, s3 = g.s[0], g.s[1], g.s[2], g.s[3]
-		}
-		dst[i] += complex(re*sigma, im*sigma)
+		dst[i] += complex(a*sigma, b*sigma)
 	}
 	g.s = [4]uint64{s0, s1, s2, s3}
 }
 
-// fill writes standard normal deviates to dst, two per 64-bit draw as addComplex does.
+// fill writes standard normal deviates to dst.
 func (g *normal) fill(dst []float32) {
 	s0, s1, s2, s3 := g.s[0], g.s[1], g.s[2], g.s[3]
-	k, w := &g.zt.k25, &g.zt.w25
-	for i := 0; i < len(dst); i += 2 {
-		r := bits.RotateLeft64(s0+s3, 23) + s0
-		t := s1 << 17
-		s2 ^= s0
-		s3 ^= s1
-		s1 ^= s2
-		s0 ^= s3
-		s2 ^= t
-		s3 = bits.RotateLeft64(s3, 45)
-		for h, u := range [2]uint32{uint32(r), uint32(r >> 32)} {
-			if i+h >= len(dst) {
-				break
-			}
-			iz := u & 127
-			hz := int32(u) >> 7
-			if uint32(absInt32(hz)) < k[iz] {
-				dst[i+h] = float32(hz) * w[iz]
-				continue
-			}
+	zt := g.zt
+	i := 0
+	for ; i+1 < len(dst); i += 2 {
+		var r uint64
+		r, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+		a, _, okA := zt.fast(uint32(r))
+		b, _, okB := zt.fast(uint32(r >> 32))
+		if !okA || !okB {
 			g.s = [4]uint64{s0, s1, s2, s3}
-			dst[i+h] = float32(g.slow(hz<<7, uint64(iz)))
+			if !okA {
+				a = g.finish(uint32(r))
+			}
+			if !okB {
+				b = g.finish(uint32(r >> 32))
+			}
 			s0, s1, s2, s3 = g.s[0], g.s[1], g.s[2], g.s[3]
 		}
+		dst[i], dst[i+1] = a, b
 	}
 	g.s = [4]uint64{s0, s1, s2, s3}
+	if i < len(dst) {
+		dst[i], _ = g.pair()
+	}
 }
