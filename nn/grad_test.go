@@ -1,0 +1,128 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// gradTol is the bound on the relative error of every backward rule against
+// float64 central differences.
+const gradTol = 1e-6
+
+// randParam makes a float64 parameter with values uniform in [lo, hi).
+func randParam(rng *rand.Rand, lo, hi float64, shape ...int) *Tensor[float64] {
+	t := NewParam[float64](nil, shape...)
+	for i := range t.Data {
+		t.Data[i] = lo + (hi-lo)*rng.Float64()
+	}
+	return t
+}
+
+type gradCase struct {
+	name   string
+	inputs []*Tensor[float64]
+	f      func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64]
+}
+
+func runGradCases(t *testing.T, cases []gradCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			worst, which := GradCheck(func(g *Graph[float64]) *Tensor[float64] { return c.f(g, c.inputs) }, c.inputs...)
+			if worst > gradTol {
+				t.Errorf("relative gradient error %.3g on input %d, want below %g", worst, which, gradTol)
+			}
+		})
+	}
+}
+
+func TestGradMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	p := func(shape ...int) *Tensor[float64] { return randParam(r, -1, 1, shape...) }
+	w := p(5, 7)
+	runGradCases(t, []gradCase{
+		{"2d", []*Tensor[float64]{p(3, 5), p(5, 7)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] { return g.MatMul(in[0], in[1]) }},
+		{"3d odd", []*Tensor[float64]{p(2, 3, 5), p(5, 1)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] { return g.MatMul(in[0], in[1]) }},
+		{"transposed", []*Tensor[float64]{p(2, 3, 5), p(4, 5)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] { return g.MatMulT(in[0], in[1]) }},
+		// The same weight used twice (tied weights) and a residual path.
+		{"tied", []*Tensor[float64]{p(3, 5), w}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			h := g.MatMul(in[0], in[1]) // [3,7]
+			back := g.MatMulT(h, in[1]) // [3,5]
+			return g.Add(back, in[0])   // residual uses x twice
+		}},
+		{"batch", []*Tensor[float64]{p(2, 3, 4, 5), p(2, 3, 5, 6)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			return g.BatchMatMul(in[0], in[1], false, false)
+		}},
+		{"batch tA", []*Tensor[float64]{p(2, 5, 4), p(2, 5, 6)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			return g.BatchMatMul(in[0], in[1], true, false)
+		}},
+		{"batch tB", []*Tensor[float64]{p(3, 4, 5), p(3, 6, 5)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			return g.BatchMatMul(in[0], in[1], false, true)
+		}},
+		{"batch tAtB", []*Tensor[float64]{p(2, 5, 4), p(2, 6, 5)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			return g.BatchMatMul(in[0], in[1], true, true)
+		}},
+	})
+}
+
+func TestGradElementwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	p := func(shape ...int) *Tensor[float64] { return randParam(r, -2, 2, shape...) }
+	pos := func(shape ...int) *Tensor[float64] { return randParam(r, 0.5, 2, shape...) }
+	bin := func(op func(g *Graph[float64], a, b *Tensor[float64]) *Tensor[float64]) func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+		return func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] { return op(g, in[0], in[1]) }
+	}
+	un := func(op func(g *Graph[float64], a *Tensor[float64]) *Tensor[float64]) func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+		return func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] { return op(g, in[0]) }
+	}
+	var cases []gradCase
+	for _, op := range []struct {
+		name string
+		f    func(g *Graph[float64], a, b *Tensor[float64]) *Tensor[float64]
+	}{
+		{"add", (*Graph[float64]).Add}, {"sub", (*Graph[float64]).Sub}, {"mul", (*Graph[float64]).Mul}, {"div", (*Graph[float64]).Div},
+	} {
+		cases = append(cases,
+			gradCase{op.name + " same", []*Tensor[float64]{p(3, 5), pos(3, 5)}, bin(op.f)},
+			gradCase{op.name + " suffix", []*Tensor[float64]{p(2, 3, 5), pos(5)}, bin(op.f)},
+			gradCase{op.name + " suffix2", []*Tensor[float64]{p(2, 3, 5), pos(3, 5)}, bin(op.f)},
+			gradCase{op.name + " row", []*Tensor[float64]{p(2, 3, 5), pos(2, 3, 1)}, bin(op.f)},
+			gradCase{op.name + " scalar", []*Tensor[float64]{p(4, 3), pos(1)}, bin(op.f)},
+		)
+	}
+	x := p(3, 4)
+	cases = append(cases,
+		gradCase{"same input twice", []*Tensor[float64]{x}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] { return g.Mul(in[0], in[0]) }},
+		gradCase{"scale", []*Tensor[float64]{p(3, 4)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] { return g.Scale(in[0], -0.7) }},
+		gradCase{"gelu", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).GELU)},
+		gradCase{"silu", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).SiLU)},
+		gradCase{"tanh", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).Tanh)},
+		gradCase{"sigmoid", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).Sigmoid)},
+		gradCase{"exp", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).Exp)},
+		gradCase{"square", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).Square)},
+		gradCase{"sum", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).Sum)},
+		gradCase{"mean", []*Tensor[float64]{p(3, 7)}, un((*Graph[float64]).Mean)},
+	)
+	runGradCases(t, cases)
+}
+
+// GradCheck itself must catch a wrong rule: a deliberately broken backward fails.
+func TestGradCheckCatchesErrors(t *testing.T) {
+	x := randParam(rand.New(rand.NewPCG(5, 5)), -1, 1, 4, 3)
+	broken := func(g *Graph[float64]) *Tensor[float64] {
+		out := g.like(x, true)
+		for i, v := range x.Data {
+			out.Data[i] = v * v * v
+		}
+		// Wrong rule on purpose: 2x^2 instead of 3x^2.
+		g.push(record[float64]{bw: func(g *Graph[float64], r *record[float64]) {
+			for i, d := range r.out.Grad {
+				r.a.Grad[i] += d * 2 * r.a.Data[i] * r.a.Data[i]
+			}
+		}, out: out, a: x})
+		return out
+	}
+	if worst, _ := GradCheck(broken, x); worst < 0.1 {
+		t.Fatalf("a wrong backward rule passed with relative error %.3g", worst)
+	}
+}

@@ -1,0 +1,123 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// record is one operation on the tape: enough to run its backward rule later. The
+// rule is a plain function (not a closure), so recording allocates nothing.
+type record[T Float] struct {
+	bw      func(g *Graph[T], r *record[T])
+	out     *Tensor[T]
+	a, b, c *Tensor[T]
+	i       [4]int
+	f       [2]float64
+	aux     []T // saved values the rule needs (statistics, masks), from the arena
+	aux2    []T
+}
+
+// Graph records a forward pass and runs it backwards. Every tensor it returns lives in
+// its arena until the next Reset; the arena hands the same buffers back in the same
+// order, so repeating a pass of the same shapes allocates nothing.
+type Graph[T Float] struct {
+	tape []record[T]
+	Rng  *rand.Rand // dropout and other random choices; set it for reproducible runs
+	// Training enables dropout.
+	Training bool
+
+	bufs    [][]T // arena buffers in order of request
+	next    int   // next buffer to hand out
+	tensors []*Tensor[T]
+	nextT   int
+	workers int
+}
+
+// NewGraph returns an empty graph drawing randomness from rng (which may be nil if no
+// operation needs randomness).
+func NewGraph[T Float](rng *rand.Rand) *Graph[T] {
+	return &Graph[T]{Rng: rng, workers: defaultWorkers()}
+}
+
+// Reset forgets the recorded pass and recycles every tensor it made.
+func (g *Graph[T]) Reset() {
+	clear(g.tape)
+	g.tape = g.tape[:0]
+	g.next = 0
+	g.nextT = 0
+}
+
+// buf hands out a zeroed buffer of n elements from the arena.
+func (g *Graph[T]) buf(n int) []T {
+	if g.next < len(g.bufs) && cap(g.bufs[g.next]) >= n {
+		b := g.bufs[g.next][:n]
+		clear(b)
+		g.next++
+		return b
+	}
+	b := make([]T, n)
+	if g.next < len(g.bufs) {
+		g.bufs[g.next] = b
+	} else {
+		g.bufs = append(g.bufs, b)
+	}
+	g.next++
+	return b
+}
+
+// New returns a zeroed tensor of the given shape from the arena. It needs a gradient
+// when needGrad is set; the buffer is allocated at Backward.
+func (g *Graph[T]) New(needGrad bool, shape ...int) *Tensor[T] {
+	var t *Tensor[T]
+	if g.nextT < len(g.tensors) {
+		t = g.tensors[g.nextT]
+		*t = Tensor[T]{}
+	} else {
+		t = new(Tensor[T])
+		g.tensors = append(g.tensors, t)
+	}
+	g.nextT++
+	t.setShape(shape)
+	t.Data = g.buf(t.Len())
+	t.needs = needGrad
+	return t
+}
+
+// like returns a new tensor with the shape of x.
+func (g *Graph[T]) like(x *Tensor[T], needGrad bool) *Tensor[T] {
+	return g.New(needGrad, x.Shape()...)
+}
+
+// push records an operation whose output needs a gradient.
+func (g *Graph[T]) push(r record[T]) {
+	g.tape = append(g.tape, r)
+}
+
+// Backward seeds d(loss)/d(loss) = 1 for a scalar loss and runs the tape in reverse,
+// accumulating into the gradient of every tensor that needs one. Parameter gradients
+// accumulate across calls until the caller clears them.
+func (g *Graph[T]) Backward(loss *Tensor[T]) {
+	if loss.Len() != 1 {
+		panic(fmt.Sprintf("nn: Backward of a tensor of shape %v; reduce it to a scalar first", loss.Shape()))
+	}
+	one := [1]T{1}
+	g.BackwardWith(loss, one[:])
+}
+
+// anyNeeds reports whether any input needs a gradient.
+func anyNeeds[T Float](ts ...*Tensor[T]) bool {
+	for _, t := range ts {
+		if t != nil && t.needs {
+			return true
+		}
+	}
+	return false
+}
+
+// gradOf returns t's gradient buffer if gradients flow into t, else nil.
+func gradOf[T Float](t *Tensor[T]) []T {
+	if t == nil || !t.needs {
+		return nil
+	}
+	return t.Grad
+}
