@@ -15,6 +15,7 @@ type record[T Float] struct {
 	f       [2]float64
 	aux     []T // saved values the rule needs (statistics, masks), from the arena
 	aux2    []T
+	fn      func() // rule of an operation defined outside the package (OnBackward)
 }
 
 // Graph records a forward pass and runs it backwards. Every tensor it returns lives in
@@ -121,3 +122,19 @@ func gradOf[T Float](t *Tensor[T]) []T {
 	}
 	return t.Grad
 }
+
+// OnBackward lets packages built on nn (kan, for example) define operations: make the
+// output with New, fill it, then register the rule that adds the inputs' gradients from
+// out.Grad. Rules run in reverse order of registration. The closure costs an allocation
+// per call; operations inside this package avoid even that.
+func (g *Graph[T]) OnBackward(out *Tensor[T], rule func()) {
+	if !out.needs {
+		return
+	}
+	g.push(record[T]{bw: customBackward[T], out: out, fn: rule})
+}
+
+func customBackward[T Float](g *Graph[T], r *record[T]) { r.fn() }
+
+// Workers is how many goroutines operations may use; it defaults to GOMAXPROCS.
+func (g *Graph[T]) SetWorkers(n int) { g.workers = max(1, n) }
