@@ -50,9 +50,10 @@ func (g *Graph[T]) matmul(x, w *Tensor[T], wT bool) *Tensor[T] {
 	if x.nd == 0 || x.Dim(-1) != k {
 		panic(fmt.Sprintf("nn: MatMul of %v by %v (transposed %v)", x.Shape(), w.Shape(), wT))
 	}
-	shape := append([]int(nil), x.Shape()...) // small; shapes are not on the hot path's arena
-	shape[len(shape)-1] = n
-	out := g.New(anyNeeds(x, w), shape...)
+	var shape [MaxDims]int
+	nd := copy(shape[:], x.Shape())
+	shape[nd-1] = n
+	out := g.New(anyNeeds(x, w), shape[:nd]...)
 	m := x.rows()
 	ldw := n
 	if wT {
@@ -116,9 +117,10 @@ func (g *Graph[T]) BatchMatMul(a, b *Tensor[T], transA, transB bool) *Tensor[T] 
 	if ka != kb {
 		panic(fmt.Sprintf("nn: BatchMatMul inner dimensions %d and %d (%v, %v)", ka, kb, a.Shape(), b.Shape()))
 	}
-	shape := append([]int(nil), a.Shape()...)
-	shape[len(shape)-2], shape[len(shape)-1] = m, n
-	out := g.New(anyNeeds(a, b), shape...)
+	var shape [MaxDims]int
+	nd := copy(shape[:], a.Shape())
+	shape[nd-2], shape[nd-1] = m, n
+	out := g.New(anyNeeds(a, b), shape[:nd]...)
 	batch := out.Len() / (m * n)
 	sa, sb, so := m*ka, ka*n, m*n
 	lda, ldb := ka, n

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/cmplx"
+	"sort"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/dsp/fourier"
@@ -33,8 +36,9 @@ func orDefault(s, def string) string {
 const (
 	demoToneA = 3e6
 	demoToneB = -5e6
-	demoIdle  = 1 << 16 // samples received before the burst can begin
-	demoBurst = 1 << 18
+	demoLead  = 1 << 15 // silence transmitted before the tones
+	demoBurst = 1 << 18 // samples of the two tones
+	demoIdle  = 1 << 16 // samples received after the burst, for the noise floor
 )
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -107,6 +111,13 @@ func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record 
 // demoLink tunes both devices, sends the two-tone burst from tx while rx receives, and
 // returns what rx got.
 func demoLink(ctx context.Context, tx, rx radio.Device, tune radio.Config) ([]complex64, radio.RXMeta, error) {
+	for name := range tune.Gains {
+		_, inTX := tx.Info().Gain(name)
+		_, inRX := rx.Info().Gain(name)
+		if !inTX && !inRX {
+			return nil, radio.RXMeta{}, fmt.Errorf("demo: gain %q (radio.gains) exists on neither %s nor %s", name, tx.Info().Spec, rx.Info().Spec)
+		}
+	}
 	for _, d := range []radio.Device{tx, rx} {
 		c := tune.Clone()
 		c.Gains = onlyKnownGains(d.Info(), c.Gains)
@@ -116,30 +127,32 @@ func demoLink(ctx context.Context, tx, rx radio.Device, tune radio.Config) ([]co
 	}
 	fs := tune.SampleRate
 	amp := math.Sqrt(loopback.DefaultRefPower / 2) // two equal tones, total at the reference power
-	burst := make([]complex64, demoBurst)
-	for i := range burst {
-		t := float64(i) / fs
+	burst := make([]complex64, demoLead+demoBurst)
+	for i := demoLead; i < len(burst); i++ {
+		t := float64(i-demoLead) / fs
 		burst[i] = complex64(cmplx.Rect(amp, 2*math.Pi*demoToneA*t) + cmplx.Rect(amp, 2*math.Pi*demoToneB*t))
 	}
-	// Transmit from a goroutine while receiving, as on real hardware.
+	// The burst is opened before the receiver starts, so the receiver waits for its
+	// samples however the goroutines are scheduled; the samples themselves are
+	// written from a goroutine while the receiver reads, as on real hardware.
+	ts, err := tx.StartTX(ctx)
+	if err != nil {
+		return nil, radio.RXMeta{}, err
+	}
 	errc := make(chan error, 1)
 	go func() {
-		s, err := tx.StartTX(ctx)
-		if err != nil {
-			errc <- err
-			return
-		}
-		_, err = s.Write(burst)
-		if cerr := s.Close(); err == nil {
+		_, err := ts.Write(burst)
+		if cerr := ts.Close(); err == nil {
 			err = cerr
 		}
 		errc <- err
 	}()
 	rs, err := rx.StartRX(ctx)
 	if err != nil {
+		<-errc
 		return nil, radio.RXMeta{}, err
 	}
-	y := make([]complex64, demoIdle+demoBurst+demoIdle)
+	y := make([]complex64, demoLead+demoBurst+demoIdle)
 	got := 0
 	var first radio.RXMeta
 	for got < len(y) {
@@ -148,8 +161,14 @@ func demoLink(ctx context.Context, tx, rx radio.Device, tune radio.Config) ([]co
 			first = meta
 		}
 		got += n
+		if errors.Is(err, io.EOF) {
+			// A recording ended early: measure what there is.
+			y = y[:got]
+			break
+		}
 		if err != nil {
 			rs.Close()
+			<-errc
 			return nil, first, fmt.Errorf("demo: receive: %w", err)
 		}
 	}
@@ -249,6 +268,18 @@ func measure(y []complex64, fs float64) demoResult {
 	}
 	if len(seg) == nfft {
 		win, spec := spectrum(seg, dc)
+		// Noise within the burst, thermal and quantisation alike, from the median of
+		// the periodogram: for white noise of power s each bin is exponential with
+		// mean s*sum(w^2), median ln 2 times that, and the few tone bins do not move it.
+		sw := 0.0
+		for i := range win {
+			w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(len(win)))
+			sw += w * w
+		}
+		inBurst := median(spec) / math.Ln2 / sw
+		if inBurst > 0 {
+			r.snrDB = 10 * math.Log10((sig-inBurst)/inBurst)
+		}
 		var pa, pb float64
 		r.fa, pa = peak(spec, win, demoToneA, fs)
 		r.fb, pb = peak(spec, win, demoToneB, fs)
@@ -262,6 +293,12 @@ func measure(y []complex64, fs float64) demoResult {
 		r.imageA, r.imageB = 10*math.Log10(pa/ia), 10*math.Log10(pb/ib)
 	}
 	return r
+}
+
+func median(p []float64) float64 {
+	q := append([]float64(nil), p...)
+	sort.Float64s(q)
+	return q[len(q)/2]
 }
 
 func meanPower(x []complex64, dc complex128) float64 {
@@ -341,7 +378,8 @@ func peak(p []float64, seg []complex128, f, fs float64) (float64, float64) {
 }
 
 func writeDemoRecording(path string, y []complex64, fs, fc float64, r demoResult) error {
-	w, err := sigmf.Create(path, sigmf.WriteOptions{Datatype: sigmf.CF32LE, SampleRate: fs, Frequency: fc, Recorder: "m4sc demo", Description: "two-tone burst received by m4sc demo"})
+	w, err := sigmf.Create(path, sigmf.WriteOptions{Datatype: sigmf.CF32LE, SampleRate: fs, Frequency: fc, Datetime: time.Now().UTC(),
+		Recorder: "m4sc demo", Description: "two-tone burst received by m4sc demo"})
 	if err != nil {
 		return err
 	}
@@ -359,9 +397,11 @@ func printDemo(out io.Writer, tx, rx radio.Device, first radio.RXMeta, r demoRes
 		return
 	}
 	var set map[string]string
+	fading := false
 	if ltx, ok := tx.(*loopback.Device); ok {
 		if lrx, ok := rx.(*loopback.Device); ok {
 			set = simulatedTruth(ltx.Params(), lrx.Params(), fc)
+			fading = lrx.Params().Channel != ""
 		}
 	}
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', tabwriter.AlignRight)
@@ -389,7 +429,10 @@ func printDemo(out io.Writer, tx, rx radio.Device, first radio.RXMeta, r demoRes
 	row("image rejection -5 MHz (dB)", fmt.Sprintf("%.1f", r.imageB))
 	row("clipped samples", fmt.Sprintf("%d", r.clipped))
 	tw.Flush()
-	fmt.Fprintln(out, "\nThe measured SNR includes the ADC's quantisation noise; the setting is the thermal noise alone.")
+	fmt.Fprintln(out, "\nMeasured SNR: all noise within the burst (thermal, and quantisation where the receiver has an ADC); the setting is the thermal noise alone.")
+	if fading {
+		fmt.Fprintln(out, "The receiver's channel fades: Doppler and frequency selectivity bias the tone-based estimates, so they need not match the settings.")
+	}
 	if record != "" {
 		fmt.Fprintf(out, "\nreceived samples written to %s\n", record)
 	}

@@ -50,16 +50,21 @@ func TestDemoMeasuresTheSimulatedLink(t *testing.T) {
 		tol       float64
 	}{
 		// Tolerances: tone frequencies from 131072 samples at 25 dB SNR are good to a
-		// few hundredths of a hertz; the SNR includes 8-bit quantisation (about 0.3 dB
-		// at 25 dB); DC and image rejection are averages over 10^5 samples.
+		// few hundredths of a hertz; the in-burst SNR includes 8-bit quantisation
+		// noise of the receiver's ADC (-49.9 dBFS against thermal noise at -43.96: 25 dB
+		// becomes 24.0 dB); the transmitter's DAC error on a periodic two-tone signal
+		// falls into spurs, which the median estimate ignores, as it ignores the tones
+		// and their images; it scatters by about 0.1 dB. DC and image rejection are
+		// averages over 10^5 samples.
 		{"carrier offset Hz", r.cfoHz, wantCFO, 2},
 		{"sample clock ppm", r.clockPPM, wantClock, 0.05},
-		{"SNR dB", r.snrDB, 25, 1},
+		{"SNR dB", r.snrDB, 24.0, 0.5},
 		{"DC I", real(r.dc), 0.02, 1e-3},
 		{"DC Q", imag(r.dc), 0.01, 1e-3},
 		{"image rejection dB", r.imageA, wantIRR, 1},
 	}
 	for _, c := range checks {
+		t.Logf("%s: measured %.4f, set %.4f", c.name, c.got, c.want)
 		if math.Abs(c.got-c.want) > c.tol {
 			t.Errorf("%s: measured %.4f, set %.4f (tolerance %g)", c.name, c.got, c.want, c.tol)
 		}
@@ -84,7 +89,7 @@ func TestDemoCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Len() != demoIdle+demoBurst+demoIdle || len(r.Meta().Annotations) != 1 {
+	if r.Len() != demoLead+demoBurst+demoIdle || len(r.Meta().Annotations) != 1 {
 		t.Errorf("recording: %d samples, %d annotations", r.Len(), len(r.Meta().Annotations))
 	}
 	y := make([]complex64, 10)

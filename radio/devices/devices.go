@@ -123,8 +123,12 @@ func (m *Manager) List(ctx context.Context, dir string) (list []Listing, notes [
 	sort.Strings(files)
 	for _, f := range files {
 		desc := "recording"
-		if st, err := os.Stat(f); err == nil {
-			desc = fmt.Sprintf("recording, %d bytes", st.Size())
+		data := f
+		if strings.HasSuffix(f, ".sigmf-meta") {
+			data = strings.TrimSuffix(f, ".sigmf-meta") + ".sigmf-data"
+		}
+		if st, err := os.Stat(data); err == nil {
+			desc = fmt.Sprintf("recording, %d bytes of samples", st.Size())
 		}
 		list = append(list, Listing{"file:" + f, desc})
 	}

@@ -190,7 +190,7 @@ func TestManagerErrors(t *testing.T) {
 	if _, err := m.Open(ctx, "file:"+meta); err == nil || !strings.Contains(err.Error(), "trunc") {
 		t.Errorf("truncated recording: %v", err)
 	}
-	d, err := m.Open(ctx, "file:"+meta+",truncated=allow")
+	d, err := m.Open(ctx, "file:"+meta+",truncated=allow,rate=1M")
 	if err != nil {
 		t.Fatalf("truncated=allow: %v", err)
 	}
@@ -230,6 +230,51 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return
 		}
-		d.Close()
+		defer d.Close()
+		// Receive a little: keys that only fail at the channel must fail cleanly.
+		if rs, err := d.StartRX(context.Background()); err == nil {
+			rs.Read(make([]complex64, 64))
+			rs.Close()
+		}
 	})
+}
+
+// Closing a file device in the middle of a transmission completes the recording, and a
+// cancelled transmission leaves what was written readable.
+func TestFileDeviceCloseAndCancel(t *testing.T) {
+	dir := t.TempDir()
+	m := New(Options{})
+	x := signal(10000)
+	for _, how := range []string{"close", "cancel"} {
+		path := filepath.Join(dir, how+".sigmf-meta")
+		d, err := m.Open(context.Background(), "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := d.StartTX(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Write(x); err != nil {
+			t.Fatal(err)
+		}
+		if how == "close" {
+			d.Close()
+		} else {
+			cancel()
+			if _, err := s.Write(x); err == nil {
+				t.Fatal("write after cancel succeeded")
+			}
+			d.Close()
+		}
+		cancel()
+		r, err := m.Open(context.Background(), "file:"+path)
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if y := readAll(t, r, 20000); len(y) != len(x) {
+			t.Errorf("%s: %d samples readable, want %d", how, len(y), len(x))
+		}
+	}
 }

@@ -31,6 +31,7 @@ type fileDevice struct {
 	rxOn   bool
 	txOn   bool
 	closed bool
+	open   io.Closer // the running stream, closed with the device
 }
 
 func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
@@ -71,7 +72,7 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	if d.ropt.Frequency > 0 {
 		cfg.Frequency = d.ropt.Frequency
 	}
-	desc := "recording (will be written by a transmit stream)"
+	desc := "no such file yet: receiving fails, a transmit stream creates it"
 	if _, err := os.Stat(d.path); err == nil {
 		r, err := sigmf.Open(d.path, d.ropt)
 		if err != nil {
@@ -129,10 +130,16 @@ func (d *fileDevice) Stats() radio.Stats {
 	return d.stats
 }
 
+// Close ends a running stream (a recording being written is flushed and its meta file
+// completed) and releases the device.
 func (d *fileDevice) Close() error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.closed = true
+	s := d.open
+	d.mu.Unlock()
+	if s != nil {
+		return s.Close()
+	}
 	return nil
 }
 
@@ -156,6 +163,13 @@ func (d *fileDevice) begin(dir radio.Direction) error {
 func (d *fileDevice) end() {
 	d.mu.Lock()
 	d.rxOn, d.txOn = false, false
+	d.open = nil
+	d.mu.Unlock()
+}
+
+func (d *fileDevice) running(s io.Closer) {
+	d.mu.Lock()
+	d.open = s
 	d.mu.Unlock()
 }
 
@@ -168,13 +182,20 @@ func (d *fileDevice) StartRX(ctx context.Context) (radio.RXStream, error) {
 		d.end()
 		return nil, fmt.Errorf("devices: %s: %w", d.info.Spec, err)
 	}
+	if r.Meta().Global.SampleRate == 0 && d.ropt.SampleRate == 0 {
+		r.Close()
+		d.end()
+		return nil, fmt.Errorf("devices: %s: the recording does not say its sample rate; add ,rate=RATE (for example ,rate=20M)", d.info.Spec)
+	}
 	if rate := r.Meta().Global.SampleRate; rate > 0 && rate != d.Config().SampleRate {
 		r.Close()
 		d.end()
 		return nil, &radio.ConfigError{Device: d.info.Spec, Field: "sample rate", Value: d.Config().SampleRate,
 			Reason: fmt.Sprintf("the recording was made at %g samples/s", rate)}
 	}
-	return &fileRX{d: d, r: r, ctx: ctx}, nil
+	rs := &fileRX{d: d, r: r, ctx: ctx}
+	d.running(rs)
+	return rs, nil
 }
 
 type fileRX struct {
@@ -247,7 +268,9 @@ func (d *fileDevice) StartTX(ctx context.Context) (radio.TXStream, error) {
 		d.end()
 		return nil, fmt.Errorf("devices: %s: %w", d.info.Spec, err)
 	}
-	return &fileTX{d: d, w: w, ctx: ctx}, nil
+	ts := &fileTX{d: d, w: w, ctx: ctx}
+	d.running(ts)
+	return ts, nil
 }
 
 type fileTX struct {
@@ -261,6 +284,10 @@ func (s *fileTX) Write(src []complex64) (int, error) {
 		return 0, radio.ErrClosed
 	}
 	if err := context.Cause(s.ctx); err != nil {
+		// Cancelled: finish the recording now, so what was written is safe.
+		if cerr := s.Close(); cerr != nil {
+			return 0, fmt.Errorf("%w (closing the recording: %v)", err, cerr)
+		}
 		return 0, err
 	}
 	n, err := s.w.Write(src)

@@ -9,7 +9,7 @@ import (
 	"github.com/m4sc/m4sc/radio"
 )
 
-const hackrfRebuild = "HackRF support is not in this build: install libhackrf-dev and rebuild with `go build -tags hackrf ./cmd/m4sc`"
+const hackrfRebuild = "HackRF support is not built yet (the libhackrf driver, build tag hackrf, is planned); use loopback:hackrf to simulate a pair"
 
 func openHackRF(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	return nil, fmt.Errorf("devices: %s: %s: %w", sp.String(), hackrfRebuild, radio.ErrNoDevice)

@@ -40,7 +40,8 @@ type Air struct {
 	txPos   int64 // where the open burst's next sample goes
 	txState txState
 	rx      map[*Device]*rxCursor
-	changed chan struct{} // closed and replaced whenever samples arrive or a burst ends
+	changed chan struct{} // closed and replaced when samples arrive or a burst ends, if anyone waits
+	waiters int
 
 	MaxBacklog      int           // samples kept for a lagging receiver; default 1<<24
 	UnderrunTimeout time.Duration // default 100 ms
@@ -66,6 +67,9 @@ func NewAir(seed uint64) *Air {
 }
 
 func (a *Air) notify() {
+	if a.waiters == 0 {
+		return
+	}
 	close(a.changed)
 	a.changed = make(chan struct{})
 }
@@ -204,10 +208,10 @@ func (a *Air) write(src []complex64) (underrun bool) {
 	return underrun
 }
 
-func (a *Air) endBurst() {
+func (a *Air) endBurst(d *Device) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.burst {
+	if a.burst && a.tx == d {
 		a.burst = false
 		a.notify()
 	}
@@ -221,6 +225,7 @@ func (a *Air) fetch(ctx context.Context, d *Device, lo, hi int64, dst []complex6
 	a.mu.Lock()
 	for a.burst && a.txPos < hi {
 		ch := a.changed
+		a.waiters++
 		a.mu.Unlock()
 		if timeout == nil {
 			timeout = time.After(a.UnderrunTimeout)
@@ -228,12 +233,17 @@ func (a *Air) fetch(ctx context.Context, d *Device, lo, hi int64, dst []complex6
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			a.mu.Lock()
+			a.waiters--
+			a.mu.Unlock()
 			return txState{}, 0, context.Cause(ctx)
 		case <-timeout:
 			a.mu.Lock()
+			a.waiters--
 			goto take
 		}
 		a.mu.Lock()
+		a.waiters--
 	}
 take:
 	defer a.mu.Unlock()

@@ -55,11 +55,15 @@ type ChannelConfig struct {
 	// Level scales the signal at the converter input, dB. SNR (below) is unaffected:
 	// the noise scales with it, so only clipping and quantisation see the level.
 	Level float64
+	// TxGain scales the signal only, dB: the transmitter's gain relative to its
+	// default, which moves the signal above the receiver's noise floor.
+	TxGain float64
 	// AWGN adds white Gaussian noise at SNR; without it there is none.
 	AWGN bool
 	// SNR is the signal-to-noise ratio in dB, defined for the whole project as the
 	// mean power of the received signal over the noise power in the full sample
-	// bandwidth. The signal power it refers to is RefPower (linear, full scale 1):
+	// bandwidth. Here it sets the thermal noise alone: quantisation (Bits) adds its
+	// own noise after it. The signal power it refers to is RefPower (linear, full scale 1):
 	// a transmitted signal of mean power RefPower arrives at this SNR (averaged over
 	// fading).
 	SNR      float64
@@ -160,6 +164,7 @@ func NewChannel(cfg ChannelConfig) (*Channel, error) {
 		{"rx ppm", cfg.RxPPM, math.Abs(cfg.RxPPM) <= 1000},
 		{"phase noise", cfg.PhaseNoise, cfg.PhaseNoise >= 0 && cfg.PhaseNoise <= cfg.SampleRate/100},
 		{"level", cfg.Level, math.Abs(cfg.Level) <= 200},
+		{"tx gain", cfg.TxGain, math.Abs(cfg.TxGain) <= 200},
 		{"snr", cfg.SNR, !cfg.AWGN || cfg.SNR > -100 && cfg.SNR < 300},
 		{"ref power", cfg.RefPower, cfg.RefPower > 0 && !math.IsInf(cfg.RefPower, 0)},
 		{"iq gain", cfg.IQGain, math.Abs(cfg.IQGain) <= 6},
@@ -201,7 +206,7 @@ func NewChannel(cfg ChannelConfig) (*Channel, error) {
 		c.pnBuf = make([]float32, outBlock)
 	}
 	c.rotate = c.omega != 0 || c.pnSigma != 0
-	c.gain = float32(math.Pow(10, cfg.Level/20))
+	c.gain = float32(math.Pow(10, (cfg.Level+cfg.TxGain)/20))
 	if cfg.AWGN {
 		np := cfg.RefPower * math.Pow(10, (cfg.Level-cfg.SNR)/10)
 		c.sigma = float32(math.Sqrt(np / 2))

@@ -38,6 +38,7 @@ type Device struct {
 	started   bool
 	scratch   []complex64
 	input     SliceInput
+	txBuf     []complex64
 	inBand    bool    // the transmitter's carrier falls inside the receiver's band
 	chStart   float64 // air index of the channel's output sample 0
 	chN0      int64   // receiver sample counter at the channel's output sample 0
@@ -84,6 +85,9 @@ func (a *Air) Open(spec, preset string, base, kv []radio.Param) (*Device, error)
 		return nil, err
 	}
 	d.cfg = cfg
+	if err := d.checkChannel(cfg); err != nil {
+		return nil, err
+	}
 	d.cursor = a.register(d)
 	d.gaps = newNormal(mix(seed, 99), newZigTables())
 	return d, nil
@@ -170,7 +174,23 @@ func (d *Device) Configure(c radio.Config) error {
 	if d.rxOn || d.txOn {
 		return fmt.Errorf("loopback: %s: stop the running stream before reconfiguring: %w", d.info.Spec, radio.ErrBusy)
 	}
+	if err := d.checkChannel(v); err != nil {
+		return err
+	}
 	d.cfg = v
+	return nil
+}
+
+// checkChannel builds the receive channel this tuning implies, so a combination of
+// keys that cannot work at this sample rate (a delay spread too long, phase noise or
+// Doppler too fast) is refused now, not at the first Read.
+func (d *Device) checkChannel(c radio.Config) error {
+	saved := d.cfg
+	d.cfg = c
+	defer func() { d.cfg = saved }()
+	if _, err := d.channelConfig(txState{}); err != nil {
+		return fmt.Errorf("loopback: %s at %g samples/s: %w", d.info.Spec, c.SampleRate, err)
+	}
 	return nil
 }
 
@@ -179,6 +199,12 @@ func (d *Device) Stats() radio.Stats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.stats
+}
+
+func (d *Device) isClosed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closed
 }
 
 // Close implements radio.Device.
@@ -225,7 +251,7 @@ type txStream struct {
 }
 
 func (s *txStream) Write(src []complex64) (int, error) {
-	if s.closed {
+	if s.closed || s.d.isClosed() {
 		return 0, radio.ErrClosed
 	}
 	if err := context.Cause(s.ctx); err != nil {
@@ -234,7 +260,7 @@ func (s *txStream) Write(src []complex64) (int, error) {
 	if len(src) == 0 {
 		return 0, nil
 	}
-	under := s.d.air.write(src)
+	under := s.d.air.write(s.d.dac(src))
 	s.d.mu.Lock()
 	s.d.stats.TXSamples += uint64(len(src))
 	if under && s.wrote {
@@ -250,11 +276,31 @@ func (s *txStream) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.d.air.endBurst()
+	s.d.air.endBurst(s.d)
 	s.d.mu.Lock()
 	s.d.txOn = false
 	s.d.mu.Unlock()
 	return nil
+}
+
+// dac returns what the transmitter's converter makes of src: every component clipped
+// to full scale, and rounded to TxBits when the device has a finite resolution.
+func (d *Device) dac(src []complex64) []complex64 {
+	if cap(d.txBuf) < len(src) {
+		d.txBuf = make([]complex64, len(src))
+	}
+	out := d.txBuf[:len(src)]
+	scale := float32(math.Ldexp(1, d.params.TxBits-1))
+	for i, v := range src {
+		re := min(max(real(v), -1), 1)
+		im := min(max(imag(v), -1), 1)
+		if d.params.TxBits > 0 {
+			re = min(max(float32(math.RoundToEven(float64(re*scale))), -scale), scale-1) / scale
+			im = min(max(float32(math.RoundToEven(float64(im*scale))), -scale), scale-1) / scale
+		}
+		out[i] = complex(re, im)
+	}
+	return out
 }
 
 // StartRX implements radio.Device.
@@ -270,10 +316,20 @@ func (d *Device) StartRX(ctx context.Context) (radio.RXStream, error) {
 		return nil, fmt.Errorf("loopback: %s: transmitting; stop TX before RX: %w", d.info.Spec, radio.ErrHalfDuplex)
 	}
 	if !d.air.listening(d) {
-		// Back from transmitting: listen from the air's present, keeping the sample
-		// counter running (the samples missed meanwhile count as dropped).
+		// Back from transmitting: listen from the air's present. The receive clock
+		// ran on meanwhile: the samples this receiver missed advance its counter and
+		// are reported as Dropped with the next buffer (Stats.Dropped counts only
+		// losses while receiving).
 		d.cursor = d.air.register(d)
 		if d.ch != nil {
+			d.air.mu.Lock()
+			now := d.cursor.lo
+			d.air.mu.Unlock()
+			pos := d.chStart + float64(d.n-d.chN0)*(1+d.chEps)
+			if missed := int64(math.Round((float64(now) - pos) / (1 + d.chEps))); missed > 0 {
+				d.n += missed
+				d.pendDrop += missed
+			}
 			d.started = false
 		}
 	}
@@ -307,10 +363,12 @@ func (s *rxStream) Read(dst []complex64) (int, radio.RXMeta, error) {
 			return done, meta, err
 		}
 		if !d.started {
-			d.startReceiver()
+			if err := d.startReceiver(); err != nil {
+				return done, meta, err
+			}
 		}
 		// Stop short before a gap: the next buffer's timestamp shows it.
-		if d.n == d.nextGap && d.params.GapRate > 0 {
+		if d.params.GapRate > 0 && d.n >= d.nextGap {
 			if done > 0 {
 				return done, meta, nil
 			}
@@ -384,7 +442,7 @@ func (s *rxStream) Close() error {
 
 // startReceiver places the receiver on the air: at its cursor, minus the random start
 // offset, so the first samples are idle noise.
-func (d *Device) startReceiver() {
+func (d *Device) startReceiver() error {
 	d.started = true
 	off := int64(0)
 	if d.params.Offset > 0 {
@@ -397,19 +455,16 @@ func (d *Device) startReceiver() {
 	d.chN0 = d.n
 	d.ch = nil // a fresh channel at this position
 	if err := d.rebuild(st); err != nil {
-		// The device's own parameters were checked at Open; a failure here is a bug.
-		panic(err)
+		d.started = false
+		return err
 	}
 	d.scheduleGap()
+	return nil
 }
 
-// rebuild makes a new channel for the transmitter state st, continuing at the
-// receiver's current sample.
-func (d *Device) rebuild(st txState) error {
-	if d.ch != nil {
-		d.chStart += float64(d.n-d.chN0) * (1 + d.chEps)
-		d.chN0 = d.n
-	}
+// channelConfig derives the receive channel from the device's parameters and tuning
+// and the transmitter's state, and checks it.
+func (d *Device) channelConfig(st txState) (ChannelConfig, error) {
 	p := d.params
 	cfg := ChannelConfig{
 		SampleRate: d.cfg.SampleRate,
@@ -428,28 +483,45 @@ func (d *Device) rebuild(st txState) error {
 		Start:      int64(math.Round(d.chStart)),
 		Seed:       mix(d.seed, d.builds),
 	}
-	d.builds++
-	d.inBand = true
 	if st.version != 0 {
 		cfg.TxPPM = st.ppm
 		cfg.CarrierOffset = st.freq - d.cfg.Frequency
 		cfg.PhaseNoise += st.pn
-		cfg.Level += st.gain
-		d.inBand = inBand(cfg.CarrierOffset+d.cfg.Frequency*(st.ppm-p.PPM)*1e-6, d.cfg.SampleRate)
+		cfg.TxGain = st.gain
 	}
 	if p.Channel != "" {
 		prof, err := LookupProfile(p.Channel)
 		if err != nil {
-			return err
+			return cfg, err
 		}
 		cfg.Paths, err = prof.Paths(p.DelaySpread)
 		if err != nil {
-			return err
+			return cfg, err
 		}
 		cfg.Doppler = p.Doppler
 		if cfg.Doppler < 0 {
 			cfg.Doppler = prof.Doppler
 		}
+	}
+	_, err := NewChannel(cfg)
+	return cfg, err
+}
+
+// rebuild makes a new channel for the transmitter state st, continuing at the
+// receiver's current sample.
+func (d *Device) rebuild(st txState) error {
+	if d.ch != nil {
+		d.chStart += float64(d.n-d.chN0) * (1 + d.chEps)
+		d.chN0 = d.n
+	}
+	cfg, err := d.channelConfig(st)
+	if err != nil {
+		return fmt.Errorf("loopback: %s: %w", d.info.Spec, err)
+	}
+	d.builds++
+	d.inBand = true
+	if st.version != 0 {
+		d.inBand = inBand(cfg.CarrierOffset+d.cfg.Frequency*(st.ppm-d.params.PPM)*1e-6, d.cfg.SampleRate)
 	}
 	ch, err := NewChannel(cfg)
 	if err != nil {

@@ -493,3 +493,137 @@ func TestLoopbackCancel(t *testing.T) {
 		t.Errorf("the transmitter's own context was not cancelled: %v", err)
 	}
 }
+
+// The transmitter's gain raises the signal above a fixed noise floor.
+func TestLoopbackTxGainRaisesSNR(t *testing.T) {
+	snrAt := func(txGain float64) (snr, noise float64) {
+		air := NewAir(1)
+		tx, rx := openPair(t, air, "loopback", "loopback,snr=20")
+		if err := tx.Configure(radio.Config{SampleRate: 20e6, Frequency: DefaultFrequency, Gains: map[string]float64{"tx": txGain}}); err != nil {
+			t.Fatal(err)
+		}
+		x := tone(1<<16, 0.01, math.Sqrt(DefaultRefPower))
+		s, _ := rx.StartRX(context.Background())
+		defer s.Close()
+		idle := make([]complex64, 1<<15)
+		s.Read(idle)
+		ts, _ := tx.StartTX(context.Background())
+		ts.Write(x)
+		ts.Close()
+		y := make([]complex64, len(x))
+		s.Read(y)
+		g := math.Pow(10, txGain/20)
+		var e []complex64
+		for i := range y {
+			e = append(e, y[i]-x[i]*complex(float32(g), 0))
+		}
+		return 10 * math.Log10(power(x)*g*g/power(e)), power(idle)
+	}
+	s0, n0 := snrAt(0)
+	s20, n20 := snrAt(20)
+	if math.Abs(s0-20) > 0.2 || math.Abs(s20-40) > 0.2 {
+		t.Errorf("SNR %.2f dB at tx gain 0 and %.2f at +20, want 20 and 40", s0, s20)
+	}
+	if math.Abs(n20/n0-1) > 0.05 {
+		t.Errorf("noise floor moved with the transmitter's gain: %.3g -> %.3g", n0, n20)
+	}
+}
+
+// A closed device's stream can neither transmit nor end another device's burst.
+func TestLoopbackStaleTransmitStream(t *testing.T) {
+	air := NewAir(1)
+	a, b := openPair(t, air, "loopback", "loopback")
+	sa, _ := a.StartTX(context.Background())
+	a.Close()
+	if _, err := sa.Write(make([]complex64, 10)); !errors.Is(err, radio.ErrClosed) {
+		t.Errorf("write on a closed device's stream: %v, want ErrClosed", err)
+	}
+	sb, err := b.StartTX(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	sa.Close()
+	c, _ := openPair(t, air, "loopback", "loopback")
+	if _, err := c.StartTX(context.Background()); !errors.Is(err, radio.ErrBusy) {
+		t.Errorf("third transmitter during b's burst: %v, want ErrBusy", err)
+	}
+}
+
+// A receiver's clock runs on while it transmits: its next buffer's timestamp jumps by
+// the samples it missed.
+func TestLoopbackTurnaroundTimestamps(t *testing.T) {
+	air := NewAir(1)
+	a, b := openPair(t, air, "loopback", "loopback")
+	_, m := receive(t, a, 1000)
+	if m.Time != 0 {
+		t.Fatalf("first buffer at %d", m.Time)
+	}
+	send(t, a, make([]complex64, 50000))
+	receive(t, b, 60000) // the air moves on to about 60000
+	s, _ := a.StartRX(context.Background())
+	defer s.Close()
+	_, m, err := s.Read(make([]complex64, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Time < 59000 || m.Dropped != m.Time-1000 {
+		t.Errorf("after the turnaround: %+v, want the time near 60000 and the missed samples dropped", m)
+	}
+}
+
+// Gaps keep coming after an overrun moved the receiver.
+func TestLoopbackGapsAfterOverrun(t *testing.T) {
+	air := NewAir(1)
+	air.MaxBacklog = 5000
+	tx, rx := openPair(t, air, "loopback", "loopback,gaprate=1000,gaplen=10")
+	if err := rx.Configure(radio.Config{SampleRate: 1e6, Frequency: DefaultFrequency}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Configure(radio.Config{SampleRate: 1e6, Frequency: DefaultFrequency}); err != nil {
+		t.Fatal(err)
+	}
+	send(t, tx, make([]complex64, 200000)) // overruns the receiver
+	s, _ := rx.StartRX(context.Background())
+	defer s.Close()
+	buf := make([]complex64, 4096)
+	for got := 0; got < 1_000_000; {
+		n, _, err := s.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += n
+	}
+	// 1 s at 1000 gaps per second: about 1000 (Poisson sd 32), plus the overrun.
+	if o := rx.Stats().Overruns; o < 800 {
+		t.Errorf("%d overruns in 1 s, want about 1000 gaps", o)
+	}
+}
+
+// Keys that cannot work together at the tuned rate are refused when opening or
+// configuring, naming the problem, never at the first Read.
+func TestLoopbackImpossibleCombinations(t *testing.T) {
+	air := NewAir(1)
+	for _, spec := range []string{"loopback:hackrf,channel=tdl-e,ds=10000", "loopback,pn=300000"} {
+		sp, _ := radio.ParseSpec(spec)
+		if _, err := air.Open(spec, sp.Arg, nil, sp.Params); err == nil {
+			t.Errorf("%s: opened", spec)
+		}
+	}
+	_, rx := openPair(t, air, "loopback", "loopback,pn=30000")
+	err := rx.Configure(radio.Config{SampleRate: 2e6, Frequency: DefaultFrequency})
+	if err == nil || !strings.Contains(err.Error(), "phase noise") {
+		t.Errorf("pn 30 kHz at 2 Msps: %v, want an error about phase noise", err)
+	}
+}
+
+// The transmitter's converter clips at full scale, and the hackrf preset rounds to 8 bits.
+func TestLoopbackTransmitDAC(t *testing.T) {
+	air := NewAir(1)
+	tx, rx := openPair(t, air, "loopback:hackrf,ppm=0,pn=0", "loopback,offset=0")
+	send(t, tx, []complex64{2 - 3i, 0.3 + 0.1i})
+	y, _ := receive(t, rx, 2)
+	if y[0] != complex(127.0/128, -1) || y[1] != complex(float32(38.0/128), float32(13.0/128)) {
+		t.Errorf("DAC output %v, want clipped and 8-bit values", y)
+	}
+}

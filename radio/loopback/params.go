@@ -31,6 +31,7 @@ type Params struct {
 	IQPhase float64    // degrees
 	DC      complex128 // full scale 1
 	Bits    int        // ADC bits, 0 = none
+	TxBits  int        // DAC bits, 0 = none (the DAC clips at full scale either way)
 	Level   float64    // dB added to the received level at the default gains
 
 	GapRate float64 // lost buffers per second of received samples
@@ -66,6 +67,7 @@ func DefaultParams(preset string) (Params, error) {
 		p.IQGain, p.IQPhase = HackRFIQGain, HackRFIQPhase
 		p.DC = complex(HackRFDC, HackRFDCQ)
 		p.Bits = HackRFBits
+		p.TxBits = HackRFBits
 		p.Offset = HackRFOffset
 	default:
 		return Params{}, fmt.Errorf("loopback: unknown preset %q (known: hackrf, or none for an ideal wire)", preset)
@@ -125,7 +127,7 @@ func Keys() []Key {
 		}},
 		{"snr", "signal-to-noise ratio in dB of a signal at the reference power; inf or off for none", func(p *Params, v string) error {
 			switch strings.ToLower(strings.TrimSpace(v)) {
-			case "inf", "+inf", "off", "none":
+			case "inf", "+inf", ".inf", "+.inf", "off", "none":
 				p.SNR = math.Inf(1)
 				return nil
 			}
@@ -147,7 +149,11 @@ func Keys() []Key {
 			}
 			prof, err := LookupProfile(v)
 			if err != nil {
-				return fmt.Errorf("parameter channel: %w", err)
+				names := []string{"none"}
+				for _, q := range Profiles() {
+					names = append(names, q.Name)
+				}
+				return fmt.Errorf("parameter channel: unknown profile %q (known: %s)", v, strings.Join(names, ", "))
 			}
 			p.Channel = prof.Name
 			return nil
@@ -180,6 +186,7 @@ func Keys() []Key {
 			return nil
 		}},
 		intKey("bits", "ADC resolution with clipping at full scale; 0 for none (hackrf: 8)", 0, 24, func(p *Params) *int { return &p.Bits }),
+		intKey("txbits", "DAC resolution of a transmitter; 0 for none; it clips at full scale either way (hackrf: 8)", 0, 24, func(p *Params) *int { return &p.TxBits }),
 		floatKey("level", "dB added to the received level at the default gains (clipping and quantisation see it, the SNR does not)", -100, 60, func(p *Params) *float64 { return &p.Level }),
 		floatKey("gaprate", "lost buffers per second of received samples (USB overruns)", 0, 10000, func(p *Params) *float64 { return &p.GapRate }),
 		intKey("gaplen", "samples lost per gap (hackrf's USB transfer is 131072 bytes = 65536 samples)", 1, 1<<24, func(p *Params) *int { return &p.GapLen }),

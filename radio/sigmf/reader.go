@@ -153,7 +153,7 @@ func (r *Reader) check(lay layout, opt ReadOptions) error {
 	if extra := length % size; extra != 0 {
 		if !opt.AllowTruncated {
 			return &FormatError{File: r.dataPath, Err: ErrTruncated, Msg: fmt.Sprintf(
-				"truncated recording: %d bytes is not a whole number of %d-byte %v samples, %s extra; ReadOptions.AllowTruncated reads the %d whole samples",
+				"truncated recording: %d bytes is not a whole number of %d-byte %v samples, %s extra; reading up to the last whole sample (%d samples) is possible: add ,truncated=allow to the device string (ReadOptions.AllowTruncated in Go)",
 				length, size, r.datatype, plural(extra, "byte"), r.n)}
 		}
 		truncated = true

@@ -365,7 +365,7 @@ func TestTruncated(t *testing.T) {
 				t.Fatalf("Open error %v, want a *FormatError for %s wrapping ErrTruncated", err, dataPath)
 			}
 			size := d.SampleBytes()
-			for _, want := range []string{fmt.Sprintf("%d bytes is not a whole number of %d-byte", 100*size+1, size), "1 byte extra", "AllowTruncated reads the 100 whole samples"} {
+			for _, want := range []string{fmt.Sprintf("%d bytes is not a whole number of %d-byte", 100*size+1, size), "1 byte extra", "last whole sample (100 samples)", "truncated=allow"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q lacks %q", err, want)
 				}
