@@ -24,8 +24,10 @@
 //     8-byte aligned.
 //
 // For files whose metadata has at most one key this is byte for byte what the
-// reference writer emits; with more keys it differs only in key order, which in the
-// reference follows a hash map.
+// reference writer's serialize emits (the tests check its own examples); with more
+// keys only their order differs, which in the reference follows a hash map. Read
+// returns tensors in the order of their data, so a file from Write reads back in
+// Write's order.
 //
 // Element types. In memory every tensor is []float32 (Tensor.Data), except F64
 // tensors, which use Tensor.Data64 []float64 so that gradient checks keep their
@@ -36,11 +38,14 @@
 //     (IEEE 754-2019 4.3.1), overflow to ±Inf, gradual underflow to subnormals and
 //     ±0. A NaN keeps its sign and the top bits of its payload; if those bits are all
 //     zero the lowest one is set so the result stays NaN. Signalling NaNs are not
-//     quieted. Decoding then encoding is therefore the identity on all 65536 patterns.
+//     quieted. Encoding a decoded value therefore gives back its 16-bit pattern, for
+//     all 65536 patterns, so reading and rewriting a file changes no bits.
 //
 // Other dtypes (integers, bool, 8-bit floats) are reported as *UnsupportedError.
-// Every other fault in a file is a *FormatError naming the tensor and field; Read
-// checks all header numbers against the file size before allocating for them.
+// Every other fault in a file is a *FormatError naming the tensor and field. Read
+// checks all header numbers against the file size before allocating for them and
+// accepts headers up to DefaultMaxHeaderSize (the reference limit, 100 MB) unless
+// ReadOptions says otherwise.
 //
 // Entry points: Write and Read for streams, WriteFile (atomic) and ReadFile for
 // paths, SaveCheckpoint and LoadCheckpoint for training state in one file.

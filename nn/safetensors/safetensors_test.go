@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -298,5 +299,53 @@ func TestLookup(t *testing.T) {
 	}
 	if _, ok := f.Lookup("c"); ok {
 		t.Fatal("Lookup(c) found something")
+	}
+}
+
+// TestNameEscapes round-trips names with every ASCII character and some
+// beyond, through the writer's own JSON escaping and the reader's decoding.
+func TestNameEscapes(t *testing.T) {
+	var ts []Tensor
+	for c := 1; c < 0x80; c++ {
+		ts = append(ts, Tensor{Name: "n" + string(rune(c)), Dtype: F32, Shape: []int{}, Data: []float32{float32(c)}})
+	}
+	ts = append(ts, Tensor{Name: "\u2028\U0001F600\uFFFD", Dtype: F32, Shape: []int{}, Data: []float32{0}})
+	meta := map[string]string{"\x00\t\"": "\\\x1f\u00e9"}
+	f := decode(t, encode(t, File{Tensors: ts, Metadata: meta}))
+	for i := range ts {
+		g, ok := f.Lookup(ts[i].Name)
+		if !ok || !sameTensor(g, &ts[i]) {
+			t.Errorf("name %q lost", ts[i].Name)
+		}
+	}
+	if f.Metadata["\x00\t\""] != "\\\x1f\u00e9" || len(f.Metadata) != 1 {
+		t.Errorf("metadata %q", f.Metadata)
+	}
+}
+
+func TestWriteHeaderLimit(t *testing.T) {
+	f := File{Tensors: []Tensor{{Name: strings.Repeat("a", DefaultMaxHeaderSize), Dtype: F32, Shape: []int{}, Data: []float32{1}}}}
+	checkErr(t, Write(io.Discard, f), "header")
+}
+
+// failWriter fails once more than limit bytes have been written.
+type failWriter struct{ limit, n int }
+
+var errFull = errors.New("disk full")
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.n+len(p) > w.limit {
+		return 0, errFull
+	}
+	w.n += len(p)
+	return len(p), nil
+}
+
+func TestWriteIOError(t *testing.T) {
+	f := File{Tensors: []Tensor{{Name: "w", Dtype: F32, Shape: []int{1 << 17}, Data: make([]float32, 1<<17)}}}
+	for _, limit := range []int{0, 7, 8, 100, 1 << 18} {
+		if err := Write(&failWriter{limit: limit}, f); !errors.Is(err, errFull) {
+			t.Errorf("limit %d: got %v", limit, err)
+		}
 	}
 }

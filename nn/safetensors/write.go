@@ -3,6 +3,7 @@ package safetensors
 import (
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -19,11 +20,13 @@ const chunkBytes = 1 << 18
 // in byte order, and metadata keys are sorted, so equal input gives equal bytes
 // whatever the order of f.Tensors or of the metadata map.
 //
-// Write returns a *FormatError, before writing anything, for an empty or
-// duplicate name, a name starting with "__" or not valid UTF-8, an unsupported
-// dtype, a negative dimension, a shape whose element count overflows, element
-// data of the wrong length or in the wrong field, metadata that is not valid
-// UTF-8, or a header larger than DefaultMaxHeaderSize.
+// Before writing anything, Write checks f against the rules Read enforces: it
+// returns *UnsupportedError for a dtype other than F64, F32, BF16 and F16, and
+// *FormatError for an empty or duplicate name, a name starting with "__" or not
+// valid UTF-8, a negative dimension, a shape whose element count overflows,
+// elements of the wrong number or in the wrong field (Data vs Data64), metadata
+// that is not valid UTF-8, or a header larger than DefaultMaxHeaderSize. Errors
+// from w are returned wrapped.
 func Write(w io.Writer, f File) error {
 	order, header, err := encodeHeader(f)
 	if err != nil {
@@ -32,15 +35,15 @@ func Write(w io.Writer, f File) error {
 	var pre [8]byte
 	binary.LittleEndian.PutUint64(pre[:], uint64(len(header)))
 	if _, err := w.Write(pre[:]); err != nil {
-		return err
+		return fmt.Errorf("safetensors: write header: %w", err)
 	}
 	if _, err := w.Write(header); err != nil {
-		return err
+		return fmt.Errorf("safetensors: write header: %w", err)
 	}
 	buf := make([]byte, chunkBytes)
 	for _, t := range order {
 		if err := writeData(w, t, buf); err != nil {
-			return err
+			return fmt.Errorf("safetensors: write tensor %q: %w", t.Name, err)
 		}
 	}
 	return nil
