@@ -28,6 +28,14 @@ func broadcastForm[T Float](op string, a, b *Tensor[T]) int {
 	panic(fmt.Sprintf("nn: %s of %v and %v: b must have a's shape, a suffix of it, its shape with last dimension 1, or one element", op, a.Shape(), b.Shape()))
 }
 
+// lastDim is the length of the last dimension, 1 for a scalar.
+func lastDim[T Float](t *Tensor[T]) int {
+	if t.nd == 0 {
+		return 1
+	}
+	return max(1, t.Dim(-1))
+}
+
 func suffixOf(a, b []int) bool { return equalInts(a[len(a)-len(b):], b) }
 
 func equalInts(a, b []int) bool {
@@ -83,7 +91,7 @@ func (g *Graph[T]) binary(op binOp, a, b *Tensor[T]) *Tensor[T] {
 	form := broadcastForm(binNames[op], a, b)
 	out := g.like(a, anyNeeds(a, b))
 	y, x, z := out.Data, a.Data, b.Data
-	nb, last := len(z), max(1, a.Dim(-1))
+	nb, last := len(z), lastDim(a)
 	if form == bcSame {
 		switch op {
 		case opAdd:
@@ -119,7 +127,7 @@ func (g *Graph[T]) binary(op binOp, a, b *Tensor[T]) *Tensor[T] {
 		}
 	}
 	if out.needs {
-		g.push(record[T]{bw: binaryBackward[T], out: out, a: a, b: b, i: [4]int{int(op), form}})
+		g.push(record[T]{bw: rule[T](binaryBackward[float32], binaryBackward[float64]), out: out, a: a, b: b, i: [4]int{int(op), form}})
 	}
 	return out
 }
@@ -131,7 +139,7 @@ func binaryBackward[T Float](g *Graph[T], r *record[T]) {
 	op, form := binOp(r.i[0]), r.i[1]
 	dy, x, z := r.out.Grad, r.a.Data, r.b.Data
 	da, db := gradOf(r.a), gradOf(r.b)
-	nb, last := len(z), max(1, r.a.Dim(-1))
+	nb, last := len(z), lastDim(r.a)
 	for i, d := range dy {
 		j := bIndex(form, i, nb, last)
 		switch op {
@@ -175,7 +183,7 @@ func (g *Graph[T]) Scale(x *Tensor[T], s float64) *Tensor[T] {
 		out.Data[i] = v * sv
 	}
 	if out.needs {
-		g.push(record[T]{bw: scaleBackward[T], out: out, a: x, f: [2]float64{s}})
+		g.push(record[T]{bw: rule[T](scaleBackward[float32], scaleBackward[float64]), out: out, a: x, f: [2]float64{s}})
 	}
 	return out
 }
@@ -247,7 +255,7 @@ func (g *Graph[T]) unary(op unaryOp, x *Tensor[T]) *Tensor[T] {
 		}
 	}
 	if out.needs {
-		g.push(record[T]{bw: unaryBackward[T], out: out, a: x, i: [4]int{int(op)}})
+		g.push(record[T]{bw: rule[T](unaryBackward[float32], unaryBackward[float64]), out: out, a: x, i: [4]int{int(op)}})
 	}
 	return out
 }
@@ -296,7 +304,7 @@ func (g *Graph[T]) reduce(x *Tensor[T], scale float64) *Tensor[T] {
 	}
 	out.Data[0] = T(s * scale)
 	if out.needs {
-		g.push(record[T]{bw: reduceBackward[T], out: out, a: x, f: [2]float64{scale}})
+		g.push(record[T]{bw: rule[T](reduceBackward[float32], reduceBackward[float64]), out: out, a: x, f: [2]float64{scale}})
 	}
 	return out
 }

@@ -127,14 +127,25 @@ func gradOf[T Float](t *Tensor[T]) []T {
 // output with New, fill it, then register the rule that adds the inputs' gradients from
 // out.Grad. Rules run in reverse order of registration. The closure costs an allocation
 // per call; operations inside this package avoid even that.
-func (g *Graph[T]) OnBackward(out *Tensor[T], rule func()) {
+func (g *Graph[T]) OnBackward(out *Tensor[T], fn func()) {
 	if !out.needs {
 		return
 	}
-	g.push(record[T]{bw: customBackward[T], out: out, fn: rule})
+	g.push(record[T]{bw: rule[T](customBackward[float32], customBackward[float64]), out: out, fn: fn})
 }
 
 func customBackward[T Float](g *Graph[T], r *record[T]) { r.fn() }
+
+// rule returns a backward rule's instantiation for T. Writing someRule[T] inside a
+// generic function makes a closure over the type dictionary, one allocation per
+// record; the concrete instantiations are static values, so choosing one allocates
+// nothing.
+func rule[T Float](f32 func(*Graph[float32], *record[float32]), f64 func(*Graph[float64], *record[float64])) func(*Graph[T], *record[T]) {
+	if f, ok := any(f32).(func(*Graph[T], *record[T])); ok {
+		return f
+	}
+	return any(f64).(func(*Graph[T], *record[T]))
+}
 
 // Workers is how many goroutines operations may use; it defaults to GOMAXPROCS.
 func (g *Graph[T]) SetWorkers(n int) { g.workers = max(1, n) }

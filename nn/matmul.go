@@ -61,7 +61,7 @@ func (g *Graph[T]) matmul(x, w *Tensor[T], wT bool) *Tensor[T] {
 	}
 	gemm(false, wT, m, n, k, 1, x.Data, k, w.Data, ldw, 0, out.Data, n)
 	if out.needs {
-		g.push(record[T]{bw: matmulBackward[T], out: out, a: x, b: w, i: [4]int{m, n, k, b2i(wT)}})
+		g.push(record[T]{bw: rule[T](matmulBackward[float32], matmulBackward[float64]), out: out, a: x, b: w, i: [4]int{m, n, k, b2i(wT)}})
 	}
 	return out
 }
@@ -136,7 +136,7 @@ func (g *Graph[T]) BatchMatMul(a, b *Tensor[T], transA, transB bool) *Tensor[T] 
 		}
 	})
 	if out.needs {
-		g.push(record[T]{bw: batchMatMulBackward[T], out: out, a: a, b: b, i: [4]int{m, n, ka, b2i(transA) | b2i(transB)<<1}})
+		g.push(record[T]{bw: rule[T](batchMatMulBackward[float32], batchMatMulBackward[float64]), out: out, a: a, b: b, i: [4]int{m, n, ka, b2i(transA) | b2i(transB)<<1}})
 	}
 	return out
 }

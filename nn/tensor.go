@@ -47,13 +47,15 @@ func NewParam[T Float](data []T, shape ...int) *Tensor[T] {
 	return t
 }
 
+// setShape copies shape in. Its panics copy the shape before formatting it: handing
+// the caller's slice to fmt would move the caller's array to the heap on every call.
 func (t *Tensor[T]) setShape(shape []int) {
 	if len(shape) > MaxDims {
 		panic(fmt.Sprintf("nn: rank %d above %d", len(shape), MaxDims))
 	}
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("nn: negative dimension in %v", shape))
+			panic(fmt.Sprintf("nn: negative dimension in %v", append([]int(nil), shape...)))
 		}
 	}
 	t.nd = copy(t.dims[:], shape)

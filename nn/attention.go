@@ -1,0 +1,390 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// AttentionOptions configures Attention. The zero value is unmasked attention with the
+// default scale 1/sqrt(D).
+type AttentionOptions struct {
+	// Scale multiplies the scores QK^T before the softmax; 0 means 1/sqrt(D).
+	Scale float64
+
+	// Causal lets query t see key s only if s <= t + (S - T): the T queries are the
+	// last T positions of the S keys, as when T new tokens attend to a cache of S - T
+	// earlier ones and to themselves. With T == S this is the usual lower triangle;
+	// with T > S the first T - S queries see nothing.
+	Causal bool
+
+	// KeyLens, when not nil, holds one valid length per batch element (len B): key s of
+	// element b is seen only if s < KeyLens[b] (right padding). 0 masks every key.
+	KeyLens []int
+
+	// KeyMask, when not nil, is [B, S] row-major: key s of element b is seen only if
+	// KeyMask[b*S+s] is true (arbitrary padding).
+	//
+	// A key must pass every mask that is set. A query that sees no key gets a zero
+	// output row and passes no gradient. Attention reads the masks only during the
+	// call; the caller may reuse them at once.
+	KeyMask []bool
+}
+
+// Attention is fused scaled dot-product attention (Vaswani et al. 2017, eq. 1),
+//
+//	O = softmax(mask(scale * Q K^T)) V,
+//
+// for q [B, H, T, D], k [B, H, S, D] and v [B, H, S, Dv], giving [B, H, T, Dv]; usually
+// S == T and Dv == D. Masked scores are left out of the softmax (the row maximum is
+// taken over the unmasked ones) rather than set to a large negative number, so a query
+// with no visible key gets zeros, never NaN. The B*H heads run in parallel; each is
+// two Gemm calls forward and four backward. The attention weights P [B, H, T, S] are
+// kept in the arena for the backward pass.
+func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T] {
+	if q.nd != 4 || k.nd != 4 || v.nd != 4 ||
+		k.dims[0] != q.dims[0] || v.dims[0] != q.dims[0] ||
+		k.dims[1] != q.dims[1] || v.dims[1] != q.dims[1] ||
+		k.dims[3] != q.dims[3] || v.dims[2] != k.dims[2] {
+		panic(fmt.Sprintf("nn: Attention of q %v, k %v, v %v: want [B, H, T, D], [B, H, S, D], [B, H, S, Dv]", q.Shape(), k.Shape(), v.Shape()))
+	}
+	nb, nh, nt, d := q.dims[0], q.dims[1], q.dims[2], q.dims[3]
+	ns, dv := k.dims[2], v.dims[3]
+	if opt.KeyLens != nil {
+		if len(opt.KeyLens) != nb {
+			panic(fmt.Sprintf("nn: Attention: %d key lengths for batch %d", len(opt.KeyLens), nb))
+		}
+		for b, l := range opt.KeyLens {
+			if l < 0 || l > ns {
+				panic(fmt.Sprintf("nn: Attention: key length %d of batch element %d outside [0, %d]", l, b, ns))
+			}
+		}
+	}
+	if opt.KeyMask != nil && len(opt.KeyMask) != nb*ns {
+		panic(fmt.Sprintf("nn: Attention: key mask of %d values for [B, S] = [%d, %d]", len(opt.KeyMask), nb, ns))
+	}
+	scale := opt.Scale
+	if scale == 0 {
+		scale = 1 / math.Sqrt(float64(max(d, 1)))
+	}
+	out := g.attentionOut(q, v, anyNeeds(q, k, v))
+	heads, ts := nb*nh, nt*ns
+	if heads*ts == 0 {
+		return out // no query, or no key: every output row is zero
+	}
+	// P is saved for backward; without a backward pass each chunk of heads reuses one
+	// [T, S] buffer. The backward pass gets its own scratch [T, S] per chunk (aux2).
+	nc := min(heads, g.workers)
+	var p, scratch []T
+	if out.needs {
+		p = g.buf(heads * ts)
+		scratch = g.buf(nc * ts)
+	} else {
+		p = g.buf(nc * ts)
+	}
+	a := attnArgs[T]{
+		q: q.Data, k: k.Data, v: v.Data, o: out.Data, p: p,
+		heads: heads, nc: nc, h: nh, t: nt, s: ns, d: d, dv: dv,
+		scale: T(scale), saveP: out.needs, causal: opt.Causal, lens: opt.KeyLens, mask: opt.KeyMask,
+	}
+	a.run(g.workers, false)
+	if out.needs {
+		g.push(record[T]{bw: staticRule[T](attentionBackward[float32], attentionBackward[float64]), out: out, a: q, b: k, c: v,
+			i: [4]int{heads, nt, ns, d}, f: [2]float64{scale, float64(b2i(opt.Causal))}, aux: p, aux2: scratch})
+	}
+	return out
+}
+
+// attentionOut makes the output [B, H, T, Dv]. A shape passed to New escapes (setShape
+// formats it in its panic message), so the usual Dv == D case passes q's own shape,
+// which lives in q and costs no allocation.
+func (g *Graph[T]) attentionOut(q, v *Tensor[T], needs bool) *Tensor[T] {
+	if v.dims[3] == q.dims[3] {
+		return g.like(q, needs)
+	}
+	shape := [4]int{q.dims[0], q.dims[1], q.dims[2], v.dims[3]}
+	return g.New(needs, shape[:]...)
+}
+
+// attnArgs is one Attention call's data, shared by its chunks of heads.
+type attnArgs[T Float] struct {
+	q, k, v, o, p     []T
+	heads, nc         int // heads B*H, split into nc contiguous chunks
+	h, t, s, d, dv    int
+	scale             T
+	saveP             bool // p holds every head's weights, else one [T, S] per chunk
+	causal            bool
+	lens              []int
+	mask              []bool
+	dq, dk, dvv, dout []T // backward: gradients (nil if not needed), output gradient
+	scratch           []T // backward: dP, one [T, S] per chunk
+}
+
+// run computes every chunk of heads, forward or backward: in this goroutine when there
+// is one worker, so that nothing escapes and a step allocates nothing, else through
+// parallelFor.
+func (a *attnArgs[T]) run(workers int, backward bool) {
+	ts := a.t * a.s
+	cost := a.heads / a.nc * (2*ts*(a.d+a.dv) + 30*ts)
+	if backward {
+		cost *= 2
+	}
+	if workers <= 1 || a.nc < 2 {
+		a.chunks(0, a.nc, backward)
+		return
+	}
+	c := *a
+	parallelFor(workers, a.nc, cost, func(lo, hi int) { c.chunks(lo, hi, backward) })
+}
+
+func (a *attnArgs[T]) chunks(lo, hi int, backward bool) {
+	ts := a.t * a.s
+	for c := lo; c < hi; c++ {
+		for i := c * a.heads / a.nc; i < (c+1)*a.heads/a.nc; i++ {
+			switch {
+			case backward:
+				a.backward(i, a.scratch[c*ts:(c+1)*ts])
+			case a.saveP:
+				a.forward(i, a.p[i*ts:(i+1)*ts])
+			default:
+				a.forward(i, a.p[c*ts:(c+1)*ts])
+			}
+		}
+	}
+}
+
+// attnBlock is the number of query rows per score Gemm under a causal mask: a block
+// computes only the keys its last row sees, which skips about 3/8 of the score flops at
+// T = S = 64 for four times the calls.
+const attnBlock = 16
+
+// block is the number of query rows per score Gemm.
+func (a *attnArgs[T]) block() int {
+	if a.causal {
+		return attnBlock
+	}
+	return max(a.t, 1)
+}
+
+// blockKeys is how many leading keys the rows before t1 may see (before padding masks).
+func (a *attnArgs[T]) blockKeys(t1 int) int {
+	if a.causal {
+		return min(max(t1+a.s-a.t, 0), a.s) // the last row t1-1 sees s <= t1-1 + S-T
+	}
+	return a.s
+}
+
+// forward computes head i (batch element i / h): p = softmax(mask(scale q k^T)) [T, S],
+// o = p v [T, Dv].
+func (a *attnArgs[T]) forward(i int, p []T) {
+	nt, ns, d, dv := a.t, a.s, a.d, a.dv
+	b := i / a.h
+	qi := a.q[i*nt*d : (i+1)*nt*d]
+	ki := a.k[i*ns*d : (i+1)*ns*d]
+	vi := a.v[i*ns*dv : (i+1)*ns*dv]
+	var mask []bool
+	if a.mask != nil {
+		mask = a.mask[b*ns : (b+1)*ns]
+	}
+	lens := ns
+	if a.lens != nil {
+		lens = a.lens[b]
+	}
+	blk := a.block()
+	for t0 := 0; t0 < nt; t0 += blk {
+		t1 := min(t0+blk, nt)
+		if cols := min(a.blockKeys(t1), lens); cols > 0 {
+			gemm(false, true, t1-t0, cols, d, a.scale, qi[t0*d:t1*d], d, ki, d, 0, p[t0*ns:t1*ns], ns)
+		}
+		for t := t0; t < t1; t++ {
+			// Causal and length masks leave a prefix [0, hi) of the keys visible; the
+			// Gemm computed at least that much.
+			hi := lens
+			if a.causal {
+				hi = min(hi, t+ns-nt+1)
+			}
+			attnSoftmax(p[t*ns:(t+1)*ns], max(hi, 0), mask)
+		}
+	}
+	gemm(false, false, nt, dv, ns, 1, p, ns, vi, dv, 0, a.o[i*nt*dv:(i+1)*nt*dv], dv)
+}
+
+// attnSoftmax replaces row by its softmax over the visible entries: index s < hi with
+// mask[s] (when mask is not nil). Other entries and rows with no visible entry become 0.
+func attnSoftmax[T Float](row []T, hi int, mask []bool) {
+	switch r := any(row).(type) {
+	case []float32:
+		attnSoftmax32(r, hi, mask)
+	case []float64:
+		attnSoftmax64(r, hi, mask)
+	}
+}
+
+func attnSoftmax32(row []float32, hi int, mask []bool) {
+	clear(row[hi:])
+	row = row[:hi]
+	m := float32(math.Inf(-1))
+	seen := false
+	if mask == nil {
+		for _, x := range row {
+			if x > m {
+				m = x
+			}
+		}
+		seen = len(row) > 0
+	} else {
+		for s, x := range row {
+			if mask[s] {
+				m = max(m, x)
+				seen = true
+			}
+		}
+	}
+	if !seen {
+		clear(row)
+		return
+	}
+	var sum float32
+	if mask == nil {
+		for s, x := range row {
+			e := attnExp32(x - m)
+			row[s] = e
+			sum += e
+		}
+	} else {
+		for s, x := range row {
+			var e float32
+			if mask[s] {
+				e = attnExp32(x - m)
+			}
+			row[s] = e
+			sum += e
+		}
+	}
+	// sum >= 1 (the maximum contributes e^0), so float32 accumulation loses at most
+	// S ulps relative, below the exp error for any S this engine sees.
+	inv := 1 / sum
+	for s := range row {
+		row[s] *= inv
+	}
+}
+
+func attnSoftmax64(row []float64, hi int, mask []bool) {
+	clear(row[hi:])
+	row = row[:hi]
+	m := math.Inf(-1)
+	seen := false
+	for s, x := range row {
+		if mask == nil || mask[s] {
+			m = max(m, x)
+			seen = true
+		}
+	}
+	if !seen {
+		clear(row)
+		return
+	}
+	var sum float64
+	for s, x := range row {
+		if mask != nil && !mask[s] {
+			row[s] = 0
+			continue
+		}
+		e := math.Exp(x - m)
+		row[s] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for s := range row {
+		row[s] *= inv
+	}
+}
+
+// attnExp32 is e^x for the x <= 0 of a softmax, to float32 precision: x = k ln2 + r with
+// |r| <= ln2/2, e^r by its Taylor series to r^7 (truncation below 1e-8 relative), and
+// 2^k put into the exponent bits. It is about three times as fast as math.Exp.
+func attnExp32(x float32) float32 {
+	const (
+		log2e = 1.4426950408889634
+		ln2hi = 6.93147180369123816490e-01
+		ln2lo = 1.90821492927058770002e-10
+	)
+	f := float64(x)
+	if f < -104 { // below the smallest float32 denormal, and NaN stays NaN below
+		return 0
+	}
+	k := math.Floor(f*log2e + 0.5)
+	r := f - k*ln2hi - k*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return float32(p * math.Float64frombits(uint64(int64(k)+1023)<<52))
+}
+
+// attentionBackward, per head, with P = softmax(Z), Z = scale Q K^T, O = P V:
+//
+//	dV += P^T dO
+//	dP  = dO V^T
+//	dZ  = P * (dP - rowsum(dP * P))        (softmax: dz_j = p_j (dp_j - sum_l p_l dp_l))
+//	dQ += scale dZ K
+//	dK += scale dZ^T Q
+//
+// Masked entries have P = 0, so dZ = 0 there and the masks need not be kept.
+func attentionBackward[T Float](g *Graph[T], r *record[T]) {
+	heads, nt, ns, d := r.i[0], r.i[1], r.i[2], r.i[3]
+	a := attnArgs[T]{
+		q: r.a.Data, k: r.b.Data, v: r.c.Data, p: r.aux,
+		heads: heads, nc: len(r.aux2) / (nt * ns), t: nt, s: ns, d: d, dv: r.c.dims[3],
+		scale: T(r.f[0]), causal: r.f[1] == 1, dq: gradOf(r.a), dk: gradOf(r.b), dvv: gradOf(r.c), dout: r.out.Grad, scratch: r.aux2,
+	}
+	a.run(g.workers, true)
+}
+
+// backward adds head i's gradients, using dp [T, S] as scratch.
+func (a *attnArgs[T]) backward(i int, dp []T) {
+	nt, ns, d, dv := a.t, a.s, a.d, a.dv
+	ts := nt * ns
+	pi := a.p[i*ts : (i+1)*ts]
+	doi := a.dout[i*nt*dv : (i+1)*nt*dv]
+	if a.dvv != nil {
+		gemm(true, false, ns, dv, nt, 1, pi, ns, doi, dv, 1, a.dvv[i*ns*dv:(i+1)*ns*dv], dv)
+	}
+	if a.dq == nil && a.dk == nil {
+		return
+	}
+	vi := a.v[i*ns*dv : (i+1)*ns*dv]
+	blk := a.block()
+	for t0 := 0; t0 < nt; t0 += blk {
+		t1 := min(t0+blk, nt)
+		// Keys past the block's causal bound have P = 0, so dZ = 0 there: skip their dP.
+		cols := a.blockKeys(t1)
+		if cols > 0 {
+			gemm(false, true, t1-t0, cols, dv, 1, doi[t0*dv:t1*dv], dv, vi, dv, 0, dp[t0*ns:t1*ns], ns)
+		}
+		for t := t0; t < t1; t++ {
+			prow, drow := pi[t*ns:t*ns+cols], dp[t*ns:(t+1)*ns]
+			var dot T
+			for s, x := range prow {
+				dot += x * drow[s]
+			}
+			for s, x := range prow {
+				drow[s] = x * (drow[s] - dot)
+			}
+			clear(drow[cols:])
+		}
+	}
+	if a.dq != nil {
+		gemm(false, false, nt, d, ns, a.scale, dp, ns, a.k[i*ns*d:(i+1)*ns*d], d, 1, a.dq[i*nt*d:(i+1)*nt*d], d)
+	}
+	if a.dk != nil {
+		gemm(true, false, ns, d, nt, a.scale, dp, ns, a.q[i*nt*d:(i+1)*nt*d], d, 1, a.dk[i*ns*d:(i+1)*ns*d], d)
+	}
+}
+
+// staticRule returns the backward rule for T among its two instantiations. Naming f[T] inside
+// generic code makes a closure over the type dictionary, a heap allocation on every
+// push; the concrete instantiations are static function values.
+func staticRule[T Float](f32 func(*Graph[float32], *record[float32]), f64 func(*Graph[float64], *record[float64])) func(*Graph[T], *record[T]) {
+	var f any = f64
+	if _, ok := any(T(0)).(float32); ok {
+		f = f32
+	}
+	return f.(func(*Graph[T], *record[T]))
+}
