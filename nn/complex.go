@@ -56,7 +56,7 @@ func (g *Graph[T]) ComplexMul(a, b *Tensor[T]) *Tensor[T] {
 		y[2*i+1] = xr*zi + xi*zr
 	}
 	if out.needs {
-		g.push(record[T]{bw: staticRule[T](complexMulBackward[float32], complexMulBackward[float64]), out: out, a: a, b: b, i: [4]int{form}})
+		g.push(record[T]{bw: rule[T](complexMulBackward[float32], complexMulBackward[float64]), out: out, a: a, b: b, i: [4]int{form}})
 	}
 	return out
 }
@@ -106,7 +106,7 @@ func (g *Graph[T]) ComplexConj(x *Tensor[T]) *Tensor[T] {
 		out.Data[i], out.Data[i+1] = x.Data[i], -x.Data[i+1]
 	}
 	if out.needs {
-		g.push(record[T]{bw: staticRule[T](complexConjBackward[float32], complexConjBackward[float64]), out: out, a: x})
+		g.push(record[T]{bw: rule[T](complexConjBackward[float32], complexConjBackward[float64]), out: out, a: x})
 	}
 	return out
 }
@@ -133,7 +133,7 @@ func (g *Graph[T]) ComplexAbs2(x *Tensor[T]) *Tensor[T] {
 		out.Data[i] = re*re + im*im
 	}
 	if out.needs {
-		g.push(record[T]{bw: staticRule[T](complexAbs2Backward[float32], complexAbs2Backward[float64]), out: out, a: x})
+		g.push(record[T]{bw: rule[T](complexAbs2Backward[float32], complexAbs2Backward[float64]), out: out, a: x})
 	}
 	return out
 }
@@ -187,7 +187,7 @@ func (g *Graph[T]) PowerNormalize(x *Tensor[T], p float64) *Tensor[T] {
 		}
 	}
 	if out.needs {
-		g.push(record[T]{bw: staticRule[T](powerNormalizeBackward[float32], powerNormalizeBackward[float64]), out: out, a: x, f: [2]float64{target}, aux: scales})
+		g.push(record[T]{bw: rule[T](powerNormalizeBackward[float32], powerNormalizeBackward[float64]), out: out, a: x, f: [2]float64{target}, aux: scales})
 	}
 	return out
 }

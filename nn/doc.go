@@ -15,14 +15,33 @@
 // every buffer the pass allocated, so a training loop that repeats the same shapes
 // allocates nothing per step after the first.
 //
+//	params := nn.NewParams[float32]()
+//	w := params.Add("layer0/w", nn.XavierUniform(rng, nn.NewParam[float32](nil, in, out)))
+//	opt, err := nn.NewAdamW[float32](nn.AdamConfig{LR: 3e-4})
 //	g := nn.NewGraph[float32](rng)
 //	for step := range steps {
 //		g.Reset()
+//		params.ZeroGrad()              // Backward accumulates
 //		y := g.MatMul(x, w)            // [batch, in] x [in, out]
 //		loss := g.MSE(y, target)
 //		g.Backward(loss)
+//		params.ClipGradNorm(1)
 //		opt.Step(params)
 //	}
+//
+// Operations: MatMul, MatMulT, BatchMatMul; Add, Sub, Mul, Div with suffix, per-row
+// and scalar broadcasting; Scale, GELU, SiLU, Tanh, Sigmoid, Exp, Square; Sum, Mean;
+// Reshape, Transpose, Permute, Slice, Concat, Gather (embeddings), Dropout; Softmax and
+// LogSoftmax with masks, CrossEntropy with ignored positions and label smoothing, MSE;
+// LayerNorm, RMSNorm; fused scaled dot-product Attention with causal and padding masks;
+// ComplexMul, ComplexConj, ComplexAbs2 and PowerNormalize for channel layers. Other
+// packages add operations with New and OnBackward. GradCheck compares any of them with
+// central differences in float64. Weights are saved by package nn/safetensors.
+//
+// Allocation: recording an operation allocates nothing and the arena recycles every
+// buffer, so a repeated step's own allocations are the few small ones of parallel
+// sections; gonum's parallel Gemm allocates its goroutines' bookkeeping on each call
+// (about 20,000 small objects in a step of the 4-layer benchmark model).
 //
 // Shapes are written [batch, tokens, features] in comments; the last dimension is
 // contiguous. Each backward rule states its formula next to the code.
