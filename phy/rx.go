@@ -1,0 +1,494 @@
+package phy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/cmplx"
+)
+
+// Frame is one frame the receiver detected: decoded, or failed with the reason.
+type Frame struct {
+	Start  int64   // stream index of the frame's first sample (the L-STF's start)
+	Rate   int     // Mbit/s from SIGNAL; 0 if SIGNAL failed
+	Length int     // PSDU octets from SIGNAL
+	PSDU   []byte  // decoded PSDU including its FCS; nil if decoding failed
+	FCSOK  bool    // the last four octets are the CRC-32 of the rest
+	SNR    float64 // dB, from the L-LTF: received signal power over noise power in the full band
+	CFO    float64 // carrier frequency offset, Hz (received minus expected)
+	EVM    float64 // dB, of the data subcarriers against the nearest constellation points
+	Err    error   // why a detected frame was not decoded; nil when decoded
+}
+
+// Reasons a detected frame fails.
+var (
+	ErrNoLTF     = errors.New("phy: no long training field after the detected short one")
+	ErrTruncated = errors.New("phy: stream ended inside the frame")
+)
+
+// ReceiverConfig configures a Receiver. The zero value is the 802.11a default.
+type ReceiverConfig struct {
+	// WindowAdvance starts every FFT window this many samples early into the cyclic
+	// prefix, leaving room for multipath and timing drift; the channel estimate takes
+	// the resulting linear phase in. Default 3.
+	WindowAdvance int
+}
+
+// Receiver finds and decodes 802.11a frames in a stream of 20 Msps samples (clause
+// 17.3). It is a state machine fed by Receive; it keeps the samples of at most one
+// frame (about 110,000 for the longest) and resumes across calls.
+type Receiver struct {
+	cfg ReceiverConfig
+	det detector
+	fft *FFT64
+
+	buf  []complex64 // samples from stream index base on
+	base int64
+	scan int // where detection resumes in buf
+
+	// per frame scratch
+	work           []complex64
+	h              [FFTSize]complex64 // channel estimate per bin
+	w              [FFTSize]float32   // per-bin SNR weight |H|^2/N0
+	noise          float64            // per-bin noise variance of the unscaled FFT
+	bins, eq       [FFTSize]complex64
+	llr, dil, dep  []float32
+	bits, descr    []uint8
+	demap          map[Modulation]*Demapper
+	inter          map[Modulation]*Interleaver
+	vit            *Viterbi
+	ltf            [FFTSize]complex64 // L-LTF time symbol, conjugated for correlation
+	ltfF           [FFTSize]float32   // L-LTF values per bin
+	data           [DataCarriers]int
+	pilotK         [4]int
+	pilotV         [4]float32
+	polarity       [127]float32
+	symbols        []complex64 // equalised data symbols of the frame, for EVM
+	ws             []float32
+	evmErr, evmRef float64
+	pending        *pendingFrame
+}
+
+type pendingFrame struct {
+	t1      int // index in buf of the first long training symbol
+	cfo     float64
+	sig     SignalField
+	haveSig bool
+}
+
+// NewReceiver returns a receiver.
+func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
+	if cfg.WindowAdvance == 0 {
+		cfg.WindowAdvance = 3
+	}
+	if cfg.WindowAdvance < 0 || cfg.WindowAdvance > CPLen/2 {
+		return nil, fmt.Errorf("phy: receiver window advance %d outside 0..%d", cfg.WindowAdvance, CPLen/2)
+	}
+	r := &Receiver{cfg: cfg, fft: NewFFT64(), demap: map[Modulation]*Demapper{}, inter: map[Modulation]*Interleaver{}, vit: NewViterbi(8 * (MaxPSDULength + 8))}
+	for _, m := range []Modulation{BPSK, QPSK, QAM16, QAM64} {
+		d, err := NewDemapper(m)
+		if err != nil {
+			return nil, err
+		}
+		il, err := NewInterleaver(m)
+		if err != nil {
+			return nil, err
+		}
+		r.demap[m], r.inter[m] = d, il
+	}
+	lt := LTFTime()
+	for i, v := range lt {
+		r.ltf[i] = complex(real(v), -imag(v))
+	}
+	seq := LTFSequence()
+	for i, v := range seq {
+		r.ltfF[FFTBin(i-26)] = v
+	}
+	r.data = DataSubcarriers()
+	r.pilotK = PilotSubcarriers()
+	r.pilotV = PilotValues()
+	r.polarity = PilotPolarity()
+	return r, nil
+}
+
+// Receive feeds samples and appends every frame completed by them to frames.
+func (r *Receiver) Receive(frames []Frame, x []complex64) []Frame {
+	r.buf = append(r.buf, x...)
+	for {
+		if r.pending == nil {
+			end := r.det.scan(r.buf, r.scan)
+			if end < 0 {
+				// Keep only what the next scan needs.
+				r.scan = max(0, len(r.buf)-detWindow-16) // rescan the tail next time
+				r.compact(r.scan - 400)
+				return frames
+			}
+			r.pending = &pendingFrame{t1: -1}
+			r.pending.cfo = coarseCFO(r.buf, max(0, end-detRun-detWindow-16), end)
+			r.scan = end
+			r.pending.t1 = -end - 1 // detection end, until the LTF is found
+		}
+		f, done, ok := r.step()
+		if !ok {
+			return frames // need more samples
+		}
+		if done {
+			frames = append(frames, f)
+		}
+	}
+}
+
+// Flush ends the stream: a frame in progress is reported as truncated.
+func (r *Receiver) Flush(frames []Frame) []Frame {
+	if p := r.pending; p != nil {
+		f := Frame{Start: r.base + int64(max(0, p.t1-192)), Err: ErrTruncated}
+		if p.haveSig {
+			f.Rate, f.Length = p.sig.Rate.Mbps, p.sig.Length
+		}
+		frames = append(frames, f)
+		r.pending = nil
+	}
+	r.buf = r.buf[:0]
+	r.scan = 0
+	return frames
+}
+
+// compact drops samples before index keep.
+func (r *Receiver) compact(keep int) {
+	if keep <= 0 || keep < len(r.buf)/2 {
+		return
+	}
+	n := copy(r.buf, r.buf[keep:])
+	r.buf = r.buf[:n]
+	r.base += int64(keep)
+	r.scan -= keep
+	if r.pending != nil {
+		if r.pending.t1 >= 0 {
+			r.pending.t1 -= keep
+		} else {
+			r.pending.t1 += keep
+		}
+	}
+}
+
+// step advances the pending frame. It returns ok=false when it needs more samples,
+// done=true with a frame when one is finished (decoded or failed).
+func (r *Receiver) step() (f Frame, done, ok bool) {
+	p := r.pending
+	if p.t1 < 0 {
+		end := -p.t1 - 1
+		// The LTF's first symbol starts about 192 samples after the STF's start; the
+		// detector's run ended somewhere in the STF's second half.
+		lo, hi := end-120, end+260
+		if hi+64+64 > len(r.buf) {
+			return f, false, false
+		}
+		t1, found := r.findLTF(max(0, lo), hi, p.cfo)
+		if !found {
+			r.pending = nil
+			r.scan = end
+			return Frame{Start: r.base + int64(max(0, end-160)), Err: ErrNoLTF, CFO: p.cfo * SampleRate / (2 * math.Pi)}, true, true
+		}
+		p.t1 = t1
+		// Fine carrier offset from the repeated long symbols: the phase of
+		// sum T1[n] conj(T2[n]) is -64 w_residual (clause 17.3.3).
+		var c complex128
+		for n := 0; n < 64; n++ {
+			a := rot(r.buf[t1+n], -p.cfo*float64(n))
+			b := rot(r.buf[t1+64+n], -p.cfo*float64(n+64))
+			c += complex128(a) * conj(complex128(b))
+		}
+		p.cfo += -math.Atan2(imag(c), real(c)) / 64
+		r.estimateChannel(t1, p.cfo)
+	}
+	t1 := p.t1
+	if !p.haveSig {
+		if t1+128+SymbolLen > len(r.buf) {
+			return f, false, false
+		}
+		sig, err := r.decodeSignal(t1, p.cfo)
+		if err != nil {
+			r.pending = nil
+			r.scan = t1 + 128 + SymbolLen
+			return r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w", err)}), true, true
+		}
+		p.sig, p.haveSig = sig, true
+	}
+	nsym := p.sig.Rate.DataSymbols(p.sig.Length)
+	end := t1 + 128 + SymbolLen*(1+nsym)
+	if end+1 > len(r.buf) {
+		return f, false, false
+	}
+	f = r.frameHeader(t1, p, Frame{Rate: p.sig.Rate.Mbps, Length: p.sig.Length})
+	psdu, evm, err := r.decodeData(t1, p.cfo, p.sig, nsym)
+	f.EVM = evm
+	if err != nil {
+		f.Err = err
+	} else {
+		f.PSDU = psdu
+		f.FCSOK = len(psdu) > FCSLen && CheckFCS(psdu)
+	}
+	r.pending = nil
+	r.scan = end
+	return f, true, true
+}
+
+func (r *Receiver) frameHeader(t1 int, p *pendingFrame, f Frame) Frame {
+	f.Start = r.base + int64(t1-192)
+	f.CFO = p.cfo * SampleRate / (2 * math.Pi)
+	// Signal over noise in the full band: the 52 used bins carry |H|^2 each (the
+	// training values have unit magnitude), the noise spreads over all 64.
+	var s float64
+	for k := -26; k <= 26; k++ {
+		if k != 0 {
+			s += sq(complex128(r.h[FFTBin(k)]))
+		}
+	}
+	f.SNR = 10 * math.Log10(s/(FFTSize*r.noise))
+	return f
+}
+
+// rot returns x*exp(j*phase).
+func rot(x complex64, phase float64) complex64 {
+	s, c := math.Sincos(phase)
+	return x * complex(float32(c), float32(s))
+}
+
+// ltfMinCorrelation is the normalised correlation an L-LTF pair must reach.
+const ltfMinCorrelation = 0.5
+
+// findLTF locates the first long training symbol by cross-correlating the CFO-corrected
+// samples with the known symbol (clause 17.3.3) and pairing each peak with the one 64
+// samples later. It returns the index of T1's first sample.
+func (r *Receiver) findLTF(lo, hi int, cfo float64) (int, bool) {
+	n := hi - lo + 128
+	if cap(r.work) < n {
+		r.work = make([]complex64, 2*n)
+	}
+	w := r.work[:n]
+	for i := range w {
+		w[i] = rot(r.buf[lo+i], -cfo*float64(i))
+	}
+	best, bestAt := 0.0, -1
+	corr := func(at int) float64 {
+		var c complex128
+		x := w[at : at+64]
+		for k, v := range x {
+			c += complex128(v) * complex128(r.ltf[k])
+		}
+		return cmplx.Abs(c)
+	}
+	for at := 0; at+128 <= n; at++ {
+		m := corr(at) + corr(at+64)
+		if m > best {
+			best, bestAt = m, at
+		}
+	}
+	if bestAt < 0 {
+		return 0, false
+	}
+	// A true LTF pair correlates with the template at nearly the product of their
+	// norms (rho = 1 without noise, sqrt(S/(S+N)) with it: 0.82 at 3 dB); reject
+	// weak peaks, which come from noise-only detections.
+	var pw, tn float64
+	for _, v := range w[bestAt : bestAt+128] {
+		pw += sq(complex128(v))
+	}
+	for _, v := range r.ltf {
+		tn += sq(complex128(v))
+	}
+	if rho := best / (2 * math.Sqrt(pw/2*tn)); !(rho >= ltfMinCorrelation) {
+		return 0, false
+	}
+	return lo + bestAt, true
+}
+
+// window returns the FFT of the 64 samples starting at buf[at], corrected for the
+// carrier offset with the phase measured from t1.
+func (r *Receiver) window(dst *[FFTSize]complex64, at, t1 int, cfo float64) {
+	var in [FFTSize]complex64
+	ph := -cfo * float64(at-t1)
+	s, c := math.Sincos(-cfo)
+	step := complex(c, s)
+	p := cmplx.Rect(1, ph)
+	for i := range in {
+		in[i] = r.buf[at+i] * complex64(p)
+		p *= step
+	}
+	r.fft.Forward(dst, &in)
+}
+
+// estimateChannel makes the least-squares channel estimate from the two long symbols,
+// smoothed over neighbouring subcarriers, and the noise variance from their difference.
+func (r *Receiver) estimateChannel(t1 int, cfo float64) {
+	adv := r.cfg.WindowAdvance
+	var y1, y2 [FFTSize]complex64
+	r.window(&y1, t1-adv, t1, cfo)
+	r.window(&y2, t1+64-adv, t1, cfo)
+	var ls [FFTSize]complex64
+	var nsum float64
+	for k := -26; k <= 26; k++ {
+		if k == 0 {
+			continue
+		}
+		b := FFTBin(k)
+		// The early window delays the symbol by adv samples inside it, a phase of
+		// -2 pi k adv / 64 on subcarrier k; take it out so that smoothing averages
+		// neighbours of like phase (it is put back below).
+		ls[b] = (y1[b] + y2[b]) / 2 * complex(r.ltfF[b], 0) * complex64(cmplx.Rect(1, 2*math.Pi*float64(k*adv)/FFTSize))
+		nsum += sq(complex128(y1[b] - y2[b]))
+	}
+	// E|Y1-Y2|^2 = 2 N0 per bin; 52 bins.
+	r.noise = math.Max(nsum/(2*52), 1e-20)
+	// Smooth with weights 1/4, 1/2, 1/4 over neighbours inside the band (the DC bin
+	// is empty and the edges have one neighbour): the estimate's noise drops by
+	// about 4 dB while channels with delay spreads up to a few hundred ns change
+	// little over 625 kHz.
+	for k := -26; k <= 26; k++ {
+		if k == 0 {
+			continue
+		}
+		var acc complex64
+		var wsum float32
+		for d, wt := range [3]float32{0.25, 0.5, 0.25} {
+			j := k + d - 1
+			if j < -26 || j > 26 || j == 0 {
+				continue
+			}
+			acc += ls[FFTBin(j)] * complex(wt, 0)
+			wsum += wt
+		}
+		h := acc / complex(wsum, 0) * complex64(cmplx.Rect(1, -2*math.Pi*float64(k*adv)/FFTSize))
+		r.h[FFTBin(k)] = h
+		// The averaged estimate's own noise is small against the symbol's; weigh
+		// each subcarrier by its SNR |H|^2/N0.
+		r.w[FFTBin(k)] = float32(sq(complex128(h)) / r.noise)
+	}
+}
+
+// equalise divides the data and pilot bins by the channel, then removes the common
+// phase and the timing slope measured on the pilots (clause 17.3.5.10: pilot values
+// times p_n). It returns the equalised 48 data points in dst and their weights.
+func (r *Receiver) equalise(dst []complex64, wdst []float32, bins *[FFTSize]complex64, n int) ([]complex64, []float32) {
+	pol := r.polarity[n%127]
+	// Pilot phases relative to the channel.
+	var phi [4]float64
+	var c complex128
+	for i, k := range r.pilotK {
+		b := FFTBin(k)
+		e := complex128(bins[b]) * conj(complex128(r.h[b])) * complex(float64(r.pilotV[i]*pol), 0)
+		c += e
+		phi[i] = cmplx.Phase(e)
+	}
+	theta := cmplx.Phase(c)
+	// Slope of the residual phases across the pilots (sample timing drift).
+	var num, den float64
+	for i, k := range r.pilotK {
+		d := phi[i] - theta
+		d = math.Remainder(d, 2*math.Pi)
+		num += float64(k) * d
+		den += float64(k * k)
+	}
+	slope := num / den
+	for _, k := range r.data {
+		b := FFTBin(k)
+		h := r.h[b]
+		corr := cmplx.Rect(1, -(theta + slope*float64(k)))
+		y := complex128(bins[b]) * corr / complex128(h)
+		dst = append(dst, complex64(y))
+		wdst = append(wdst, r.w[b])
+	}
+	return dst, wdst
+}
+
+// decodeSignal decodes the SIGNAL symbol (BPSK, rate 1/2, 24 bits, clause 17.3.4).
+func (r *Receiver) decodeSignal(t1 int, cfo float64) (SignalField, error) {
+	at := t1 + 128 + CPLen - r.cfg.WindowAdvance
+	r.window(&r.bins, at, t1, cfo)
+	var pts [DataCarriers]complex64
+	var ws [DataCarriers]float32
+	y, w := r.equalise(pts[:0], ws[:0], &r.bins, 0)
+	r.llr = r.demap[BPSK].Append(r.llr[:0], y, w)
+	r.dil = r.inter[BPSK].Deinterleave(r.dil[:0], r.llr)
+	r.bits = r.vit.Decode(r.bits[:0], r.dil, true)
+	return ParseSignal(r.bits)
+}
+
+// decodeData decodes the DATA symbols into the PSDU (clause 17.3.5).
+func (r *Receiver) decodeData(t1 int, cfo float64, sig SignalField, nsym int) ([]byte, float64, error) {
+	rate := sig.Rate
+	dm, il := r.demap[rate.Modulation], r.inter[rate.Modulation]
+	r.llr, r.dil = r.llr[:0], r.dil[:0]
+	r.symbols = r.symbols[:0]
+	ws := r.ws[:0]
+	var errP, refP float64
+	for n := 1; n <= nsym; n++ {
+		at := t1 + 128 + SymbolLen*n + CPLen - r.cfg.WindowAdvance
+		r.window(&r.bins, at, t1, cfo)
+		start := len(r.symbols)
+		r.symbols, ws = r.equalise(r.symbols, ws[:0], &r.bins, n)
+		y := r.symbols[start:]
+		r.llr = dm.Append(r.llr, y, ws)
+		e, p := constellationError(rate.Modulation, y)
+		errP += e
+		refP += p
+	}
+	r.dil = il.Deinterleave(r.dil, r.llr)
+	r.dep = Depuncture(r.dep[:0], r.dil, rate.Code)
+	r.bits = r.vit.Decode(r.bits[:0], r.dep, false)
+	evm := 10 * math.Log10(errP/math.Max(refP, 1e-30))
+	need := ServiceBits + 8*sig.Length
+	if len(r.bits) < need {
+		return nil, evm, fmt.Errorf("phy: DATA: %d bits decoded, %d needed", len(r.bits), need)
+	}
+	s := NewScrambler(ScramblerInit(r.bits[:7]))
+	r.descr = s.Append(r.descr[:0], r.bits[:need])
+	psdu := make([]byte, sig.Length)
+	for i := range psdu {
+		var b byte
+		for j := 0; j < 8; j++ {
+			b |= r.descr[ServiceBits+8*i+j] << j
+		}
+		psdu[i] = b
+	}
+	return psdu, evm, nil
+}
+
+// constellationError sums |y - nearest point|^2 and |nearest point|^2 over y.
+func constellationError(m Modulation, y []complex64) (float64, float64) {
+	var e, p float64
+	for _, v := range y {
+		d := nearest(m, v)
+		e += sq(complex128(v - d))
+		p += sq(complex128(d))
+	}
+	return e, p
+}
+
+// nearest is the hard decision of the Gray constellations of clause 17.3.5.8.
+func nearest(m Modulation, v complex64) complex64 {
+	q := func(x float32, levels int, k float32) float32 {
+		// levels per axis: 1 (BPSK Q axis: 0), 2, 4, 8; points at odd multiples of k.
+		if levels == 1 {
+			return 0
+		}
+		n := float32(levels)
+		i := float32(math.Floor(float64(x/(2*k) + n/2)))
+		i = min(max(i, 0), n-1)
+		return (2*i - n + 1) * k
+	}
+	switch m {
+	case BPSK:
+		return complex(q(real(v), 2, 1), 0)
+	case QPSK:
+		k := float32(1 / math.Sqrt2)
+		return complex(q(real(v), 2, k), q(imag(v), 2, k))
+	case QAM16:
+		k := float32(1 / math.Sqrt(10))
+		return complex(q(real(v), 4, k), q(imag(v), 4, k))
+	case QAM64:
+		k := float32(1 / math.Sqrt(42))
+		return complex(q(real(v), 8, k), q(imag(v), 8, k))
+	}
+	return 0
+}
