@@ -67,6 +67,7 @@ type Receiver struct {
 	ws             []float32
 	evmErr, evmRef float64
 	pending        *pendingFrame
+	dc             complex64 // running DC estimate of the input
 }
 
 type pendingFrame struct {
@@ -111,9 +112,24 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	return r, nil
 }
 
+// dcPole sets the input DC tracker's time constant, 2^12 samples (205 us): it follows a
+// receiver's DC offset (HackRF's DC spike) while leaving the OFDM spectrum, which has
+// nothing within 156 kHz of DC, untouched.
+const dcShift = 12
+
 // Receive feeds samples and appends every frame completed by them to frames.
 func (r *Receiver) Receive(frames []Frame, x []complex64) []Frame {
+	// Remove the DC offset before anything else: after carrier-offset correction it
+	// would otherwise land on the subcarriers next to DC as interference.
+	n := len(r.buf)
 	r.buf = append(r.buf, x...)
+	dc := r.dc
+	const a = 1.0 / (1 << dcShift)
+	for i, v := range r.buf[n:] {
+		dc += complex64(complex(a, 0)) * (v - dc)
+		r.buf[n+i] = v - dc
+	}
+	r.dc = dc
 	for {
 		if r.pending == nil {
 			end := r.det.scan(r.buf, r.scan)
@@ -435,7 +451,13 @@ func (r *Receiver) decodeData(t1 int, cfo float64, sig SignalField, nsym int) ([
 	}
 	r.dil = il.Deinterleave(r.dil, r.llr)
 	r.dep = Depuncture(r.dep[:0], r.dil, rate.Code)
-	r.bits = r.vit.Decode(r.bits[:0], r.dep, false)
+	// The encoder is back in state 0 after the six tail bits that follow the PSDU
+	// (the pad bits after them are of no interest): decode exactly that far and
+	// trace back from state 0.
+	if nb := 2 * (ServiceBits + 8*sig.Length + TailBits); nb <= len(r.dep) {
+		r.dep = r.dep[:nb]
+	}
+	r.bits = r.vit.Decode(r.bits[:0], r.dep, true)
 	evm := 10 * math.Log10(errP/math.Max(refP, 1e-30))
 	need := ServiceBits + 8*sig.Length
 	if len(r.bits) < need {
