@@ -67,7 +67,9 @@ type Receiver struct {
 	ws             []float32
 	evmErr, evmRef float64
 	pending        *pendingFrame
-	dc             complex64 // running DC estimate of the input
+	dc             complex64            // running DC estimate of the input
+	allBins        [][FFTSize]complex64 // FFT of every DATA symbol of the frame
+	theta, slope   []float64            // per symbol pilot phase and slope
 }
 
 type pendingFrame struct {
@@ -382,12 +384,11 @@ func (r *Receiver) estimateChannel(t1 int, cfo float64) {
 	}
 }
 
-// equalise divides the data and pilot bins by the channel, then removes the common
-// phase and the timing slope measured on the pilots (clause 17.3.5.10: pilot values
-// times p_n). It returns the equalised 48 data points in dst and their weights.
-func (r *Receiver) equalise(dst []complex64, wdst []float32, bins *[FFTSize]complex64, n int) ([]complex64, []float32) {
+// pilots measures symbol n's pilots against the channel estimate (clause 17.3.5.10:
+// pilot values times p_n): the common phase theta and the phase slope across
+// subcarriers (radians per subcarrier, from a timing offset) that they show.
+func (r *Receiver) pilots(bins *[FFTSize]complex64, n int) (theta, slope float64) {
 	pol := r.polarity[n%127]
-	// Pilot phases relative to the channel.
 	var phi [4]float64
 	var c complex128
 	for i, k := range r.pilotK {
@@ -396,21 +397,23 @@ func (r *Receiver) equalise(dst []complex64, wdst []float32, bins *[FFTSize]comp
 		c += e
 		phi[i] = cmplx.Phase(e)
 	}
-	theta := cmplx.Phase(c)
-	// Slope of the residual phases across the pilots (sample timing drift).
+	theta = cmplx.Phase(c)
 	var num, den float64
 	for i, k := range r.pilotK {
-		d := phi[i] - theta
-		d = math.Remainder(d, 2*math.Pi)
+		d := math.Remainder(phi[i]-theta, 2*math.Pi)
 		num += float64(k) * d
 		den += float64(k * k)
 	}
-	slope := num / den
+	return theta, num / den
+}
+
+// equalise divides the data bins by the channel and removes the phase theta +
+// slope*k, appending the 48 equalised data points to dst and their SNR weights to wdst.
+func (r *Receiver) equalise(dst []complex64, wdst []float32, bins *[FFTSize]complex64, theta, slope float64) ([]complex64, []float32) {
 	for _, k := range r.data {
 		b := FFTBin(k)
-		h := r.h[b]
 		corr := cmplx.Rect(1, -(theta + slope*float64(k)))
-		y := complex128(bins[b]) * corr / complex128(h)
+		y := complex128(bins[b]) * corr / complex128(r.h[b])
 		dst = append(dst, complex64(y))
 		wdst = append(wdst, r.w[b])
 	}
@@ -423,7 +426,9 @@ func (r *Receiver) decodeSignal(t1 int, cfo float64) (SignalField, error) {
 	r.window(&r.bins, at, t1, cfo)
 	var pts [DataCarriers]complex64
 	var ws [DataCarriers]float32
-	y, w := r.equalise(pts[:0], ws[:0], &r.bins, 0)
+	// One symbol right after the channel estimate: no timing drift yet to track.
+	theta, _ := r.pilots(&r.bins, 0)
+	y, w := r.equalise(pts[:0], ws[:0], &r.bins, theta, 0)
 	r.llr = r.demap[BPSK].Append(r.llr[:0], y, w)
 	r.dil = r.inter[BPSK].Deinterleave(r.dil[:0], r.llr)
 	r.bits = r.vit.Decode(r.bits[:0], r.dil, true)
@@ -438,11 +443,28 @@ func (r *Receiver) decodeData(t1 int, cfo float64, sig SignalField, nsym int) ([
 	r.symbols = r.symbols[:0]
 	ws := r.ws[:0]
 	var errP, refP float64
+	// Two passes over the frame. First the FFT of every symbol and its pilots'
+	// phase and slope; then, because four pilots per symbol are noisy at low SNR,
+	// the slope (sample-clock drift, linear in time) is replaced by a straight-line
+	// fit over the whole frame and the common phase (residual carrier offset and
+	// phase noise, slow) by a local straight-line fit over nearby symbols.
+	if cap(r.allBins) < nsym {
+		r.allBins = make([][FFTSize]complex64, nsym)
+		r.theta = make([]float64, nsym)
+		r.slope = make([]float64, nsym)
+	}
+	bins, theta, slope := r.allBins[:nsym], r.theta[:nsym], r.slope[:nsym]
 	for n := 1; n <= nsym; n++ {
 		at := t1 + 128 + SymbolLen*n + CPLen - r.cfg.WindowAdvance
-		r.window(&r.bins, at, t1, cfo)
+		r.window(&bins[n-1], at, t1, cfo)
+		theta[n-1], slope[n-1] = r.pilots(&bins[n-1], n)
+	}
+	unwrap(theta)
+	fitLine(slope)
+	smoothLine(theta, phaseSmoothing)
+	for n := 1; n <= nsym; n++ {
 		start := len(r.symbols)
-		r.symbols, ws = r.equalise(r.symbols, ws[:0], &r.bins, n)
+		r.symbols, ws = r.equalise(r.symbols, ws[:0], &bins[n-1], theta[n-1], slope[n-1])
 		y := r.symbols[start:]
 		r.llr = dm.Append(r.llr, y, ws)
 		e, p := constellationError(rate.Modulation, y)
@@ -513,4 +535,66 @@ func nearest(m Modulation, v complex64) complex64 {
 		return complex(q(real(v), 8, k), q(imag(v), 8, k))
 	}
 	return 0
+}
+
+// phaseSmoothing is the half-width, in symbols, of the local line fitted to the pilots'
+// common phase: 8 symbols (32 us) average the pilot noise down by about 12 dB while
+// HackRF's oscillators (about 1 Hz linewidth each) wander by well under 0.01 rad.
+const phaseSmoothing = 8
+
+// unwrap removes 2 pi jumps from a sequence of phases.
+func unwrap(p []float64) {
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] + math.Remainder(p[i]-p[i-1], 2*math.Pi)
+	}
+}
+
+// fitLine replaces y by its least-squares straight line over the index.
+func fitLine(y []float64) {
+	n := float64(len(y))
+	if len(y) < 2 {
+		return
+	}
+	var sx, sy, sxx, sxy float64
+	for i, v := range y {
+		x := float64(i)
+		sx += x
+		sy += v
+		sxx += x * x
+		sxy += x * v
+	}
+	b := (n*sxy - sx*sy) / (n*sxx - sx*sx)
+	a := (sy - b*sx) / n
+	for i := range y {
+		y[i] = a + b*float64(i)
+	}
+}
+
+// smoothLine replaces each y[i] by the value at i of the least-squares line through
+// y[i-h .. i+h] (clipped at the ends). It works from a copy held on the stack for short
+// inputs and the heap otherwise.
+func smoothLine(y []float64, h int) {
+	if len(y) < 3 {
+		return
+	}
+	src := append([]float64(nil), y...)
+	for i := range y {
+		lo, hi := max(0, i-h), min(len(y), i+h+1)
+		var sx, sy, sxx, sxy float64
+		n := float64(hi - lo)
+		for j := lo; j < hi; j++ {
+			x := float64(j - i)
+			sx += x
+			sy += src[j]
+			sxx += x * x
+			sxy += x * src[j]
+		}
+		den := n*sxx - sx*sx
+		if den == 0 {
+			y[i] = sy / n
+			continue
+		}
+		b := (n*sxy - sx*sy) / den
+		y[i] = (sy - b*sx) / n
+	}
 }

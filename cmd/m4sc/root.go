@@ -28,6 +28,7 @@ import (
 var verbs = [...]func(*app) *cobra.Command{
 	newDevicesCmd,
 	newDemoCmd,
+	newPhyCmd,
 	newConfigCmd,
 	newVersionCmd,
 }

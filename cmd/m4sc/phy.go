@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/sigmf"
+)
+
+func newPhyCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "phy",
+		Short: "IEEE 802.11a physical layer: transmit, receive, measure packet error rates",
+	}
+	cmd.AddCommand(newPhyTxCmd(a), newPhyRxCmd(a), newPhyPERCmd(a))
+	return cmd
+}
+
+func newPhyTxCmd(a *app) *cobra.Command {
+	var mbps int
+	var psduHex, out string
+	var scrambler uint
+	cmd := &cobra.Command{
+		Use:   "tx --rate MBPS --psdu HEX --out FILE.sigmf-meta",
+		Short: "Write one 802.11a packet to a recording (cf32_le, 20 Msps, the standard's amplitude)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rate, err := phy.RateByMbps(mbps)
+			if err != nil {
+				return usageErrorf("--rate: %v", err)
+			}
+			psdu, err := hex.DecodeString(strings.TrimSpace(psduHex))
+			if err != nil {
+				return usageErrorf("--psdu: not hexadecimal: %v", err)
+			}
+			if out == "" {
+				return usageErrorf("--out: a recording to write is required")
+			}
+			if err := phy.CheckPacket(len(psdu), rate, uint8(scrambler)); err != nil {
+				return usageErrorf("%v", err)
+			}
+			t, err := phy.NewTransmitter(phy.TransmitterConfig{})
+			if err != nil {
+				return err
+			}
+			x := t.Packet(nil, psdu, rate, uint8(scrambler))
+			w, err := sigmf.Create(out, sigmf.WriteOptions{Datatype: sigmf.CF32LE, SampleRate: phy.SampleRate, Datetime: time.Now().UTC(),
+				Recorder: "m4sc phy tx", Description: fmt.Sprintf("IEEE 802.11a packet, %d Mbit/s, %d-octet PSDU", mbps, len(psdu))})
+			if err != nil {
+				return err
+			}
+			w.Write(x)
+			w.Annotate(sigmf.Annotation{SampleStart: 0, SampleCount: int64(len(x)), Label: "802.11a",
+				Comment: fmt.Sprintf("%d Mbit/s, LENGTH %d", mbps, len(psdu)), Extra: map[string]any{"m4sc:psdu": hex.EncodeToString(psdu)}})
+			if err := w.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d samples (%d Mbit/s, %d octets) to %s\n", len(x), mbps, len(psdu), out)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&mbps, "rate", 6, "data rate in Mbit/s: 6, 9, 12, 18, 24, 36, 48, 54")
+	cmd.Flags().StringVar(&psduHex, "psdu", "", "PSDU as hexadecimal octets, FCS included")
+	cmd.Flags().StringVar(&out, "out", "", "recording to write (.sigmf-meta, .cf32, .cs8)")
+	cmd.Flags().UintVar(&scrambler, "scrambler", 0b1011101, "scrambler initial state, 1..127")
+	return cmd
+}
+
+// rxLine is one JSON line of `m4sc phy rx`.
+type rxLine struct {
+	Start  int64    `json:"start"`
+	Rate   int      `json:"rate"`
+	Length int      `json:"length"`
+	PSDU   string   `json:"psdu,omitempty"`
+	FCSOK  bool     `json:"fcs_ok"`
+	SNR    float64  `json:"snr_db"`
+	CFO    float64  `json:"cfo_hz"`
+	EVM    *float64 `json:"evm_db,omitempty"`
+	Error  string   `json:"error,omitempty"`
+}
+
+func newPhyRxCmd(a *app) *cobra.Command {
+	var in, device string
+	var seconds float64
+	cmd := &cobra.Command{
+		Use:   "rx --in FILE | --device DEV",
+		Short: "Find and decode 802.11a frames in a recording or a live stream; one JSON line per frame",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (in == "") == (device == "") {
+				return usageErrorf("give exactly one of --in FILE and --device DEV")
+			}
+			spec := device
+			if in != "" {
+				spec = "file:" + in
+			}
+			m, err := newManager(a)
+			if err != nil {
+				return err
+			}
+			d, err := m.Open(cmd.Context(), spec)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if c := d.Config(); c.SampleRate != phy.SampleRate {
+				return fmt.Errorf("phy rx: %s runs at %g samples/s; the 802.11a receiver needs %g", spec, c.SampleRate, phy.SampleRate)
+			}
+			ctx := cmd.Context()
+			if device != "" && seconds > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Duration(seconds*float64(time.Second)))
+				defer cancel()
+			}
+			return phyReceive(ctx, cmd.OutOrStdout(), d, device != "")
+		},
+	}
+	cmd.Flags().StringVar(&in, "in", "", "recording to decode (SigMF, .cs8, .cf32)")
+	cmd.Flags().StringVar(&device, "device", "", "device to receive from live")
+	cmd.Flags().Float64Var(&seconds, "seconds", 10, "with --device: how long to receive")
+	return cmd
+}
+
+func phyReceive(ctx context.Context, out io.Writer, d radio.Device, live bool) error {
+	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
+	if err != nil {
+		return err
+	}
+	rs, err := d.StartRX(ctx)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	enc := json.NewEncoder(out)
+	var frames []phy.Frame
+	var total, decoded, fcsOK, failed int
+	var samples int64
+	emit := func(fs []phy.Frame) error {
+		for _, f := range fs {
+			l := rxLine{Start: f.Start, Rate: f.Rate, Length: f.Length, FCSOK: f.FCSOK, SNR: round2(f.SNR), CFO: math.Round(f.CFO)}
+			total++
+			if f.Err != nil {
+				l.Error = f.Err.Error()
+				failed++
+			} else {
+				l.PSDU = hex.EncodeToString(f.PSDU)
+				e := round2(f.EVM)
+				l.EVM = &e
+				decoded++
+				if f.FCSOK {
+					fcsOK++
+				}
+			}
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	buf := make([]complex64, 1<<16)
+	for {
+		n, _, err := rs.Read(buf)
+		samples += int64(n)
+		frames = rcv.Receive(frames[:0], buf[:n])
+		if eerr := emit(frames); eerr != nil {
+			return eerr
+		}
+		if errors.Is(err, io.EOF) || live && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := emit(rcv.Flush(frames[:0])); err != nil {
+		return err
+	}
+	return enc.Encode(map[string]any{"summary": true, "samples": samples, "frames": total, "decoded": decoded, "fcs_ok": fcsOK, "failed": failed})
+}
+
+func round2(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return math.Round(x*100) / 100
+}
+
+func newPhyPERCmd(a *app) *cobra.Command {
+	var rates, snrs, tx, rx string
+	var frames, length int
+	cmd := &cobra.Command{
+		Use:   "per [--rate LIST] [--snr LIST|FROM:TO:STEP] [--frames N]",
+		Short: "Measure packet error rate against SNR: TX -> loopback device -> RX with real synchronisation",
+		Long: `Sends frames of random PSDUs from one loopback device to another at each SNR and
+counts those the receiver decodes with the right content. The receive device string
+gets ",snr=X" appended at each point. The default link is loopback:hackrf on both ends,
+an AWGN channel with the HackRF impairments; add ,channel=tdl-c,ds=100 or ,channel=epa
+to --rx (and a carrier offset with ,ppm=...) for fading tables.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rs, err := parseInts(rates)
+			if err != nil {
+				return usageErrorf("--rate: %v", err)
+			}
+			ss, err := parseRange(snrs)
+			if err != nil {
+				return usageErrorf("--snr: %v", err)
+			}
+			if frames < 1 {
+				return usageErrorf("--frames: at least 1")
+			}
+			var list []phy.Rate
+			for _, r := range rs {
+				rate, err := phy.RateByMbps(r)
+				if err != nil {
+					return usageErrorf("--rate: %v", err)
+				}
+				list = append(list, rate)
+			}
+			return runPERTable(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), tx, rx, list, ss, frames, length)
+		},
+	}
+	cmd.Flags().StringVar(&rates, "rate", "6,9,12,18,24,36,48,54", "rates in Mbit/s, comma separated")
+	cmd.Flags().StringVar(&snrs, "snr", "0:30:1", "SNR points in dB: a list (3,5,8) or FROM:TO:STEP")
+	cmd.Flags().IntVar(&frames, "frames", 1000, "frames per point")
+	cmd.Flags().IntVar(&length, "length", 1000, "PSDU octets, FCS included")
+	cmd.Flags().StringVar(&tx, "tx", "loopback:hackrf", "transmitting loopback device")
+	cmd.Flags().StringVar(&rx, "rx", "loopback:hackrf", "receiving loopback device (snr is appended per point)")
+	return cmd
+}
+
+func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec string, rates []phy.Rate, snrs []float64, frames, length int) error {
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(out, "PER of %d-octet PSDUs, %d frames per point, %s -> %s\n", length, frames, txSpec, rxSpec)
+	fmt.Fprint(tw, "SNR dB\t")
+	for _, r := range rates {
+		fmt.Fprintf(tw, "%d Mbit/s\t", r.Mbps)
+	}
+	fmt.Fprintln(tw)
+	bar := progressbar.NewOptions(len(rates)*len(snrs), progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("PER"),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	for _, snr := range snrs {
+		fmt.Fprintf(tw, "%g\t", snr)
+		for _, r := range rates {
+			m, err := newManager(a)
+			if err != nil {
+				return err
+			}
+			tx, err := m.Open(ctx, txSpec)
+			if err != nil {
+				return err
+			}
+			rx, err := m.Open(ctx, fmt.Sprintf("%s,snr=%g", rxSpec, snr))
+			if err != nil {
+				tx.Close()
+				return err
+			}
+			res, err := phy.RunPER(ctx, tx, rx, phy.PERConfig{Rate: r, PSDULen: length, Frames: frames, Seed: uint64(a.Config().Seed())}, nil)
+			tx.Close()
+			rx.Close()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(tw, "%.4f\t", res.PER)
+			bar.Add(1)
+		}
+		fmt.Fprintln(tw)
+	}
+	bar.Finish()
+	return tw.Flush()
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseRange reads "3,5,8" or "FROM:TO:STEP".
+func parseRange(s string) ([]float64, error) {
+	if strings.Contains(s, ":") {
+		p := strings.Split(s, ":")
+		if len(p) != 3 {
+			return nil, fmt.Errorf("%q: want FROM:TO:STEP", s)
+		}
+		var v [3]float64
+		for i, x := range p {
+			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a number", x)
+			}
+			v[i] = f
+		}
+		if v[2] <= 0 || v[1] < v[0] || (v[1]-v[0])/v[2] > 1000 {
+			return nil, fmt.Errorf("%q: want FROM <= TO and a positive STEP giving at most 1000 points", s)
+		}
+		var out []float64
+		for x := v[0]; x <= v[1]+1e-9; x += v[2] {
+			out = append(out, math.Round(x*1000)/1000)
+		}
+		return out, nil
+	}
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", f)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
