@@ -16,14 +16,19 @@ import (
 // sent by one device and received by another, with Gap idle samples between frames.
 type PERConfig struct {
 	Rate    Rate
-	PSDULen int   // octets including the 4-octet FCS; 1000 as in the tables
-	Frames  int   // at least 1000 for a figure worth quoting
-	Gap     int   // idle samples between frames; default 400
+	PSDULen int // octets including the 4-octet FCS; 1000 as in the tables
+	Frames  int // at least 1000 for a figure worth quoting
+	Gap     int // idle samples between frames; default 400
 	Seed    uint64
 	// Lead is how many samples the receiver may see before the first frame arrives
 	// (a device's random start offset); the receiver reads this much extra. Default
 	// 25000, above the loopback hackrf preset's 20000.
 	Lead int
+	// PerFrame, when not nil, opens a new receiving device for every frame (frame
+	// numbers from 0), so that each frame meets its own channel realisation: the
+	// convention for PER over fading channels, where one long run would see only the
+	// few realisations its duration spans. The rx argument of RunPER is then unused.
+	PerFrame func(frame int) (radio.Device, error)
 }
 
 // PERResult counts what happened to the frames of a run.
@@ -69,6 +74,9 @@ func RunPER(ctx context.Context, tx, rx radio.Device, cfg PERConfig, progress fu
 	}
 	perFrame := t.PacketLen(cfg.PSDULen, cfg.Rate) + cfg.Gap
 	total := perFrame*cfg.Frames + cfg.Lead
+	if cfg.PerFrame != nil {
+		return runPERPerFrame(ctx, tx, cfg, t, payload, perFrame, progress)
+	}
 
 	ts, err := tx.StartTX(ctx)
 	if err != nil {
@@ -158,6 +166,85 @@ func RunPER(ctx context.Context, tx, rx radio.Device, cfg PERConfig, progress fu
 		res.EVM = evmSum / float64(res.OK)
 	} else {
 		res.EVM = math.NaN()
+	}
+	return res, nil
+}
+
+// runPERPerFrame sends every frame as its own burst to a receiving device of its own.
+func runPERPerFrame(ctx context.Context, tx radio.Device, cfg PERConfig, t *Transmitter, payload func(int) []byte, perFrame int, progress func(int)) (PERResult, error) {
+	res := PERResult{Sent: cfg.Frames}
+	rcv, err := NewReceiver(ReceiverConfig{})
+	if err != nil {
+		return res, err
+	}
+	var snrSum, evmSum float64
+	var buf, y []complex64
+	var frames []Frame
+	gap := make([]complex64, cfg.Gap)
+	for i := 0; i < cfg.Frames; i++ {
+		rx, err := cfg.PerFrame(i)
+		if err != nil {
+			return res, err
+		}
+		rs, err := rx.StartRX(ctx)
+		if err != nil {
+			rx.Close()
+			return res, err
+		}
+		ts, err := tx.StartTX(ctx)
+		if err == nil {
+			buf = t.Packet(buf[:0], payload(i), cfg.Rate, uint8(1+i%127))
+			if _, err = ts.Write(buf); err == nil {
+				_, err = ts.Write(gap)
+			}
+			if cerr := ts.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			rs.Close()
+			rx.Close()
+			return res, fmt.Errorf("phy: PER: transmit: %w", err)
+		}
+		n := perFrame + cfg.Lead
+		if cap(y) < n {
+			y = make([]complex64, n)
+		}
+		y = y[:n]
+		for got := 0; got < n; {
+			k, _, err := rs.Read(y[got:])
+			got += k
+			if err != nil {
+				rs.Close()
+				rx.Close()
+				return res, err
+			}
+		}
+		rs.Close()
+		rx.Close()
+		frames = rcv.Receive(frames[:0], y)
+		frames = rcv.Flush(frames)
+		for _, f := range frames {
+			res.Detected++
+			snrSum += f.SNR
+			if f.Err == nil && f.FCSOK && string(f.PSDU) == string(payload(i)) {
+				res.OK++
+				evmSum += f.EVM
+			} else if f.Err == nil && f.FCSOK {
+				res.False++
+			}
+		}
+		if progress != nil {
+			progress(i + 1)
+		}
+	}
+	res.PER = 1 - float64(res.OK)/float64(res.Sent)
+	if res.Detected > 0 {
+		res.SNR = snrSum / float64(res.Detected)
+	}
+	res.EVM = math.NaN()
+	if res.OK > 0 {
+		res.EVM = evmSum / float64(res.OK)
 	}
 	return res, nil
 }

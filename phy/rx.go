@@ -387,24 +387,42 @@ func (r *Receiver) estimateChannel(t1 int, cfo float64) {
 // pilots measures symbol n's pilots against the channel estimate (clause 17.3.5.10:
 // pilot values times p_n): the common phase theta and the phase slope across
 // subcarriers (radians per subcarrier, from a timing offset) that they show.
-func (r *Receiver) pilots(bins *[FFTSize]complex64, n int) (theta, slope float64) {
+//
+// pred is a predicted slope, taken out before the phases are compared so that a large
+// timing drift cannot wrap the outer pilots' phases (at a drift of one sample the
+// pilots at -21 and +21 differ by 4.1 rad); the result includes it.
+func (r *Receiver) pilots(bins *[FFTSize]complex64, n int, pred float64) (theta, slope float64) {
 	pol := r.polarity[n%127]
-	var phi [4]float64
+	var phi, wt [4]float64
 	var c complex128
 	for i, k := range r.pilotK {
 		b := FFTBin(k)
-		e := complex128(bins[b]) * conj(complex128(r.h[b])) * complex(float64(r.pilotV[i]*pol), 0)
+		e := complex128(bins[b]) * conj(complex128(r.h[b])) * complex(float64(r.pilotV[i]*pol), 0) * cmplx.Rect(1, -pred*float64(k))
 		c += e
 		phi[i] = cmplx.Phase(e)
+		wt[i] = sq(e)
 	}
-	theta = cmplx.Phase(c)
-	var num, den float64
+	// Fit phi_i = theta + k_i*slope by weighted least squares (weights |e_i|^2, the
+	// pilots' SNR). The intercept must come from the fit, not from the phase of the
+	// sum: on a frequency-selective channel the sum leans towards the strongest
+	// pilots, and with a timing slope that lean is a phase error on every subcarrier.
+	ref := cmplx.Phase(c)
+	var sw, sx, sy, sxx, sxy float64
 	for i, k := range r.pilotK {
-		d := math.Remainder(phi[i]-theta, 2*math.Pi)
-		num += float64(k) * d
-		den += float64(k * k)
+		d := math.Remainder(phi[i]-ref, 2*math.Pi)
+		x := float64(k)
+		sw += wt[i]
+		sx += wt[i] * x
+		sy += wt[i] * d
+		sxx += wt[i] * x * x
+		sxy += wt[i] * x * d
 	}
-	return theta, num / den
+	den := sw*sxx - sx*sx
+	if sw == 0 || den == 0 {
+		return ref, pred
+	}
+	slope = (sw*sxy - sx*sy) / den
+	return ref + (sy-slope*sx)/sw, pred + slope
 }
 
 // equalise divides the data bins by the channel and removes the phase theta +
@@ -427,7 +445,7 @@ func (r *Receiver) decodeSignal(t1 int, cfo float64) (SignalField, error) {
 	var pts [DataCarriers]complex64
 	var ws [DataCarriers]float32
 	// One symbol right after the channel estimate: no timing drift yet to track.
-	theta, _ := r.pilots(&r.bins, 0)
+	theta, _ := r.pilots(&r.bins, 0, 0)
 	y, w := r.equalise(pts[:0], ws[:0], &r.bins, theta, 0)
 	r.llr = r.demap[BPSK].Append(r.llr[:0], y, w)
 	r.dil = r.inter[BPSK].Deinterleave(r.dil[:0], r.llr)
@@ -454,10 +472,14 @@ func (r *Receiver) decodeData(t1 int, cfo float64, sig SignalField, nsym int) ([
 		r.slope = make([]float64, nsym)
 	}
 	bins, theta, slope := r.allBins[:nsym], r.theta[:nsym], r.slope[:nsym]
+	pred := 0.0
 	for n := 1; n <= nsym; n++ {
 		at := t1 + 128 + SymbolLen*n + CPLen - r.cfg.WindowAdvance
 		r.window(&bins[n-1], at, t1, cfo)
-		theta[n-1], slope[n-1] = r.pilots(&bins[n-1], n)
+		theta[n-1], slope[n-1] = r.pilots(&bins[n-1], n, pred)
+		// The drift changes by about 1e-4 rad per subcarrier and symbol at 40 ppm:
+		// follow it with a slow average that the pilot noise barely moves.
+		pred += 0.1 * (slope[n-1] - pred)
 	}
 	unwrap(theta)
 	fitLine(slope)

@@ -200,6 +200,7 @@ func round2(x float64) float64 {
 func newPhyPERCmd(a *app) *cobra.Command {
 	var rates, snrs, tx, rx string
 	var frames, length int
+	var perFrame bool
 	cmd := &cobra.Command{
 		Use:   "per [--rate LIST] [--snr LIST|FROM:TO:STEP] [--frames N]",
 		Short: "Measure packet error rate against SNR: TX -> loopback device -> RX with real synchronisation",
@@ -228,7 +229,7 @@ to --rx (and a carrier offset with ,ppm=...) for fading tables.`,
 				}
 				list = append(list, rate)
 			}
-			return runPERTable(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), tx, rx, list, ss, frames, length)
+			return runPERTable(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), tx, rx, list, ss, frames, length, perFrame)
 		},
 	}
 	cmd.Flags().StringVar(&rates, "rate", "6,9,12,18,24,36,48,54", "rates in Mbit/s, comma separated")
@@ -237,10 +238,11 @@ to --rx (and a carrier offset with ,ppm=...) for fading tables.`,
 	cmd.Flags().IntVar(&length, "length", 1000, "PSDU octets, FCS included")
 	cmd.Flags().StringVar(&tx, "tx", "loopback:hackrf", "transmitting loopback device")
 	cmd.Flags().StringVar(&rx, "rx", "loopback:hackrf", "receiving loopback device (snr is appended per point)")
+	cmd.Flags().BoolVar(&perFrame, "realisations", false, "give every frame its own receiving device, seeded by the frame number: an independent channel realisation per frame (for fading channels)")
 	return cmd
 }
 
-func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec string, rates []phy.Rate, snrs []float64, frames, length int) error {
+func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec string, rates []phy.Rate, snrs []float64, frames, length int, perFrame bool) error {
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "PER of %d-octet PSDUs, %d frames per point, %s -> %s\n", length, frames, txSpec, rxSpec)
 	fmt.Fprint(tw, "SNR dB\t")
@@ -266,7 +268,15 @@ func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxS
 				tx.Close()
 				return err
 			}
-			res, err := phy.RunPER(ctx, tx, rx, phy.PERConfig{Rate: r, PSDULen: length, Frames: frames, Seed: uint64(a.Config().Seed())}, nil)
+			pc := phy.PERConfig{Rate: r, PSDULen: length, Frames: frames, Seed: uint64(a.Config().Seed())}
+			if perFrame {
+				// A short random start keeps the per-frame reads small.
+				pc.Lead = 2500
+				pc.PerFrame = func(i int) (radio.Device, error) {
+					return m.Open(ctx, fmt.Sprintf("%s,snr=%g,seed=%d,offset=2000", rxSpec, snr, 1000003*uint64(a.Config().Seed())+uint64(i)+1))
+				}
+			}
+			res, err := phy.RunPER(ctx, tx, rx, pc, nil)
 			tx.Close()
 			rx.Close()
 			if err != nil {
