@@ -18,6 +18,16 @@ type Frame struct {
 	CFO    float64 // carrier frequency offset, Hz (received minus expected)
 	EVM    float64 // dB, of the data subcarriers against the nearest constellation points
 	Err    error   // why a detected frame was not decoded; nil when decoded
+
+	// Semantic frames (Kind other than KindLegacy) only.
+	Kind   FrameKind
+	Header SemanticHeader
+	// Symbols are the analog payload, equalised (Header.Length of them).
+	Symbols []complex64
+	// SubcarrierSNR is |H|^2/N0 of each data subcarrier (linear), in the order of
+	// DataSubcarriers: what the semantic decoder weighs each symbol by; symbol i of the
+	// payload sat on subcarrier i mod 48.
+	SubcarrierSNR [DataCarriers]float32
 }
 
 // Reasons a detected frame fails.
@@ -64,7 +74,7 @@ type Receiver struct {
 	pilotV         [4]float32
 	polarity       [127]float32
 	symbols        []complex64 // equalised data symbols of the frame, for EVM
-	ws             []float32
+	wsAll          []float32
 	evmErr, evmRef float64
 	pending        *pendingFrame
 	dc             complex64            // running DC estimate of the input
@@ -73,10 +83,15 @@ type Receiver struct {
 }
 
 type pendingFrame struct {
-	t1      int // index in buf of the first long training symbol
-	cfo     float64
-	sig     SignalField
-	haveSig bool
+	t1         int // index in buf of the first long training symbol
+	cfo        float64
+	sig        SignalField
+	haveSig    bool
+	classified bool // legacy or semantic decided
+	semantic   bool
+	hdr        SemanticHeader
+	haveHdr    bool
+	sigErr     error // SIGNAL failed; the frame rests on the m4sc header alone
 }
 
 // NewReceiver returns a receiver.
@@ -226,25 +241,95 @@ func (r *Receiver) step() (f Frame, done, ok bool) {
 		}
 		sig, err := r.decodeSignal(t1, p.cfo)
 		if err != nil {
-			r.pending = nil
-			r.scan = t1 + 128 + SymbolLen
-			return r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w", err)}), true, true
+			// The m4sc header carries all a semantic frame needs and is sent more
+			// robustly than SIGNAL: if the next symbol is QBPSK, try it.
+			if t1+128+3*SymbolLen > len(r.buf) {
+				return f, false, false
+			}
+			if !p.classified && r.isQBPSK(t1, p.cfo) {
+				p.classified, p.semantic, p.haveSig = true, true, true
+				p.sigErr = err
+			} else {
+				r.pending = nil
+				r.scan = t1 + 128 + SymbolLen
+				return r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w", err)}), true, true
+			}
+		} else {
+			p.sig, p.haveSig = sig, true
 		}
-		p.sig, p.haveSig = sig, true
+	}
+	if p.sigErr != nil {
+		return r.stepSemantic(p, t1+128+SymbolLen)
 	}
 	nsym := p.sig.Rate.DataSymbols(p.sig.Length)
 	end := t1 + 128 + SymbolLen*(1+nsym)
+	if !p.classified && p.sig.Rate.Mbps == 6 {
+		// A 6 Mbit/s SIGNAL may cover a semantic frame: look at the next symbol.
+		if t1+128+3*SymbolLen > len(r.buf) {
+			return f, false, false
+		}
+		p.semantic = nsym >= 2 && r.isQBPSK(t1, p.cfo)
+	}
+	p.classified = true
+	if p.semantic {
+		return r.stepSemantic(p, end)
+	}
 	if end+1 > len(r.buf) {
 		return f, false, false
 	}
 	f = r.frameHeader(t1, p, Frame{Rate: p.sig.Rate.Mbps, Length: p.sig.Length})
-	psdu, evm, err := r.decodeData(t1, p.cfo, p.sig, nsym)
+	psdu, evm, err := r.decodeData(t1, p.cfo, p.sig.Rate, p.sig.Length, 1, nsym)
 	f.EVM = evm
 	if err != nil {
 		f.Err = err
 	} else {
 		f.PSDU = psdu
 		f.FCSOK = len(psdu) > FCSLen && CheckFCS(psdu)
+	}
+	r.pending = nil
+	r.scan = end
+	return f, true, true
+}
+
+// stepSemantic decodes the m4sc header and the payload of a semantic frame. sigEnd is
+// where the legacy SIGNAL says the frame ends; a header that fails skips to there.
+func (r *Receiver) stepSemantic(p *pendingFrame, sigEnd int) (f Frame, done, ok bool) {
+	t1 := p.t1
+	if !p.haveHdr {
+		if t1+128+SymbolLen*(1+SemanticHeaderSymbols) > len(r.buf) {
+			return f, false, false
+		}
+		h, err := r.decodeHeader(t1, p.cfo)
+		if err != nil {
+			r.pending = nil
+			if p.sigErr != nil {
+				r.scan = t1 + 128 + SymbolLen
+				return r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w; m4sc header: %w", p.sigErr, err)}), true, true
+			}
+			r.scan = min(sigEnd, len(r.buf))
+			return r.frameHeader(t1, p, Frame{Kind: KindSemantic, Err: fmt.Errorf("phy: m4sc header: %w", err)}), true, true
+		}
+		p.hdr, p.haveHdr = h, true
+	}
+	h := p.hdr
+	nsym := h.payloadSymbols()
+	end := t1 + 128 + SymbolLen*(1+SemanticHeaderSymbols+nsym)
+	if end+1 > len(r.buf) {
+		return f, false, false
+	}
+	f = r.frameHeader(t1, p, Frame{Kind: h.Kind, Header: h, Length: int(h.Length)})
+	first := 1 + SemanticHeaderSymbols
+	if rate, digital := h.DigitalRate(); digital {
+		f.Rate = rate.Mbps
+		data, evm, err := r.decodeData(t1, p.cfo, rate, int(h.Length), first, nsym)
+		f.EVM, f.PSDU, f.Err = evm, data, err
+	} else {
+		r.symbols, r.wsAll = r.symbols[:0], r.wsAll[:0]
+		r.equaliseSymbols(t1, p.cfo, first, nsym)
+		f.Symbols = append([]complex64(nil), r.symbols[:h.Length]...)
+	}
+	for i, k := range r.data {
+		f.SubcarrierSNR[i] = r.w[FFTBin(k)]
 	}
 	r.pending = nil
 	r.scan = end
@@ -453,63 +538,71 @@ func (r *Receiver) decodeSignal(t1 int, cfo float64) (SignalField, error) {
 	return ParseSignal(r.bits)
 }
 
-// decodeData decodes the DATA symbols into the PSDU (clause 17.3.5).
-func (r *Receiver) decodeData(t1 int, cfo float64, sig SignalField, nsym int) ([]byte, float64, error) {
-	rate := sig.Rate
-	dm, il := r.demap[rate.Modulation], r.inter[rate.Modulation]
-	r.llr, r.dil = r.llr[:0], r.dil[:0]
-	r.symbols = r.symbols[:0]
-	ws := r.ws[:0]
-	var errP, refP float64
-	// Two passes over the frame. First the FFT of every symbol and its pilots'
-	// phase and slope; then, because four pilots per symbol are noisy at low SNR,
-	// the slope (sample-clock drift, linear in time) is replaced by a straight-line
-	// fit over the whole frame and the common phase (residual carrier offset and
-	// phase noise, slow) by a local straight-line fit over nearby symbols.
-	if cap(r.allBins) < nsym {
-		r.allBins = make([][FFTSize]complex64, nsym)
-		r.theta = make([]float64, nsym)
-		r.slope = make([]float64, nsym)
+// equaliseSymbols FFTs the OFDM symbols first..first+count-1 after SIGNAL (symbol n
+// starts 80n samples after it; n is also its pilot polarity index) and appends their
+// equalised data points and weights to r.symbols and r.wsAll.
+//
+// Two passes: first the FFT of every symbol and its pilots' phase and slope; then,
+// because four pilots per symbol are noisy at low SNR, the slope (sample-clock drift,
+// linear in time) is replaced by a straight-line fit over the whole span and the
+// common phase (residual carrier offset and phase noise, slow) by a local
+// straight-line fit over nearby symbols.
+func (r *Receiver) equaliseSymbols(t1 int, cfo float64, first, count int) {
+	if cap(r.allBins) < count {
+		r.allBins = make([][FFTSize]complex64, count)
+		r.theta = make([]float64, count)
+		r.slope = make([]float64, count)
 	}
-	bins, theta, slope := r.allBins[:nsym], r.theta[:nsym], r.slope[:nsym]
+	bins, theta, slope := r.allBins[:count], r.theta[:count], r.slope[:count]
 	pred := 0.0
-	for n := 1; n <= nsym; n++ {
+	for i := range count {
+		n := first + i
 		at := t1 + 128 + SymbolLen*n + CPLen - r.cfg.WindowAdvance
-		r.window(&bins[n-1], at, t1, cfo)
-		theta[n-1], slope[n-1] = r.pilots(&bins[n-1], n, pred)
+		r.window(&bins[i], at, t1, cfo)
+		theta[i], slope[i] = r.pilots(&bins[i], n, pred)
 		// The drift changes by about 1e-4 rad per subcarrier and symbol at 40 ppm:
 		// follow it with a slow average that the pilot noise barely moves.
-		pred += 0.1 * (slope[n-1] - pred)
+		pred += 0.1 * (slope[i] - pred)
 	}
 	unwrap(theta)
 	fitLine(slope)
 	smoothLine(theta, phaseSmoothing)
-	for n := 1; n <= nsym; n++ {
-		start := len(r.symbols)
-		r.symbols, ws = r.equalise(r.symbols, ws[:0], &bins[n-1], theta[n-1], slope[n-1])
-		y := r.symbols[start:]
-		r.llr = dm.Append(r.llr, y, ws)
-		e, p := constellationError(rate.Modulation, y)
-		errP += e
-		refP += p
+	for i := range count {
+		r.symbols, r.wsAll = r.equalise(r.symbols, r.wsAll, &bins[i], theta[i], slope[i])
 	}
-	r.dil = il.Deinterleave(r.dil, r.llr)
+}
+
+// decodeBits demaps, deinterleaves, depunctures and Viterbi-decodes the equalised
+// points y (weights w) at rate, tracing back from state 0 after nbits data bits (tail
+// included). It returns the decoded bits and the EVM of y in dB.
+func (r *Receiver) decodeBits(y []complex64, w []float32, rate Rate, nbits int) ([]uint8, float64) {
+	dm, il := r.demap[rate.Modulation], r.inter[rate.Modulation]
+	r.llr = dm.Append(r.llr[:0], y, w)
+	r.dil = il.Deinterleave(r.dil[:0], r.llr)
 	r.dep = Depuncture(r.dep[:0], r.dil, rate.Code)
-	// The encoder is back in state 0 after the six tail bits that follow the PSDU
-	// (the pad bits after them are of no interest): decode exactly that far and
-	// trace back from state 0.
-	if nb := 2 * (ServiceBits + 8*sig.Length + TailBits); nb <= len(r.dep) {
+	if nb := 2 * nbits; nb <= len(r.dep) {
 		r.dep = r.dep[:nb]
 	}
 	r.bits = r.vit.Decode(r.bits[:0], r.dep, true)
-	evm := 10 * math.Log10(errP/math.Max(refP, 1e-30))
-	need := ServiceBits + 8*sig.Length
-	if len(r.bits) < need {
-		return nil, evm, fmt.Errorf("phy: DATA: %d bits decoded, %d needed", len(r.bits), need)
+	e, p := constellationError(rate.Modulation, y)
+	return r.bits, 10 * math.Log10(e/math.Max(p, 1e-30))
+}
+
+// decodeData decodes length octets sent through the DATA chain (clause 17.3.5) on
+// nsym symbols from symbol first on.
+func (r *Receiver) decodeData(t1 int, cfo float64, rate Rate, length, first, nsym int) ([]byte, float64, error) {
+	r.symbols, r.wsAll = r.symbols[:0], r.wsAll[:0]
+	r.equaliseSymbols(t1, cfo, first, nsym)
+	// The encoder is back in state 0 after the six tail bits that follow the PSDU
+	// (the pad bits after them are of no interest).
+	bits, evm := r.decodeBits(r.symbols, r.wsAll, rate, ServiceBits+8*length+TailBits)
+	need := ServiceBits + 8*length
+	if len(bits) < need {
+		return nil, evm, fmt.Errorf("phy: DATA: %d bits decoded, %d needed", len(bits), need)
 	}
-	s := NewScrambler(ScramblerInit(r.bits[:7]))
-	r.descr = s.Append(r.descr[:0], r.bits[:need])
-	psdu := make([]byte, sig.Length)
+	s := NewScrambler(ScramblerInit(bits[:7]))
+	r.descr = s.Append(r.descr[:0], bits[:need])
+	psdu := make([]byte, length)
 	for i := range psdu {
 		var b byte
 		for j := 0; j < 8; j++ {
@@ -518,6 +611,45 @@ func (r *Receiver) decodeData(t1 int, cfo float64, sig SignalField, nsym int) ([
 		psdu[i] = b
 	}
 	return psdu, evm, nil
+}
+
+// isQBPSK reports whether the two symbols after SIGNAL are modulated on the quadrature
+// axis: the mark of an m4sc header (a 6 Mbit/s legacy frame has BPSK there).
+func (r *Receiver) isQBPSK(t1 int, cfo float64) bool {
+	r.symbols, r.wsAll = r.symbols[:0], r.wsAll[:0]
+	r.equaliseSymbols(t1, cfo, 1, 2)
+	// Energy on each axis, each subcarrier weighed by its SNR: BPSK puts the signal
+	// on the real axis, QBPSK on the imaginary one, noise on both alike.
+	var re, im float64
+	for i, v := range r.symbols {
+		w := float64(r.wsAll[i])
+		re += w * float64(real(v)*real(v))
+		im += w * float64(imag(v)*imag(v))
+	}
+	return im > re
+}
+
+// decodeHeader decodes the m4sc header on symbols 1..SemanticHeaderSymbols: QBPSK back
+// to BPSK, soft bits, deinterleave, add the two copies of each coded bit, Viterbi.
+func (r *Receiver) decodeHeader(t1 int, cfo float64) (SemanticHeader, error) {
+	r.symbols, r.wsAll = r.symbols[:0], r.wsAll[:0]
+	r.equaliseSymbols(t1, cfo, 1, SemanticHeaderSymbols)
+	for i, v := range r.symbols {
+		r.symbols[i] = v * complex(0, -1)
+	}
+	r.llr = r.demap[BPSK].Append(r.llr[:0], r.symbols, r.wsAll)
+	r.dil = r.inter[BPSK].Deinterleave(r.dil[:0], r.llr)
+	const half = DataCarriers / 2
+	r.dep = r.dep[:0]
+	for s := 0; s < SemanticHeaderSymbols; s++ {
+		blk := r.dil[s*DataCarriers : (s+1)*DataCarriers]
+		for i := 0; i < half; i++ {
+			r.dep = append(r.dep, blk[i]+blk[i+half])
+		}
+	}
+	r.dep = r.dep[:2*(SemanticHeaderBits+TailBits)]
+	r.bits = r.vit.Decode(r.bits[:0], r.dep, true)
+	return ParseSemanticHeader(r.bits[:SemanticHeaderBits])
 }
 
 // constellationError sums |y - nearest point|^2 and |nearest point|^2 over y.

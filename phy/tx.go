@@ -30,6 +30,7 @@ type Transmitter struct {
 	coded [6 * DataCarriers]uint8         // N_CBPS coded bits
 	ibits [6 * DataCarriers]uint8         // the same, interleaved
 	pts   [DataCarriers]complex64
+	hbits [SemanticHeaderSymbols * headerBitsPerSymbol]uint8 // m4sc header bits with tail and pad
 	// The scrambling sequence of the current packet from its first bit on: one period
 	// of 127 and then enough to cover a symbol starting anywhere in it.
 	scrSeq [127 + 6*DataCarriers*3/4]uint8
@@ -115,7 +116,7 @@ func (t *Transmitter) Packet(dst []complex64, psdu []byte, rate Rate, scramblerI
 	t.Reset()
 	dst = t.mod.AppendPreamble(dst)
 	dst = t.appendSignal(dst, SignalField{Rate: rate, Length: len(psdu)})
-	dst = t.appendData(dst, psdu, rate, scramblerInit)
+	dst = t.appendData(dst, psdu, rate, scramblerInit, 1)
 	return t.mod.Flush(dst)
 }
 
@@ -136,7 +137,7 @@ func (t *Transmitter) appendSignal(dst []complex64, f SignalField) []complex64 {
 // N_SYM symbols; all scrambled from scramblerInit except the tail bits, which are
 // forced to zero after scrambling (clause 17.3.5.3) so that the code terminates; then
 // coded, punctured, interleaved and mapped one OFDM symbol at a time.
-func (t *Transmitter) appendData(dst []complex64, psdu []byte, rate Rate, scramblerInit uint8) []complex64 {
+func (t *Transmitter) appendData(dst []complex64, psdu []byte, rate Rate, scramblerInit uint8, first int) []complex64 {
 	nsym := rate.DataSymbols(len(psdu))
 	t.scr.Reset(scramblerInit)
 	for i := range t.scrSeq {
@@ -154,7 +155,7 @@ func (t *Transmitter) appendData(dst []complex64, psdu []byte, rate Rate, scramb
 		coded := enc.Append(t.coded[:0], db)
 		ib := il.Interleave(t.ibits[:0], coded)
 		pts := mp.Append(t.pts[:0], ib)
-		dst = t.mod.AppendSymbol(dst, pts, s+1)
+		dst = t.mod.AppendSymbol(dst, pts, first+s)
 	}
 	return dst
 }
