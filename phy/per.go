@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/m4sc/m4sc/radio"
 )
@@ -82,13 +83,28 @@ func RunPER(ctx context.Context, tx, rx radio.Device, cfg PERConfig, progress fu
 	if err != nil {
 		return PERResult{}, err
 	}
+	// The transmitter is paced by the receiver: a simulated transmitter writes
+	// instantly, and running far ahead would overflow the receiver's buffers (a real
+	// one sends at the sample rate, which the receiver keeps up with).
+	var mu sync.Mutex
+	progressed := sync.NewCond(&mu)
+	var sent, received int64
+	stop := false
 	errc := make(chan error, 1)
 	go func() {
 		var buf []complex64
 		gap := make([]complex64, cfg.Gap)
 		var err error
 		for i := 0; i < cfg.Frames && err == nil; i++ {
+			mu.Lock()
+			for sent-received > perMaxAhead && !stop {
+				progressed.Wait()
+			}
+			mu.Unlock()
 			buf = t.Packet(buf[:0], payload(i), cfg.Rate, uint8(1+i%127))
+			mu.Lock()
+			sent += int64(len(buf) + len(gap))
+			mu.Unlock()
 			if _, err = ts.Write(buf); err == nil {
 				_, err = ts.Write(gap)
 			}
@@ -98,14 +114,22 @@ func RunPER(ctx context.Context, tx, rx radio.Device, cfg PERConfig, progress fu
 		}
 		errc <- err
 	}()
+	halt := func() {
+		mu.Lock()
+		stop = true
+		progressed.Broadcast()
+		mu.Unlock()
+	}
 	rs, err := rx.StartRX(ctx)
 	if err != nil {
+		halt()
 		<-errc
 		return PERResult{}, err
 	}
 	defer rs.Close()
 	rcv, err := NewReceiver(ReceiverConfig{})
 	if err != nil {
+		halt()
 		<-errc
 		return PERResult{}, err
 	}
@@ -146,14 +170,20 @@ func RunPER(ctx context.Context, tx, rx radio.Device, cfg PERConfig, progress fu
 		frames = rcv.Receive(frames[:0], chunk[:n])
 		score(frames)
 		got += n
+		mu.Lock()
+		received = int64(got)
+		progressed.Broadcast()
+		mu.Unlock()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
+			halt()
 			<-errc
 			return res, err
 		}
 	}
+	halt()
 	score(rcv.Flush(frames[:0]))
 	if err := <-errc; err != nil {
 		return res, fmt.Errorf("phy: PER: transmit: %w", err)
@@ -169,6 +199,10 @@ func RunPER(ctx context.Context, tx, rx radio.Device, cfg PERConfig, progress fu
 	}
 	return res, nil
 }
+
+// perMaxAhead is how far (in samples) the transmitter may run ahead of the receiver:
+// well inside the loopback air's backlog of 2^24 samples.
+const perMaxAhead = 1 << 21
 
 // runPERPerFrame sends every frame as its own burst to a receiving device of its own.
 func runPERPerFrame(ctx context.Context, tx radio.Device, cfg PERConfig, t *Transmitter, payload func(int) []byte, perFrame int, progress func(int)) (PERResult, error) {
