@@ -169,13 +169,8 @@ func demapSign2(u float32) float32 { return -4 * u }
 
 // demapSign4: first bit of 16-QAM, levels -3 -1 (0) and 1 3 (1).
 func demapSign4(u float32) float32 {
-	switch {
-	case u > 2:
-		return -8 * (u - 1)
-	case u < -2:
-		return -8 * (u + 1)
-	}
-	return -4 * u
+	// -4u inside [-2, 2], -8(u-+1) outside, without branches.
+	return -8*u - 2*demapAbs(u-2) + 2*demapAbs(u+2)
 }
 
 // demapMag4: second bit of 16-QAM, |a| = 3 (0) and |a| = 1 (1).

@@ -58,8 +58,10 @@ type Receiver struct {
 
 	// per frame scratch
 	work           []complex64
+	corr           []float64
 	h              [FFTSize]complex64 // channel estimate per bin
 	w              [FFTSize]float32   // per-bin SNR weight |H|^2/N0
+	hinv           [FFTSize]complex64 // 1/H
 	noise          float64            // per-bin noise variance of the unscaled FFT
 	bins, eq       [FFTSize]complex64
 	llr, dil, dep  []float32
@@ -140,13 +142,14 @@ func (r *Receiver) Receive(frames []Frame, x []complex64) []Frame {
 	// would otherwise land on the subcarriers next to DC as interference.
 	n := len(r.buf)
 	r.buf = append(r.buf, x...)
-	dc := r.dc
+	dr, di := real(r.dc), imag(r.dc)
 	const a = 1.0 / (1 << dcShift)
 	for i, v := range r.buf[n:] {
-		dc += complex64(complex(a, 0)) * (v - dc)
-		r.buf[n+i] = v - dc
+		dr += a * (real(v) - dr)
+		di += a * (imag(v) - di)
+		r.buf[n+i] = complex(real(v)-dr, imag(v)-di)
 	}
-	r.dc = dc
+	r.dc = complex(dr, di)
 	for {
 		if r.pending == nil {
 			end := r.det.scan(r.buf, r.scan)
@@ -369,20 +372,33 @@ func (r *Receiver) findLTF(lo, hi int, cfo float64) (int, bool) {
 		r.work = make([]complex64, 2*n)
 	}
 	w := r.work[:n]
+	s, c := math.Sincos(-cfo)
+	p, step := complex(1, 0), complex(c, s)
 	for i := range w {
-		w[i] = rot(r.buf[lo+i], -cfo*float64(i))
+		if i&63 == 0 { // renormalise the phasor now and then
+			p = cmplx.Rect(1, -cfo*float64(i))
+		}
+		w[i] = r.buf[lo+i] * complex64(p)
+		p *= step
 	}
-	best, bestAt := 0.0, -1
-	corr := func(at int) float64 {
-		var c complex128
+	// |correlation| with the template at every offset, once; a pair is two of them.
+	if cap(r.corr) < n-63 {
+		r.corr = make([]float64, n)
+	}
+	cm := r.corr[:n-63]
+	for at := range cm {
+		var re, im float32
 		x := w[at : at+64]
 		for k, v := range x {
-			c += complex128(v) * complex128(r.ltf[k])
+			t := r.ltf[k]
+			re += real(v)*real(t) - imag(v)*imag(t)
+			im += real(v)*imag(t) + imag(v)*real(t)
 		}
-		return cmplx.Abs(c)
+		cm[at] = math.Sqrt(float64(re*re + im*im))
 	}
+	best, bestAt := 0.0, -1
 	for at := 0; at+128 <= n; at++ {
-		m := corr(at) + corr(at+64)
+		m := cm[at] + cm[at+64]
 		if m > best {
 			best, bestAt = m, at
 		}
@@ -466,6 +482,7 @@ func (r *Receiver) estimateChannel(t1 int, cfo float64) {
 		// The averaged estimate's own noise is small against the symbol's; weigh
 		// each subcarrier by its SNR |H|^2/N0.
 		r.w[FFTBin(k)] = float32(sq(complex128(h)) / r.noise)
+		r.hinv[FFTBin(k)] = complex64(1 / complex128(h))
 	}
 }
 
@@ -513,11 +530,18 @@ func (r *Receiver) pilots(bins *[FFTSize]complex64, n int, pred float64) (theta,
 // equalise divides the data bins by the channel and removes the phase theta +
 // slope*k, appending the 48 equalised data points to dst and their SNR weights to wdst.
 func (r *Receiver) equalise(dst []complex64, wdst []float32, bins *[FFTSize]complex64, theta, slope float64) ([]complex64, []float32) {
+	// exp(-j(theta + slope k)) by recurrence over k = -26..26 (one Sincos per symbol).
+	s0, c0 := math.Sincos(-(theta - 26*slope))
+	s1, c1 := math.Sincos(-slope)
+	p, step := complex(c0, s0), complex(c1, s1)
+	var ph [53]complex64
+	for i := range ph {
+		ph[i] = complex64(p)
+		p *= step
+	}
 	for _, k := range r.data {
 		b := FFTBin(k)
-		corr := cmplx.Rect(1, -(theta + slope*float64(k)))
-		y := complex128(bins[b]) * corr / complex128(r.h[b])
-		dst = append(dst, complex64(y))
+		dst = append(dst, bins[b]*ph[k+26]*r.hinv[b])
 		wdst = append(wdst, r.w[b])
 	}
 	return dst, wdst
