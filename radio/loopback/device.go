@@ -290,15 +290,20 @@ func (d *Device) dac(src []complex64) []complex64 {
 		d.txBuf = make([]complex64, len(src))
 	}
 	out := d.txBuf[:len(src)]
-	scale := float32(math.Ldexp(1, d.params.TxBits-1))
-	for i, v := range src {
-		re := min(max(real(v), -1), 1)
-		im := min(max(imag(v), -1), 1)
-		if d.params.TxBits > 0 {
-			re = min(max(float32(math.RoundToEven(float64(re*scale))), -scale), scale-1) / scale
-			im = min(max(float32(math.RoundToEven(float64(im*scale))), -scale), scale-1) / scale
+	if d.params.TxBits == 0 {
+		for i, v := range src {
+			out[i] = complex(min(max(real(v), -1), 1), min(max(imag(v), -1), 1))
 		}
-		out[i] = complex(re, im)
+		return out
+	}
+	// Round to the grid with the 1.5*2^23 trick (see Channel.quant), clipping first.
+	const magic = 12582912
+	s := float32(math.Ldexp(1, d.params.TxBits-1))
+	inv, lo, hi := 1/s, -s, s-1
+	for i, v := range src {
+		re := min(max(real(v)*s, lo), hi)
+		im := min(max(imag(v)*s, lo), hi)
+		out[i] = complex(((re+magic)-magic)*inv, ((im+magic)-magic)*inv)
 	}
 	return out
 }
