@@ -9,12 +9,16 @@ import (
 	"github.com/m4sc/m4sc/radio"
 )
 
-const hackrfRebuild = "HackRF support is not built yet (the libhackrf driver, build tag hackrf, is planned); use loopback:hackrf to simulate a pair"
+// hackrfRebuild says how to get the driver: it needs libhackrf and cgo, so the default
+// build leaves it out.
+const hackrfRebuild = "this build has no HackRF driver: install libhackrf-dev and pkg-config " +
+	"(Debian: apt-get install libhackrf-dev pkg-config) and rebuild with -tags hackrf " +
+	"(go build -tags hackrf ./cmd/m4sc); use loopback:hackrf to simulate a pair"
 
 func openHackRF(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	return nil, fmt.Errorf("devices: %s: %s: %w", sp.String(), hackrfRebuild, radio.ErrNoDevice)
 }
 
 func listHackRF(ctx context.Context) ([]Listing, string) {
-	return nil, hackrfRebuild
+	return nil, "HackRF: " + hackrfRebuild
 }

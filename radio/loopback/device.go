@@ -43,6 +43,7 @@ type Device struct {
 	chStart   float64 // air index of the channel's output sample 0
 	chN0      int64   // receiver sample counter at the channel's output sample 0
 	chEps     float64 // the channel's clock ratio minus one
+	chGain    float64 // receive gain offset the channel was built with, dB
 	builds    uint64  // channels built so far, for their seeds
 }
 
@@ -413,7 +414,7 @@ func (s *rxStream) Read(dst []complex64) (int, radio.RXMeta, error) {
 			meta = radio.RXMeta{Time: d.n, Dropped: meta.Dropped + lost}
 			continue
 		}
-		if st.version != 0 && st.version != d.chVersion || d.cfg.SampleRate != d.chRate || d.cfg.Frequency != d.chFreq {
+		if st.version != 0 && st.version != d.chVersion || d.cfg.SampleRate != d.chRate || d.cfg.Frequency != d.chFreq || d.gainOffset(radio.RX) != d.chGain {
 			if st.version != 0 && st.rate != d.cfg.SampleRate {
 				return done, meta, fmt.Errorf("%w (receiver %s at %g samples/s, transmitter at %g)", errRateMismatch, d.info.Spec, d.cfg.SampleRate, st.rate)
 			}
@@ -536,6 +537,7 @@ func (d *Device) rebuild(st txState) error {
 	d.chEps = (cfg.TxPPM - cfg.RxPPM) * 1e-6 / (1 + cfg.RxPPM*1e-6)
 	d.chVersion = st.version
 	d.chRate, d.chFreq = d.cfg.SampleRate, d.cfg.Frequency
+	d.chGain = d.gainOffset(radio.RX)
 	return nil
 }
 

@@ -627,3 +627,32 @@ func TestLoopbackTransmitDAC(t *testing.T) {
 		t.Errorf("DAC output %v, want clipped and 8-bit values", y)
 	}
 }
+
+// Receive gains changed between streams take effect at the next stream.
+func TestLoopbackGainChangeBetweenStreams(t *testing.T) {
+	air := NewAir(2)
+	tx, rx := openPair(t, air, "loopback:hackrf,ppm=0,pn=0", "loopback:hackrf,ppm=0,pn=0,offset=0,snr=inf,dc=0,iqgain=0,iqphase=0")
+	var levels []float64
+	for _, lna := range []float64{16, 24, 32} {
+		if err := rx.Configure(radio.Config{SampleRate: 20e6, Frequency: DefaultFrequency, Gains: map[string]float64{"lna": lna}}); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := rx.StartRX(context.Background())
+		send(t, tx, tone(20000, 0.013, math.Sqrt(DefaultRefPower)))
+		y := make([]complex64, 40000)
+		s.Read(y)
+		s.Close()
+		var p float64
+		n := 0
+		for _, v := range y {
+			if v != 0 {
+				p += float64(real(v)*real(v) + imag(v)*imag(v))
+				n++
+			}
+		}
+		levels = append(levels, 10*math.Log10(p/float64(n)))
+	}
+	if math.Abs(levels[1]-levels[0]-8) > 0.3 || math.Abs(levels[2]-levels[1]-8) > 0.3 {
+		t.Errorf("levels %v dBFS at lna 16, 24, 32: want steps of 8 dB", levels)
+	}
+}

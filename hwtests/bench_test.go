@@ -1,0 +1,499 @@
+//go:build hwtest && hackrf
+
+package hwtests
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/cmplx"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/devices"
+)
+
+// The bench, from the environment (README.md).
+const (
+	envTX      = "M4SC_HACKRF_TX"      // transmitting board: serial number, or a device string
+	envRX      = "M4SC_HACKRF_RX"      // receiving board
+	envFreq    = "M4SC_HWTEST_FREQ"    // centre frequency, Hz (SI suffixes allowed); default benchFreq
+	envSeconds = "M4SC_HWTEST_SECONDS" // length of the streaming test; default streamSeconds
+)
+
+const (
+	benchRate     = 20e6   // samples/s: 802.11a's numerology
+	benchFreq     = 2.45e9 // the project's default; move off a busy channel with M4SC_HWTEST_FREQ
+	streamSeconds = 60
+	// crystalPPM is HackRF One's oscillator tolerance: two boards may differ by twice it.
+	crystalPPM = 20
+	// frameLevel is the receive level the link tests aim for, dBFS: an 802.11a frame
+	// peaks about 10 dB above its mean, which leaves room below the ADC's full scale.
+	frameLevel = -18
+)
+
+// bench holds the boards of one test, opened through one Manager (so that device
+// strings naming the loopback simulator share an air, for a dry run without hardware).
+type bench struct {
+	m      *devices.Manager
+	tx, rx radio.Device
+	freq   float64
+}
+
+// spec turns an environment value into a device string: a bare serial number names a
+// HackRF.
+func spec(v string) string {
+	if strings.ContainsAny(v, ":,") || strings.HasPrefix(v, "hackrf") || strings.HasPrefix(v, "loopback") {
+		return v
+	}
+	return "hackrf:" + v
+}
+
+// open opens the board an environment variable names, or skips the test saying why.
+func (b *bench) open(t *testing.T, env, role string) radio.Device {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		t.Skipf("%s is not set: name the %s board by the serial number hackrf_info prints (%s=0000000000000000457863c82a2a3f1f); see hwtests/README.md", env, role, env)
+	}
+	d, err := b.m.Open(context.Background(), spec(v))
+	if errors.Is(err, radio.ErrNoDevice) {
+		t.Skipf("%s=%s: the %s board is not attached: %v", env, v, role, err)
+	}
+	if err != nil {
+		t.Fatalf("%s=%s: %v", env, v, err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("closing the %s board: %v", role, err)
+		}
+	})
+	return d
+}
+
+// optional opens a board if it is named, attached and not the receiving board, and
+// returns nil otherwise.
+func (b *bench) optional(t *testing.T, env, role string) radio.Device {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" || (spec(v) == spec(os.Getenv(envRX)) && !strings.HasPrefix(v, "loopback")) {
+		return nil
+	}
+	d, err := b.m.Open(context.Background(), spec(v))
+	if err != nil {
+		t.Logf("%s=%s: %v", env, v, err)
+		return nil
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("closing the %s board: %v", role, err)
+		}
+	})
+	b.tune(t, d, nil)
+	return d
+}
+
+func newBench(t *testing.T) *bench {
+	t.Helper()
+	b := &bench{m: devices.New(devices.Options{Seed: 1}), freq: benchFreq}
+	if v := os.Getenv(envFreq); v != "" {
+		f, err := radio.ParseFloatParam(envFreq, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.freq = f
+	}
+	return b
+}
+
+// needRX opens the receiving board only.
+func needRX(t *testing.T) *bench {
+	b := newBench(t)
+	b.rx = b.open(t, envRX, "receiving")
+	b.tune(t, b.rx, nil)
+	return b
+}
+
+// needPair opens both boards.
+func needPair(t *testing.T) *bench {
+	b := newBench(t)
+	if os.Getenv(envTX) != "" && spec(os.Getenv(envTX)) == spec(os.Getenv(envRX)) && !strings.HasPrefix(os.Getenv(envTX), "loopback") {
+		t.Skipf("%s and %s name the same board; a HackRF is half duplex, the link tests need two", envTX, envRX)
+	}
+	b.tx = b.open(t, envTX, "transmitting")
+	b.rx = b.open(t, envRX, "receiving")
+	b.tune(t, b.tx, nil)
+	b.tune(t, b.rx, nil)
+	return b
+}
+
+// tune sets the bench's rate and frequency and the given gains (others at their
+// defaults; the RF amplifiers stay off unless named: the bench never needs them).
+func (b *bench) tune(t *testing.T, d radio.Device, gains map[string]float64) {
+	t.Helper()
+	g := map[string]float64{}
+	for k, v := range gains {
+		if _, ok := d.Info().Gain(k); ok {
+			g[k] = v
+		}
+	}
+	if err := d.Configure(radio.Config{SampleRate: benchRate, Frequency: b.freq, Gains: g}); err != nil {
+		t.Fatalf("%s: %v", d.Info().Spec, err)
+	}
+}
+
+// setGain changes one gain of a board, keeping the rest.
+func setGain(t *testing.T, d radio.Device, name string, v float64) {
+	t.Helper()
+	c := d.Config()
+	c.Gains[name] = v
+	if err := d.Configure(c); err != nil {
+		t.Fatalf("%s: gain %s %g: %v", d.Info().Spec, name, v, err)
+	}
+}
+
+// capture receives skip samples (settling) and then n, and fails the test if any were
+// lost: the measurements assume a contiguous record.
+func capture(t *testing.T, rx radio.Device, skip, n int) []complex64 {
+	t.Helper()
+	s, err := rx.StartRX(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	buf := make([]complex64, 1<<16)
+	for skip > 0 {
+		k, _, err := s.Read(buf[:min(skip, len(buf))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		skip -= k
+	}
+	y := make([]complex64, n)
+	for got := 0; got < n; {
+		k, meta, err := s.Read(y[got:])
+		if meta.Dropped > 0 && got > 0 {
+			t.Fatalf("%d samples lost %d samples into a capture of %d", meta.Dropped, got, n)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += k
+	}
+	return y
+}
+
+// sendLoop transmits chunk over and over (a periodic signal) until the returned stop
+// is called; stop returns the stream's error, if any, other than the cancellation.
+func (b *bench) sendLoop(t *testing.T, chunk []complex64) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := b.tx.StartTX(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		p := newPacer(ctx, b.tx, b.rx)
+		for err == nil {
+			err = p.write(s, chunk)
+		}
+		cerr := s.Close()
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if err == nil && cerr != nil && !errors.Is(cerr, context.Canceled) {
+			err = cerr
+		}
+		done <- err
+	}()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}
+
+// pacer holds a writer back to the receiver's progress when the transmitter is not a
+// HackRF: the loopback simulator takes samples as fast as they come and produces them
+// as fast as it can compute, so a dry run of these tests on it
+// (M4SC_HACKRF_TX=loopback:hackrf M4SC_HACKRF_RX=loopback:hackrf) would otherwise
+// leave the receiver reading an old backlog. A HackRF paces its writer itself and is
+// never held back here.
+type pacer struct {
+	ctx     context.Context
+	rx      radio.Device // nil: no pacing
+	rx0     uint64
+	written int
+}
+
+// paceLead is how far ahead of the receiver a paced writer may run, in samples: more
+// than any single Read here asks for, or the two would wait for each other.
+const paceLead = 1<<20 + 1<<16
+
+func newPacer(ctx context.Context, tx, rx radio.Device) *pacer {
+	p := &pacer{ctx: ctx}
+	if tx.Info().Driver != "hackrf" && rx != nil {
+		p.rx, p.rx0 = rx, rx.Stats().RXSamples
+	}
+	return p
+}
+
+// write sends x through s in chunks, each once the receiver has caught up.
+func (p *pacer) write(s radio.TXStream, x []complex64) error {
+	for len(x) > 0 {
+		n := min(len(x), 1<<16)
+		for p.rx != nil && p.written+n > int(p.rx.Stats().RXSamples-p.rx0)+paceLead {
+			if err := context.Cause(p.ctx); err != nil {
+				return err
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		if _, err := s.Write(x[:n]); err != nil {
+			return err
+		}
+		p.written += n
+		x = x[n:]
+	}
+	return nil
+}
+
+// tone returns n samples of amp*exp(j*2*pi*f*k/fs). With n*f/fs whole, it repeats
+// without a phase jump.
+func tone(n int, f, fs, amp float64) []complex64 {
+	x := make([]complex64, n)
+	for k := range x {
+		x[k] = complex64(cmplx.Rect(amp, 2*math.Pi*f*float64(k)/fs))
+	}
+	return x
+}
+
+// toneChunk is one period-aligned chunk of a tone at offset f (a whole number of
+// cycles, so sendLoop repeats it seamlessly).
+func toneChunk(f, amp float64) []complex64 {
+	const n = 1 << 16
+	cycles := math.Round(f * n / benchRate)
+	return tone(n, cycles*benchRate/n, benchRate, amp)
+}
+
+// dBFS is 10 log10 of a power in full-scale units.
+func dBFS(p float64) float64 { return 10 * math.Log10(p) }
+
+// power is the mean power of x after removing its mean (the receiver's DC offset), and
+// that mean.
+func power(x []complex64) (p float64, dc complex128) {
+	for _, v := range x {
+		dc += complex128(v)
+	}
+	dc /= complex(float64(len(x)), 0)
+	for _, v := range x {
+		d := complex128(v) - dc
+		p += real(d)*real(d) + imag(d)*imag(d)
+	}
+	return p / float64(len(x)), dc
+}
+
+// spectrum is the Hann-windowed power spectrum of x (length a power of two), bin k at
+// frequency k*fs/n for k < n/2 and (k-n)*fs/n above, scaled so that a tone's bins around
+// its peak sum to the tone's power.
+type spectrum struct {
+	p  []float64
+	fs float64
+}
+
+func newSpectrum(x []complex64, fs float64) spectrum {
+	n := len(x)
+	w := make([]complex128, n)
+	var ws float64
+	for k, v := range x {
+		h := 0.5 - 0.5*math.Cos(2*math.Pi*float64(k)/float64(n))
+		w[k] = complex128(v) * complex(h, 0)
+		ws += h * h
+	}
+	c := fourier.NewCmplxFFT(n).Coefficients(nil, w)
+	p := make([]float64, n)
+	for k, v := range c {
+		p[k] = (real(v)*real(v) + imag(v)*imag(v)) / (float64(n) * ws)
+	}
+	return spectrum{p, fs}
+}
+
+func (s spectrum) freq(k int) float64 {
+	n := len(s.p)
+	if k >= n/2 {
+		k -= n
+	}
+	return float64(k) * s.fs / float64(n)
+}
+
+func (s spectrum) bin(f float64) int {
+	n := len(s.p)
+	k := int(math.Round(f / s.fs * float64(n)))
+	return ((k % n) + n) % n
+}
+
+// peak finds the strongest bin within span Hz of f, avoiding guard Hz around DC, and
+// returns its frequency and the power of the bins within 4 of it (the tone's power).
+func (s spectrum) peak(f, span, guard float64) (freq, pow float64) {
+	best, bk := -1.0, 0
+	lo, hi := s.bin(f-span), s.bin(f+span)
+	n := len(s.p)
+	for k := lo; ; k = (k + 1) % n {
+		if math.Abs(s.freq(k)) > guard && s.p[k] > best {
+			best, bk = s.p[k], k
+		}
+		if k == hi {
+			break
+		}
+	}
+	for d := -4; d <= 4; d++ {
+		pow += s.p[((bk+d)%n+n)%n]
+	}
+	return s.freq(bk), pow
+}
+
+// floor is the median bin power: the noise per bin.
+func (s spectrum) floor() float64 {
+	q := slices.Clone(s.p)
+	slices.Sort(q)
+	return q[len(q)/2]
+}
+
+// level measures the receive level of a tone at offset f sent by the transmitter at
+// the given digital amplitude: the tone's power in dBFS.
+func (b *bench) level(t *testing.T, f, amp float64) float64 {
+	t.Helper()
+	stop := b.sendLoop(t, toneChunk(f, amp))
+	y := capture(t, b.rx, int(0.1*benchRate), 1<<16)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, p := newSpectrum(y, benchRate).peak(f, 200e3, 100e3)
+	return dBFS(p)
+}
+
+// autoLevel sets the receiver's gains so that the transmitter's signal, at the mean
+// power of an 802.11a frame, arrives at frameLevel dBFS, or skips when the bench's
+// attenuation puts that out of reach. It returns the level reached.
+func (b *bench) autoLevel(t *testing.T) float64 {
+	t.Helper()
+	amp := math.Sqrt(52.0 / 4096) // an 802.11a frame's RMS amplitude (-18.96 dBFS)
+	var l float64
+	for range 5 {
+		l = b.level(t, 1e6, amp)
+		need := frameLevel - l
+		if math.Abs(need) <= 2 {
+			break
+		}
+		c := b.rx.Config()
+		lna, vga := c.Gains["lna"], c.Gains["vga"]
+		vga += 2 * math.Round(need/2)
+		// Keep the VGA in its middle where it can; move the LNA in 8 dB steps.
+		for vga > 50 && lna < 40 {
+			vga, lna = vga-8, lna+8
+		}
+		for vga < 10 && lna > 0 {
+			vga, lna = vga+8, lna-8
+		}
+		vga = math.Max(0, math.Min(62, vga))
+		if vga == c.Gains["vga"] && lna == c.Gains["lna"] {
+			break
+		}
+		setGain(t, b.rx, "lna", lna)
+		setGain(t, b.rx, "vga", vga)
+	}
+	g := b.rx.Config().Gains
+	t.Logf("receive level %.1f dBFS with lna %g vga %g (txvga %g)", l, g["lna"], g["vga"], b.tx.Config().Gains["txvga"])
+	switch {
+	case l < frameLevel-10:
+		t.Skipf("the signal arrives at %.1f dBFS even at lna %g vga %g: too much attenuation for this test (use 30-60 dB, or raise txvga)", l, g["lna"], g["vga"])
+	case l > frameLevel+6:
+		t.Skipf("the signal arrives at %.1f dBFS even at lna %g vga %g: too little attenuation (use 30-60 dB)", l, g["lna"], g["vga"])
+	}
+	return l
+}
+
+// link receives while the transmitter sends burst once, from lead samples before the
+// burst starts to at least tail samples after its end. Lost samples fail the test.
+func (b *bench) link(t *testing.T, burst []complex64, lead, tail int) []complex64 {
+	t.Helper()
+	s, err := b.rx.StartRX(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	y := make([]complex64, 0, lead+len(burst)+tail+linkSlack+1<<16)
+	buf := make([]complex64, 1<<16)
+	read := func(n int) {
+		for got := 0; got < n; {
+			k, meta, err := s.Read(buf[:min(len(buf), n-got)])
+			if meta.Dropped > 0 && len(y) > 0 {
+				t.Fatalf("%d samples lost at %d: the host did not keep up", meta.Dropped, meta.Time)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			y = append(y, buf[:k]...)
+			got += k
+		}
+	}
+	read(lead)
+	done := make(chan error, 1)
+	go func() {
+		ts, err := b.tx.StartTX(context.Background())
+		if err == nil {
+			err = newPacer(context.Background(), b.tx, b.rx).write(ts, burst)
+			if cerr := ts.Close(); err == nil {
+				err = cerr
+			}
+		}
+		done <- err
+	}()
+	// The burst starts at the earliest now and ends within linkSlack of len(burst)
+	// samples later, in the receiver's time; the transmitter's Close returns once it
+	// has been sent.
+	end := len(y) + len(burst) + linkSlack + tail
+	sent := false
+	for !sent || len(y) < end {
+		read(1 << 16)
+		if !sent {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("transmit: %v", err)
+				}
+				sent = true
+			default:
+			}
+		}
+		if !sent && len(y) > end+int(benchRate) {
+			t.Fatalf("the burst of %d samples was not sent a second after it should have ended", len(burst))
+		}
+	}
+	return y
+}
+
+// linkSlack bounds, in samples, how late a burst can begin after the transmitter is
+// started: a HackRF's first four transfers and USB latency (about 30 ms), what waits in
+// the receive ring, and on the simulator the transmitter's lead (paceLead).
+const linkSlack = int(0.15 * benchRate)
+
+func parseSeconds(t *testing.T) float64 {
+	v := os.Getenv(envSeconds)
+	if v == "" {
+		return streamSeconds
+	}
+	s, err := strconv.ParseFloat(v, 64)
+	if err != nil || s <= 0 {
+		t.Fatalf("%s=%q: want a number of seconds", envSeconds, v)
+	}
+	return s
+}
