@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/m4sc/m4sc/calibration"
 	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/sigmf"
@@ -93,10 +94,10 @@ type rxLine struct {
 }
 
 func newPhyRxCmd(a *app) *cobra.Command {
-	var in, device string
+	var in, device, profile string
 	var seconds float64
 	cmd := &cobra.Command{
-		Use:   "rx --in FILE | --device DEV",
+		Use:   "rx --in FILE | --device DEV [--profile PROFILE.yaml]",
 		Short: "Find and decode 802.11a frames in a recording or a live stream; one JSON line per frame",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (in == "") == (device == "") {
@@ -105,6 +106,13 @@ func newPhyRxCmd(a *app) *cobra.Command {
 			spec := device
 			if in != "" {
 				spec = "file:" + in
+			}
+			var prof *calibration.Profile
+			if profile != "" {
+				var err error
+				if prof, err = calibration.Load(profile); err != nil {
+					return err
+				}
 			}
 			m, err := newManager(a)
 			if err != nil {
@@ -115,6 +123,11 @@ func newPhyRxCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer d.Close()
+			if prof != nil {
+				if d, err = applyProfile(a, prof, profile, d); err != nil {
+					return err
+				}
+			}
 			if c := d.Config(); c.SampleRate != phy.SampleRate {
 				return fmt.Errorf("phy rx: %s runs at %g samples/s; the 802.11a receiver needs %g", spec, c.SampleRate, phy.SampleRate)
 			}
@@ -130,7 +143,25 @@ func newPhyRxCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&in, "in", "", "recording to decode (SigMF, .cs8, .cf32)")
 	cmd.Flags().StringVar(&device, "device", "", "device to receive from live")
 	cmd.Flags().Float64Var(&seconds, "seconds", 10, "with --device: how long to receive")
+	cmd.Flags().StringVar(&profile, "profile", "", "calibration profile (m4sc calibrate) to apply: receive gains, and carrier offset, DC and I/Q correction of every sample")
 	return cmd
+}
+
+// applyProfile sets a profile's receive gains on d (a device that has them) and returns
+// d with its received samples corrected by the profile.
+func applyProfile(a *app, p *calibration.Profile, path string, d radio.Device) (radio.Device, error) {
+	if err := p.ApplyGains(d, radio.RX); err != nil {
+		return nil, err
+	}
+	c := d.Config()
+	a.log.Info("calibration profile applied", "profile", path, "ppm", p.FrequencyError.PPM,
+		"carrier_offset_hz", p.FrequencyError.PPM*1e-6*c.Frequency, "dc", complex(p.DC.I, p.DC.Q),
+		"iq_gain_db", p.IQ.GainDB, "iq_phase_deg", p.IQ.PhaseDeg, "rx_gains", p.Gains.RX)
+	if c.Frequency != p.Frequency || c.SampleRate != p.SampleRate {
+		a.log.Warn("profile measured at another tuning; its carrier offset is scaled to this frequency",
+			"profile_freq", p.Frequency, "profile_rate", p.SampleRate, "freq", c.Frequency, "rate", c.SampleRate)
+	}
+	return p.CorrectRX(d), nil
 }
 
 func phyReceive(ctx context.Context, out io.Writer, d radio.Device, live bool) error {
@@ -198,7 +229,7 @@ func round2(x float64) float64 {
 }
 
 func newPhyPERCmd(a *app) *cobra.Command {
-	var rates, snrs, tx, rx string
+	var rates, snrs, tx, rx, profile string
 	var frames, length int
 	var perFrame bool
 	cmd := &cobra.Command{
@@ -229,7 +260,13 @@ to --rx (and a carrier offset with ,ppm=...) for fading tables.`,
 				}
 				list = append(list, rate)
 			}
-			return runPERTable(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), tx, rx, list, ss, frames, length, perFrame)
+			var prof *calibration.Profile
+			if profile != "" {
+				if prof, err = calibration.Load(profile); err != nil {
+					return err
+				}
+			}
+			return runPERTable(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), tx, rx, list, ss, frames, length, perFrame, prof)
 		},
 	}
 	cmd.Flags().StringVar(&rates, "rate", "6,9,12,18,24,36,48,54", "rates in Mbit/s, comma separated")
@@ -238,13 +275,24 @@ to --rx (and a carrier offset with ,ppm=...) for fading tables.`,
 	cmd.Flags().IntVar(&length, "length", 1000, "PSDU octets, FCS included")
 	cmd.Flags().StringVar(&tx, "tx", "loopback:hackrf", "transmitting loopback device")
 	cmd.Flags().StringVar(&rx, "rx", "loopback:hackrf", "receiving loopback device (snr is appended per point)")
+	cmd.Flags().StringVar(&profile, "profile", "", "calibration profile (m4sc calibrate) whose carrier offset, DC and I/Q corrections the receiver applies; its gains are not applied, since the SNR axis is the simulator's setting at the default gains")
 	cmd.Flags().BoolVar(&perFrame, "realisations", false, "give every frame its own receiving device, seeded by the frame number: an independent channel realisation per frame (for fading channels)")
 	return cmd
 }
 
-func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec string, rates []phy.Rate, snrs []float64, frames, length int, perFrame bool) error {
+func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec string, rates []phy.Rate, snrs []float64, frames, length int, perFrame bool, prof *calibration.Profile) error {
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "PER of %d-octet PSDUs, %d frames per point, %s -> %s\n", length, frames, txSpec, rxSpec)
+	if prof != nil {
+		fmt.Fprintf(out, "receiver corrected by a calibration profile: %.3f ppm, DC %.4f%+.4fi, I/Q %.3f dB %.2f deg\n",
+			prof.FrequencyError.PPM, prof.DC.I, prof.DC.Q, prof.IQ.GainDB, prof.IQ.PhaseDeg)
+	}
+	correct := func(d radio.Device) radio.Device {
+		if prof == nil {
+			return d
+		}
+		return prof.CorrectRX(d)
+	}
 	fmt.Fprint(tw, "SNR dB\t")
 	for _, r := range rates {
 		fmt.Fprintf(tw, "%d Mbit/s\t", r.Mbps)
@@ -273,10 +321,14 @@ func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxS
 				// A short random start keeps the per-frame reads small.
 				pc.Lead = 2500
 				pc.PerFrame = func(i int) (radio.Device, error) {
-					return m.Open(ctx, fmt.Sprintf("%s,snr=%g,seed=%d,offset=2000", rxSpec, snr, 1000003*uint64(a.Config().Seed())+uint64(i)+1))
+					d, err := m.Open(ctx, fmt.Sprintf("%s,snr=%g,seed=%d,offset=2000", rxSpec, snr, 1000003*uint64(a.Config().Seed())+uint64(i)+1))
+					if err != nil {
+						return nil, err
+					}
+					return correct(d), nil
 				}
 			}
-			res, err := phy.RunPER(ctx, tx, rx, pc, nil)
+			res, err := phy.RunPER(ctx, tx, correct(rx), pc, nil)
 			tx.Close()
 			rx.Close()
 			if err != nil {

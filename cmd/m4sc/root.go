@@ -29,6 +29,7 @@ var verbs = [...]func(*app) *cobra.Command{
 	newDevicesCmd,
 	newDemoCmd,
 	newPhyCmd,
+	newCalibrateCmd,
 	newConfigCmd,
 	newVersionCmd,
 }

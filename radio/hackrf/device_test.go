@@ -255,7 +255,11 @@ func TestDeviceTransmitShort(t *testing.T) {
 // A long burst starts once the queue can be filled and blocks the writer while the
 // ring is full; all of it goes out in order.
 func TestDeviceTransmitLong(t *testing.T) {
-	d, f, _ := openFake(t, Options{TXBuffer: 1}, func(f *fakeBoard) { f.per = 4096 })
+	// The fake board runs at 4 Msps here (4096 samples a millisecond), so the
+	// one-megasample ring holds 260 ms: a writer held up by a loaded machine (the whole
+	// suite runs packages in parallel) must not turn into underruns, which would put
+	// zeros into the burst and fail the content check.
+	d, f, _ := openFake(t, Options{TXBuffer: 1}, func(f *fakeBoard) { f.per = 4096; f.period = time.Millisecond })
 	if err := d.Configure(radio.Config{SampleRate: 20e6, Frequency: 2.45e9, Gains: map[string]float64{"txamp": 14}}); err != nil {
 		t.Fatal(err)
 	}
