@@ -29,6 +29,8 @@ var verbs = [...]func(*app) *cobra.Command{
 	newDevicesCmd,
 	newDemoCmd,
 	newPhyCmd,
+	newTxCmd,
+	newRxCmd,
 	newCalibrateCmd,
 	newConfigCmd,
 	newVersionCmd,

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/m4sc/m4sc/calibration"
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/sigmf"
+)
+
+// tuneFromConfig configures d with the run's rate, frequency, bandwidth and gains (the
+// gains d has; the others belong to another kind of device).
+func tuneFromConfig(a *app, d radio.Device) error {
+	cfg := a.Config()
+	c := radio.Config{SampleRate: cfg.Rate(), Frequency: cfg.Freq(), Bandwidth: cfg.Bandwidth(), Gains: onlyKnownGains(d.Info(), cfg.Gains())}
+	if d.Info().Driver == "file" {
+		return nil // a recording keeps its own rate and frequency
+	}
+	if len(d.Info().Bandwidths) == 0 {
+		c.Bandwidth = 0
+	}
+	return d.Configure(c)
+}
+
+func loadProfile(path string) (*calibration.Profile, error) {
+	if path == "" {
+		return nil, nil
+	}
+	p, err := calibration.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func newRxCmd(a *app) *cobra.Command {
+	var device, out, profile string
+	var seconds float64
+	cmd := &cobra.Command{
+		Use:   "rx --device DEV --out FILE.sigmf-meta [--seconds S] [--profile P.yaml]",
+		Short: "Record samples from a device to a SigMF recording (a calibration profile corrects them)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErrorf("--out: a recording to write is required")
+			}
+			if !(seconds > 0) || seconds > 3600 {
+				return usageErrorf("--seconds: want a duration in (0, 3600]")
+			}
+			if device == "" {
+				device = a.Config().RxDevice()
+			}
+			prof, err := loadProfile(profile)
+			if err != nil {
+				return err
+			}
+			m, err := newManager(a)
+			if err != nil {
+				return err
+			}
+			d, err := m.Open(cmd.Context(), device)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if err := tuneFromConfig(a, d); err != nil {
+				return err
+			}
+			if prof != nil {
+				if d, err = applyProfile(a, prof, profile, d); err != nil {
+					return err
+				}
+			}
+			return record(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), d, out, seconds)
+		},
+	}
+	cmd.Flags().StringVar(&device, "device", "", "device to record from (default: radio.rx, else radio.device)")
+	cmd.Flags().StringVar(&out, "out", "", "recording to write (.sigmf-meta, .cs8, .cf32)")
+	cmd.Flags().Float64Var(&seconds, "seconds", 1, "how long to record")
+	cmd.Flags().StringVar(&profile, "profile", "", "calibration profile: receive gains, and carrier offset, DC and I/Q correction")
+	return cmd
+}
+
+func record(ctx context.Context, errOut, out io.Writer, d radio.Device, path string, seconds float64) error {
+	c := d.Config()
+	total := int64(math.Round(seconds * c.SampleRate))
+	w, err := sigmf.Create(path, sigmf.WriteOptions{SampleRate: c.SampleRate, Frequency: c.Frequency, Datetime: time.Now().UTC(),
+		Recorder: "m4sc rx", HW: d.Info().Description, Description: "recorded from " + d.Info().Spec})
+	if err != nil {
+		return err
+	}
+	rs, err := d.StartRX(ctx)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("rx"),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	buf := make([]complex64, 1<<16)
+	var got int64
+	var dropped int64
+	var rerr error
+	for got < total {
+		n, meta, err := rs.Read(buf[:min(int64(len(buf)), total-got)])
+		if meta.Dropped > 0 {
+			dropped += meta.Dropped
+			w.Annotate(sigmf.Annotation{SampleStart: w.Samples(), SampleCount: 1, Label: "gap",
+				Comment: fmt.Sprintf("%d samples lost before this one", meta.Dropped)})
+		}
+		if _, werr := w.Write(buf[:n]); werr != nil {
+			rerr = werr
+			break
+		}
+		got += int64(n)
+		bar.Add(n)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				rerr = err
+			}
+			break
+		}
+	}
+	rs.Close()
+	bar.Finish()
+	// The recording is completed even after an error or a cancellation.
+	if cerr := w.Close(); rerr == nil {
+		rerr = cerr
+	}
+	st := d.Stats()
+	fmt.Fprintf(out, "recorded %d samples (%g s) from %s to %s; %d samples lost, %d overruns\n",
+		got, float64(got)/c.SampleRate, d.Info().Spec, path, dropped, st.Overruns)
+	return rerr
+}
+
+func newTxCmd(a *app) *cobra.Command {
+	var device, in, profile string
+	var repeat int
+	cmd := &cobra.Command{
+		Use:   "tx --device DEV --in FILE [--repeat N] [--profile P.yaml]",
+		Short: "Send a recording's samples from a device (a calibration profile sets the gains and pre-corrects the carrier offset)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if in == "" {
+				return usageErrorf("--in: a recording to send is required")
+			}
+			if repeat < 1 {
+				return usageErrorf("--repeat: at least 1")
+			}
+			if device == "" {
+				device = a.Config().TxDevice()
+			}
+			prof, err := loadProfile(profile)
+			if err != nil {
+				return err
+			}
+			m, err := newManager(a)
+			if err != nil {
+				return err
+			}
+			src, err := m.Open(cmd.Context(), "file:"+in)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			d, err := m.Open(cmd.Context(), device)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if err := tuneFromConfig(a, d); err != nil {
+				return err
+			}
+			if prof != nil {
+				if err := prof.ApplyGains(d, radio.TX); err != nil {
+					return err
+				}
+			}
+			return replay(cmd.Context(), cmd.OutOrStdout(), src, d, repeat, prof)
+		},
+	}
+	cmd.Flags().StringVar(&device, "device", "", "device to send from (default: radio.tx, else radio.device)")
+	cmd.Flags().StringVar(&in, "in", "", "recording to send (SigMF; .cs8/.cf32 need ,rate=...)")
+	cmd.Flags().IntVar(&repeat, "repeat", 1, "send the recording this many times, back to back")
+	cmd.Flags().StringVar(&profile, "profile", "", "calibration profile: transmit gains and carrier-offset pre-correction")
+	return cmd
+}
+
+// replay reads the whole recording and sends it repeat times in one burst. With a
+// profile, the samples are turned by the opposite of the measured carrier offset, so
+// the receiver it was measured against sees none.
+func replay(ctx context.Context, out io.Writer, src, d radio.Device, repeat int, prof *calibration.Profile) error {
+	if sr, dr := src.Config().SampleRate, d.Config().SampleRate; sr != dr {
+		return fmt.Errorf("tx: the recording is at %g samples/s, %s at %g; set radio.rate or resample", sr, d.Info().Spec, dr)
+	}
+	rs, err := src.StartRX(ctx)
+	if err != nil {
+		return err
+	}
+	var x []complex64
+	buf := make([]complex64, 1<<16)
+	for {
+		n, _, err := rs.Read(buf)
+		x = append(x, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rs.Close()
+			return err
+		}
+	}
+	rs.Close()
+	if len(x) == 0 {
+		return fmt.Errorf("tx: the recording holds no samples")
+	}
+	if prof != nil {
+		c := d.Config()
+		// Positive ppm: the transmitted carrier arrives high at the receiver.
+		cyc := prof.FrequencyError.PPM * 1e-6 * c.Frequency / c.SampleRate
+		for i := range x {
+			s, co := math.Sincos(-2 * math.Pi * math.Mod(cyc*float64(i), 1))
+			x[i] *= complex(float32(co), float32(s))
+		}
+	}
+	ts, err := d.StartTX(ctx)
+	if err != nil {
+		return err
+	}
+	for r := 0; r < repeat; r++ {
+		if _, err := ts.Write(x); err != nil {
+			ts.Close()
+			return err
+		}
+	}
+	if err := ts.Close(); err != nil {
+		return err
+	}
+	st := d.Stats()
+	fmt.Fprintf(out, "sent %d samples (%d x %d) from %s; %d underruns\n", len(x)*repeat, repeat, len(x), d.Info().Spec, st.Underruns)
+	return nil
+}

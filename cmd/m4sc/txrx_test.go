@@ -1,0 +1,36 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// m4sc tx replays a recording into another recording (a file device) that phy rx then
+// decodes, and m4sc rx records from the simulator.
+func TestTxRx(t *testing.T) {
+	wd := isolate(t)
+	pkt := filepath.Join(wd, "pkt.sigmf-meta")
+	if code, _, e := runM4sc(t, "phy", "tx", "--rate", "12", "--psdu", strings.Repeat("ab", 60), "--out", pkt); code != 0 {
+		t.Fatal(e)
+	}
+	rep := filepath.Join(wd, "rep.sigmf-meta")
+	code, out, e := runM4sc(t, "tx", "--device", "file:"+rep, "--in", pkt, "--repeat", "4")
+	if code != 0 || !strings.Contains(out, "4 x ") {
+		t.Fatalf("tx: %d %s %s", code, out, e)
+	}
+	code, out, e = runM4sc(t, "phy", "rx", "--in", rep)
+	if code != 0 || !strings.Contains(out, `"decoded":4`) {
+		t.Fatalf("phy rx of the replay: %d %s %s", code, out, e)
+	}
+	rec := filepath.Join(wd, "rec.sigmf-meta")
+	code, out, e = runM4sc(t, "rx", "--device", "loopback:hackrf", "--out", rec, "--seconds", "0.005")
+	if code != 0 || !strings.Contains(out, "recorded 100000 samples") {
+		t.Fatalf("rx: %d %s %s", code, out, e)
+	}
+	for _, args := range [][]string{{"rx", "--device", "loopback"}, {"tx", "--device", "loopback"}, {"rx", "--out", rec, "--seconds", "-1"}} {
+		if code, _, _ := runM4sc(t, args...); code == 0 {
+			t.Errorf("%v succeeded", args)
+		}
+	}
+}
