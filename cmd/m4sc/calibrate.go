@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/m4sc/m4sc/calibration"
-	"github.com/m4sc/m4sc/internal/config"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/loopback"
 )
@@ -42,17 +41,7 @@ On the loopback simulator the summary shows the simulator's settings beside the
 measurements.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := a.Config()
-			def := demoDevice
-			if kind, _ := cfg.Source("radio.device"); kind != config.SourceDefault {
-				def = cfg.Device()
-			}
-			if txSpec == "" {
-				txSpec = orDefault(cfg.String("radio.tx"), def)
-			}
-			if rxSpec == "" {
-				rxSpec = orDefault(cfg.String("radio.rx"), def)
-			}
+			txSpec, rxSpec = linkDevices(a, txSpec, rxSpec)
 			if frames < 4 {
 				return usageErrorf("--frames: at least 4")
 			}

@@ -26,6 +26,24 @@ import (
 // demoDevice is the demo's device when the configuration names none.
 const demoDevice = "loopback:hackrf"
 
+// linkDevices fills in the transmit and receive device strings of a verb that needs a
+// pair: the flags, else radio.tx and radio.rx, else radio.device if the user set it,
+// else the simulated HackRF pair (an ideal wire shows nothing worth measuring).
+func linkDevices(a *app, tx, rx string) (string, string) {
+	cfg := a.Config()
+	def := demoDevice
+	if kind, _ := cfg.Source("radio.device"); kind != config.SourceDefault {
+		def = cfg.Device()
+	}
+	if tx == "" {
+		tx = orDefault(cfg.String("radio.tx"), def)
+	}
+	if rx == "" {
+		rx = orDefault(cfg.String("radio.rx"), def)
+	}
+	return tx, rx
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -54,19 +72,7 @@ are printed beside the measurements.
 
 The semantic stack will join this demo when it exists; today it shows the radio layer.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := a.Config()
-			// An ideal wire shows nothing worth measuring: unless the user named a
-			// device, the demo runs over the simulated HackRF pair.
-			def := demoDevice
-			if kind, _ := cfg.Source("radio.device"); kind != config.SourceDefault {
-				def = cfg.Device()
-			}
-			if txSpec == "" {
-				txSpec = orDefault(cfg.String("radio.tx"), def)
-			}
-			if rxSpec == "" {
-				rxSpec = orDefault(cfg.String("radio.rx"), def)
-			}
+			txSpec, rxSpec = linkDevices(a, txSpec, rxSpec)
 			return runDemo(cmd.Context(), a, cmd.OutOrStdout(), txSpec, rxSpec, record)
 		},
 	}

@@ -30,6 +30,27 @@ func tuneFromConfig(a *app, d radio.Device) error {
 	return d.Configure(c)
 }
 
+// openTuned loads the profile (if any), opens spec and tunes it from the configuration.
+func openTuned(ctx context.Context, a *app, spec, profile string) (radio.Device, *calibration.Profile, error) {
+	prof, err := loadProfile(profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := newManager(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := m.Open(ctx, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tuneFromConfig(a, d); err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, prof, nil
+}
+
 func loadProfile(path string) (*calibration.Profile, error) {
 	if path == "" {
 		return nil, nil
@@ -57,22 +78,11 @@ func newRxCmd(a *app) *cobra.Command {
 			if device == "" {
 				device = a.Config().RxDevice()
 			}
-			prof, err := loadProfile(profile)
-			if err != nil {
-				return err
-			}
-			m, err := newManager(a)
-			if err != nil {
-				return err
-			}
-			d, err := m.Open(cmd.Context(), device)
+			d, prof, err := openTuned(cmd.Context(), a, device, profile)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
-			if err := tuneFromConfig(a, d); err != nil {
-				return err
-			}
 			if prof != nil {
 				if d, err = applyProfile(a, prof, profile, d); err != nil {
 					return err
@@ -155,10 +165,11 @@ func newTxCmd(a *app) *cobra.Command {
 			if device == "" {
 				device = a.Config().TxDevice()
 			}
-			prof, err := loadProfile(profile)
+			d, prof, err := openTuned(cmd.Context(), a, device, profile)
 			if err != nil {
 				return err
 			}
+			defer d.Close()
 			m, err := newManager(a)
 			if err != nil {
 				return err
@@ -168,14 +179,6 @@ func newTxCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer src.Close()
-			d, err := m.Open(cmd.Context(), device)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			if err := tuneFromConfig(a, d); err != nil {
-				return err
-			}
 			if prof != nil {
 				if err := prof.ApplyGains(d, radio.TX); err != nil {
 					return err
