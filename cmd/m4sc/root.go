@@ -31,6 +31,7 @@ var verbs = [...]func(*app) *cobra.Command{
 	newPhyCmd,
 	newTxCmd,
 	newRxCmd,
+	newDataCmd,
 	newCalibrateCmd,
 	newConfigCmd,
 	newVersionCmd,

@@ -34,3 +34,13 @@ func TestTxRx(t *testing.T) {
 		}
 	}
 }
+
+// m4sc data info without a fetched cache says how to get the data.
+func TestDataInfoWithoutCache(t *testing.T) {
+	wd := isolate(t)
+	t.Setenv("M4SC_CACHE_DIR", filepath.Join(wd, "empty-cache"))
+	code, _, e := runM4sc(t, "data", "info")
+	if code == 0 || !strings.Contains(e, "m4sc data fetch") {
+		t.Errorf("exit %d, stderr %q", code, e)
+	}
+}
