@@ -38,6 +38,12 @@
 // packages add operations with New and OnBackward. GradCheck compares any of them with
 // central differences in float64. Weights are saved by package nn/safetensors.
 //
+// Speed, on the project's reference machine (AMD EPYC, 2 cores): one training step of
+// a 4-layer, width-256 transformer on 32 x 64 tokens (BenchmarkTransformerStep) takes
+// 2.9 s at 18.6 GFLOP/s, 0.68 of blas32.Gemm's 27.4 GFLOP/s measured in the same run.
+// Weight gradients copy their transposed operand into scratch first, because gonum's
+// Gemm runs at 5 GFLOP/s when its first operand is transposed.
+//
 // Allocation: recording an operation allocates nothing and the arena recycles every
 // buffer, so a repeated step's own allocations are the few small ones of parallel
 // sections; gonum's parallel Gemm allocates its goroutines' bookkeeping on each call

@@ -26,6 +26,12 @@
 // and decodes with a soft Viterbi decoder (AVX2 with a portable fallback). Every detected
 // frame is reported, decoded or with the reason it failed (Frame.Err).
 //
+// Speed, one core of the reference machine: the receiver on a stream of 24 Mbit/s
+// 1000-octet frames at 50% duty cycle runs at 52.7 Msps (29.6 Mbit/s decoded), on
+// semantic frames at 76.6 Msps (liquid-dsp's ofdmflexframesync on frames of the same
+// payload length: 38.9 Msps); the transmitter at 151 Msps (24 Mbit/s); the Viterbi
+// decoder at 231 Mbit/s (libfec's viterbi27: 18.2). See bench/.
+//
 // # Semantic frame
 //
 // See semantic.go: the legacy preamble and a 6 Mbit/s SIGNAL whose LENGTH covers the

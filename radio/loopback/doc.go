@@ -34,6 +34,10 @@
 // generator (see normal: math/rand/v2 costs twice as much per draw) and the FIR
 // kernel (no Go library filters complex64 with SIMD).
 //
+// Speed, one core of the reference machine (BenchmarkChannel, BenchmarkLoopbackDevice):
+// the channel alone with the hackrf preset and EPA fading 51 Msps; the whole device path
+// (transmit stream, air, channel, receive stream) 46 Msps; AWGN alone 172 Msps.
+//
 // Not modelled: the receiver's baseband filter (Bandwidth is accepted and recorded),
 // transmitter I/Q imbalance, non-linearity, and resampling between different nominal
 // rates.
