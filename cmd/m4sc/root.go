@@ -32,6 +32,7 @@ var verbs = [...]func(*app) *cobra.Command{
 	newTxCmd,
 	newRxCmd,
 	newDataCmd,
+	newTrainCmd,
 	newCalibrateCmd,
 	newConfigCmd,
 	newVersionCmd,

@@ -44,3 +44,14 @@ func TestDataInfoWithoutCache(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, e)
 	}
 }
+
+func TestTrainStages(t *testing.T) {
+	wd := isolate(t)
+	if code, _, e := runM4sc(t, "train", "--stage", "lm"); code == 0 || !strings.Contains(e, "not built yet") {
+		t.Errorf("stage lm: exit %d, %q", code, e)
+	}
+	t.Setenv("M4SC_CACHE_DIR", filepath.Join(wd, "no-cache"))
+	if code, _, e := runM4sc(t, "train", "--out", filepath.Join(wd, "t.json")); code == 0 || !strings.Contains(e, "m4sc data fetch") {
+		t.Errorf("without data: exit %d, %q", code, e)
+	}
+}
