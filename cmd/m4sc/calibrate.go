@@ -64,19 +64,12 @@ measurements.`,
 }
 
 func runCalibrate(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec, path string, frames int, mode calibration.GainMode) error {
-	m, err := newManager(a)
+	_, ds, err := openDevices(ctx, a, txSpec, rxSpec)
 	if err != nil {
 		return err
 	}
-	tx, err := m.Open(ctx, txSpec)
-	if err != nil {
-		return err
-	}
+	tx, rx := ds[0], ds[1]
 	defer tx.Close()
-	rx, err := m.Open(ctx, rxSpec)
-	if err != nil {
-		return err
-	}
 	defer rx.Close()
 	cfg := a.Config()
 	cc := calibration.Config{

@@ -83,21 +83,14 @@ The semantic stack will join this demo when it exists; today it shows the radio 
 }
 
 func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record string) error {
-	m, err := newManager(a)
-	if err != nil {
-		return err
-	}
 	cfg := a.Config()
 	tune := radio.Config{SampleRate: cfg.Rate(), Frequency: cfg.Freq(), Bandwidth: cfg.Bandwidth(), Gains: cfg.Gains()}
-	tx, err := m.Open(ctx, txSpec)
+	_, ds, err := openDevices(ctx, a, txSpec, rxSpec)
 	if err != nil {
 		return err
 	}
+	tx, rx := ds[0], ds[1]
 	defer tx.Close()
-	rx, err := m.Open(ctx, rxSpec)
-	if err != nil {
-		return err
-	}
 	defer rx.Close()
 	a.log.Info("demo", "tx", tx.Info().Spec, "rx", rx.Info().Spec, "rate", tune.SampleRate, "freq", tune.Frequency)
 	y, first, err := demoLink(ctx, tx, rx, tune)

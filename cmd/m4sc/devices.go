@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -26,6 +27,28 @@ func newManager(a *app) (*devices.Manager, error) {
 		return nil, fmt.Errorf("configuration key loopback: %w", err)
 	}
 	return devices.New(devices.Options{Seed: uint64(cfg.Seed()), Loopback: kv}), nil
+}
+
+// openDevices opens every spec with one Manager, so loopback devices among them share
+// an air, and returns the manager for later opens. If one fails, those already open are
+// closed.
+func openDevices(ctx context.Context, a *app, specs ...string) (*devices.Manager, []radio.Device, error) {
+	m, err := newManager(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds := make([]radio.Device, 0, len(specs))
+	for _, s := range specs {
+		d, err := m.Open(ctx, s)
+		if err != nil {
+			for _, o := range ds {
+				o.Close()
+			}
+			return nil, nil, err
+		}
+		ds = append(ds, d)
+	}
+	return m, ds, nil
 }
 
 func newDevicesCmd(a *app) *cobra.Command {

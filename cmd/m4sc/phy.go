@@ -107,21 +107,15 @@ func newPhyRxCmd(a *app) *cobra.Command {
 			if in != "" {
 				spec = "file:" + in
 			}
-			var prof *calibration.Profile
-			if profile != "" {
-				var err error
-				if prof, err = calibration.Load(profile); err != nil {
-					return err
-				}
-			}
-			m, err := newManager(a)
+			prof, err := loadProfile(profile)
 			if err != nil {
 				return err
 			}
-			d, err := m.Open(cmd.Context(), spec)
+			_, ds, err := openDevices(cmd.Context(), a, spec)
 			if err != nil {
 				return err
 			}
+			d := ds[0]
 			defer d.Close()
 			if prof != nil {
 				if d, err = applyProfile(a, prof, profile, d); err != nil {
@@ -260,11 +254,9 @@ to --rx (and a carrier offset with ,ppm=...) for fading tables.`,
 				}
 				list = append(list, rate)
 			}
-			var prof *calibration.Profile
-			if profile != "" {
-				if prof, err = calibration.Load(profile); err != nil {
-					return err
-				}
+			prof, err := loadProfile(profile)
+			if err != nil {
+				return err
 			}
 			return runPERTable(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), tx, rx, list, ss, frames, length, perFrame, prof)
 		},
@@ -303,19 +295,11 @@ func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxS
 	for _, snr := range snrs {
 		fmt.Fprintf(tw, "%g\t", snr)
 		for _, r := range rates {
-			m, err := newManager(a)
+			m, ds, err := openDevices(ctx, a, txSpec, fmt.Sprintf("%s,snr=%g", rxSpec, snr))
 			if err != nil {
 				return err
 			}
-			tx, err := m.Open(ctx, txSpec)
-			if err != nil {
-				return err
-			}
-			rx, err := m.Open(ctx, fmt.Sprintf("%s,snr=%g", rxSpec, snr))
-			if err != nil {
-				tx.Close()
-				return err
-			}
+			tx, rx := ds[0], ds[1]
 			pc := phy.PERConfig{Rate: r, PSDULen: length, Frames: frames, Seed: uint64(a.Config().Seed())}
 			if perFrame {
 				// A short random start keeps the per-frame reads small.

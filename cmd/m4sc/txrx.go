@@ -30,36 +30,32 @@ func tuneFromConfig(a *app, d radio.Device) error {
 	return d.Configure(c)
 }
 
-// openTuned loads the profile (if any), opens spec and tunes it from the configuration.
-func openTuned(ctx context.Context, a *app, spec, profile string) (radio.Device, *calibration.Profile, error) {
+// openTuned loads the profile (if any), opens the specs with one manager and tunes the
+// first from the configuration (the others are recordings that keep their own tuning).
+func openTuned(ctx context.Context, a *app, profile string, specs ...string) ([]radio.Device, *calibration.Profile, error) {
 	prof, err := loadProfile(profile)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := newManager(a)
+	_, ds, err := openDevices(ctx, a, specs...)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := m.Open(ctx, spec)
-	if err != nil {
+	if err := tuneFromConfig(a, ds[0]); err != nil {
+		for _, d := range ds {
+			d.Close()
+		}
 		return nil, nil, err
 	}
-	if err := tuneFromConfig(a, d); err != nil {
-		d.Close()
-		return nil, nil, err
-	}
-	return d, prof, nil
+	return ds, prof, nil
 }
 
+// loadProfile loads a calibration profile; no path, no profile.
 func loadProfile(path string) (*calibration.Profile, error) {
 	if path == "" {
 		return nil, nil
 	}
-	p, err := calibration.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	return calibration.Load(path)
 }
 
 func newRxCmd(a *app) *cobra.Command {
@@ -78,10 +74,11 @@ func newRxCmd(a *app) *cobra.Command {
 			if device == "" {
 				device = a.Config().RxDevice()
 			}
-			d, prof, err := openTuned(cmd.Context(), a, device, profile)
+			ds, prof, err := openTuned(cmd.Context(), a, profile, device)
 			if err != nil {
 				return err
 			}
+			d := ds[0]
 			defer d.Close()
 			if prof != nil {
 				if d, err = applyProfile(a, prof, profile, d); err != nil {
@@ -165,19 +162,12 @@ func newTxCmd(a *app) *cobra.Command {
 			if device == "" {
 				device = a.Config().TxDevice()
 			}
-			d, prof, err := openTuned(cmd.Context(), a, device, profile)
+			ds, prof, err := openTuned(cmd.Context(), a, profile, device, "file:"+in)
 			if err != nil {
 				return err
 			}
+			d, src := ds[0], ds[1]
 			defer d.Close()
-			m, err := newManager(a)
-			if err != nil {
-				return err
-			}
-			src, err := m.Open(cmd.Context(), "file:"+in)
-			if err != nil {
-				return err
-			}
 			defer src.Close()
 			if prof != nil {
 				if err := prof.ApplyGains(d, radio.TX); err != nil {
