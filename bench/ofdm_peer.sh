@@ -29,25 +29,13 @@ cd "$(dirname "$0")/.."
 secs=${1:-2}
 rounds=3
 
-need=()
-command -v gcc >/dev/null 2>&1 || need+=(gcc)
-dpkg -s libliquid-dev >/dev/null 2>&1 || need+=(libliquid-dev)
-if ((${#need[@]})); then
-	echo "installing ${need[*]}" >&2
-	apt-get update -qq
-	if ! apt-cache show libliquid-dev >/dev/null 2>&1; then
-		echo "libliquid-dev is not in this system's Debian release: no peer to compare with" >&2
-		exit 1
-	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -Wall -o "$tmp/ofdm_peer" bench/ofdm_peer.c -lliquid -lm
+. bench/lib.sh
+install_peer libliquid-dev
+make_tmp
+gcc -O2 -Wall -Ibench -o "$tmp/ofdm_peer" bench/ofdm_peer.c -lliquid -lm
 go test -c -o "$tmp/phy.test" ./phy
 
-echo "libliquid-dev $(dpkg-query -W -f '${Version}' libliquid-dev); $(go version); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+machine libliquid-dev
 for r in $(seq "$rounds"); do
 	echo "== round $r"
 	"$tmp/ofdm_peer" 1000 "$secs" 20 | tee -a "$tmp/peer.txt"

@@ -23,28 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "peer.h"
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng_next(void) {
-	/* xorshift64* */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static double rng_uniform(void) { return ((rng_next() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
-
-static double rng_normal(void) {
-	return sqrt(-2 * log(rng_uniform())) * cos(2 * M_PI * rng_uniform());
-}
-
-static double now(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int main(int argc, char **argv) {
 	int nbits = argc > 1 ? atoi(argv[1]) : 8000;

@@ -23,25 +23,13 @@ cd "$(dirname "$0")/.."
 secs=${1:-2}
 rounds=3
 
-need=()
-command -v gcc >/dev/null 2>&1 || need+=(gcc)
-dpkg -s libfec-dev >/dev/null 2>&1 || need+=(libfec-dev)
-if ((${#need[@]})); then
-	echo "installing ${need[*]}" >&2
-	apt-get update -qq
-	if ! apt-cache show libfec-dev >/dev/null 2>&1; then
-		echo "libfec-dev is not in this system's Debian release: no peer to compare with" >&2
-		exit 1
-	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -Wall -o "$tmp/viterbi_peer" bench/viterbi_peer.c -lfec -lm
+. bench/lib.sh
+install_peer libfec-dev
+make_tmp
+gcc -O2 -Wall -Ibench -o "$tmp/viterbi_peer" bench/viterbi_peer.c -lfec -lm
 go test -c -o "$tmp/phy.test" ./phy
 
-echo "libfec-dev $(dpkg-query -W -f '${Version}' libfec-dev); $(go version); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+machine libfec-dev
 for r in $(seq "$rounds"); do
 	echo "== round $r"
 	"$tmp/viterbi_peer" 8000 "$secs" | tee -a "$tmp/peer.txt"
