@@ -414,11 +414,12 @@ func lineSlope(y []float64) float64 {
 	return (n*sxy - sx*sy) / (n*sxx - sx*sx)
 }
 
-// burstSpan finds where a burst lies in x by the power (about dc) of blocks of blk
+// BurstSpan finds where a burst lies in x (samples of a receiver that heard idle noise
+// around one transmission) by the power (about dc) of blocks of blk
 // samples against the geometric mean of the quietest and loudest block, and returns
 // its first and last sample with trim blocks taken off each end. ok is false when the
 // loudest block is not 6 dB above the quietest.
-func burstSpan(x []complex64, dc complex128, blk, trim int) (lo, hi int, ok bool) {
+func BurstSpan(x []complex64, dc complex128, blk, trim int) (lo, hi int, ok bool) {
 	nb := len(x) / blk
 	if nb < 3 {
 		return 0, 0, false

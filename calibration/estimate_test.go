@@ -267,7 +267,7 @@ func TestChannelSummary(t *testing.T) {
 	}
 }
 
-// burstSpan finds a burst by its power and trims it; longestRun keeps the longest part
+// BurstSpan finds a burst by its power and trims it; longestRun keeps the longest part
 // without a break.
 func TestBurstSpanAndRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -275,11 +275,11 @@ func TestBurstSpanAndRuns(t *testing.T) {
 	for i := 10240; i < 30720; i++ {
 		x[i] += 0.1 + 0.2i
 	}
-	lo, hi, ok := burstSpan(x, 0, 1024, 1)
+	lo, hi, ok := BurstSpan(x, 0, 1024, 1)
 	if !ok || lo != 11264 || hi != 29696 {
 		t.Errorf("burst at [%d, %d) ok %v, want [11264, 29696)", lo, hi, ok)
 	}
-	if _, _, ok := burstSpan(gaussian(rng, 40960, 0.1), 0, 1024, 1); ok {
+	if _, _, ok := BurstSpan(gaussian(rng, 40960, 0.1), 0, 1024, 1); ok {
 		t.Error("burst found in noise")
 	}
 	if lo, hi := longestRun(100, 1000, []int{50, 300, 400, 2000}); lo != 400 || hi != 1000 {

@@ -457,7 +457,7 @@ func (r *runner) measure() (SweepPoint, error) {
 		pt.LevelDBFS = dbfs(pw / float64(np))
 	default:
 		// No frame to measure: the loudest part of the capture stands for the level.
-		if lo, hi, ok := burstSpan(y, dc, 1024, 1); ok {
+		if lo, hi, ok := BurstSpan(y, dc, 1024, 1); ok {
 			pt.LevelDBFS = dbfs(meanPower(y[lo:hi], dc))
 		} else {
 			pt.LevelDBFS = dbfs(meanPower(y, dc))
@@ -826,7 +826,7 @@ func (r *runner) tone(p *Profile) error {
 	}
 	r.report(0.5)
 	dc := complex(p.DC.I, p.DC.Q)
-	lo, hi, ok := burstSpan(y, dc, 1024, 2)
+	lo, hi, ok := BurstSpan(y, dc, 1024, 2)
 	if ok {
 		lo, hi = longestRun(lo, hi, breaks)
 	}

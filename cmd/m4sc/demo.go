@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/dsp/fourier"
 
+	"github.com/m4sc/m4sc/calibration"
 	"github.com/m4sc/m4sc/internal/config"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/loopback"
@@ -204,38 +205,19 @@ type demoResult struct {
 // frequencies), never the simulator's settings.
 func measure(y []complex64, fs float64) demoResult {
 	var r demoResult
-	// Burst edges by a 256-sample moving power against the median-like midpoint.
+	// Burst edges by the power of 256-sample blocks against the geometric midpoint of
+	// the quietest and loudest (robust for any SNR above a few dB).
 	const win = 256
-	pw := make([]float64, len(y)/win)
-	for i := range pw {
-		s := 0.0
-		for _, v := range y[i*win : (i+1)*win] {
-			s += float64(real(v)*real(v) + imag(v)*imag(v))
-		}
-		pw[i] = s / win
-	}
-	lo, hi := math.Inf(1), 0.0
-	for _, p := range pw {
-		lo, hi = math.Min(lo, p), math.Max(hi, p)
-	}
-	thr := math.Sqrt(lo * hi) // geometric midpoint: robust for any SNR above a few dB
-	first, last := -1, -1
-	for i, p := range pw {
-		if p > thr {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 || hi < 4*lo {
+	lo, hi, ok := calibration.BurstSpan(y, 0, win, 0)
+	if !ok {
 		return r
 	}
 	r.found = true
-	r.start, r.length = first*win, (last-first+1)*win
+	r.start, r.length = lo, hi-lo
+	first, last := lo/win, hi/win-1
 	// Idle statistics from windows well away from the burst.
 	var idle []complex64
-	for i := range pw {
+	for i := range len(y) / win {
 		if i < first-2 || i > last+2 {
 			idle = append(idle, y[i*win:(i+1)*win]...)
 		}
