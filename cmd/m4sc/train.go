@@ -1,47 +1,263 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/internal/trainlog"
+	"github.com/m4sc/m4sc/llm"
 	"github.com/m4sc/m4sc/llm/tokenizer"
+	"github.com/m4sc/m4sc/llm/weights"
+	"github.com/m4sc/m4sc/nn/safetensors"
 )
 
-// trainStages lists the stages `m4sc train` runs today; lm, align and instruct follow
-// with the model (issue 5).
-var trainStages = []string{"tokenizer"}
+// trainStages lists the stages of `m4sc train` in the order they run.
+var trainStages = []string{"tokenizer", "lm", "align", "instruct"}
+
+type trainFlags struct {
+	stage, out, runDir, tokPath, projector string
+	vocab                                  int
+	steps                                  int64
+	batch                                  int
+	lr                                     float64
+	resume, restart                        bool
+	every                                  time.Duration
+}
 
 func newTrainCmd(a *app) *cobra.Command {
-	var stage, out string
-	var vocab int
+	var f trainFlags
 	cmd := &cobra.Command{
-		Use:   "train --stage tokenizer [--out FILE]",
-		Short: "Train m4sc's models; today the byte-level BPE tokenizer on the State of the Union training split",
+		Use:   "train --stage tokenizer|lm|align|instruct [--resume]",
+		Short: "Train m4sc's tokenizer and multi-modal language model, stage by stage",
 		Long: `Stages run in order: tokenizer (byte-level BPE on the training split of the State of
-the Union sentences, deterministic for a data version), then lm, align and instruct
-(not built yet). Data come from the cache (m4sc data fetch).`,
+the Union sentences), lm (language-model pre-training on that split), align (images
+into the language model's space through the KAN projector: captions, questions, digits,
+reconstruction) and instruct (every task through one instruction template, with light
+noise on the semantic vectors).
+
+Asking for a stage runs the earlier model stages first when their weights are not in
+--run-dir yet (the tokenizer is the shipped one unless --tokenizer names another). Each stage
+writes <run-dir>/<stage>.ckpt every --checkpoint-every and when interrupted (Ctrl-C);
+--resume continues from it exactly, so an interrupted run ends with the same weights as
+an uninterrupted one. Finished stages leave <stage>.safetensors, a loss curve
+<stage>.csv and <stage>.png. Data come from the cache (m4sc data fetch); the seed is the
+configuration's seed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if stage != "tokenizer" {
-				return usageErrorf("--stage %q: available stages: %v (lm, align and instruct are not built yet)", stage, trainStages)
+			if f.stage == "tokenizer" {
+				return trainTokenizer(cmd, a, f)
 			}
-			dir, err := a.Config().CacheDir()
+			st, err := llm.ParseStage(f.stage)
 			if err != nil {
-				return err
+				return usageErrorf("--stage %q: stages are %s", f.stage, strings.Join(trainStages, ", "))
 			}
-			tok, err := tokenizer.TrainSOTU(cmd.Context(), dir, vocab)
-			if err != nil {
-				return fmt.Errorf("%w (run m4sc data fetch first)", err)
-			}
-			if err := tok.Save(out); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "tokenizer with %d tokens written to %s\n", tok.VocabSize(), out)
-			return nil
+			return trainModel(cmd, a, f, st)
 		},
 	}
-	cmd.Flags().StringVar(&stage, "stage", "tokenizer", "stage to run")
-	cmd.Flags().StringVar(&out, "out", "llm/weights/tokenizer.json", "where the tokenizer goes")
-	cmd.Flags().IntVar(&vocab, "vocab", tokenizer.DefaultVocabSize, "tokenizer vocabulary size")
+	cmd.Flags().StringVar(&f.stage, "stage", "instruct", "stage to run (and the model stages before it): "+strings.Join(trainStages, ", "))
+	cmd.Flags().StringVar(&f.out, "out", "llm/weights/tokenizer.json", "tokenizer stage: where the tokenizer goes")
+	cmd.Flags().IntVar(&f.vocab, "vocab", tokenizer.DefaultVocabSize, "tokenizer stage: vocabulary size")
+	cmd.Flags().StringVar(&f.runDir, "run-dir", "runs/default", "model stages: directory of checkpoints, weights and curves")
+	cmd.Flags().StringVar(&f.tokPath, "tokenizer", "", "model stages: the tokenizer to train with (default: the shipped one, embedded)")
+	cmd.Flags().StringVar(&f.projector, "projector", string(llm.ProjectorKAN), "image projector of a new model: kan, or mlp (the ablation with as many parameters)")
+	cmd.Flags().Int64Var(&f.steps, "steps", 0, "optimiser steps of the requested stage (0: the stage's default)")
+	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
+	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
+	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
+	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
+	cmd.Flags().DurationVar(&f.every, "checkpoint-every", 3*time.Minute, "how often to write the checkpoint")
 	return cmd
+}
+
+func trainTokenizer(cmd *cobra.Command, a *app, f trainFlags) error {
+	dir, err := a.Config().CacheDir()
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizer.TrainSOTU(cmd.Context(), dir, f.vocab)
+	if err != nil {
+		return fmt.Errorf("%w (run m4sc data fetch first)", err)
+	}
+	if err := tok.Save(f.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "tokenizer with %d tokens written to %s\n", tok.VocabSize(), f.out)
+	return nil
+}
+
+func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	log := a.log
+	proj := llm.Projector(f.projector)
+	if proj != llm.ProjectorKAN && proj != llm.ProjectorMLP {
+		return usageErrorf("--projector %q: kan or mlp", f.projector)
+	}
+	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
+		return usageErrorf("--steps, --batch and --lr must not be negative")
+	}
+	tok, err := loadTokenizer(f.tokPath)
+	if err != nil {
+		return err
+	}
+	cacheDir, err := a.Config().CacheDir()
+	if err != nil {
+		return err
+	}
+	data, err := llm.LoadData(cacheDir)
+	if err != nil {
+		return fmt.Errorf("%w (run m4sc data fetch first)", err)
+	}
+	if err := os.MkdirAll(f.runDir, 0o755); err != nil {
+		return err
+	}
+	seed := uint64(a.Config().Seed())
+	var prev string
+	for _, st := range llm.Stages {
+		final := filepath.Join(f.runDir, string(st)+".safetensors")
+		if _, err := os.Stat(final); err == nil && (st != want || !f.restart) {
+			fmt.Fprintf(out, "stage %s: done (%s)\n", st, final)
+			prev = final
+			if st == want {
+				break
+			}
+			continue
+		}
+		var m *llm.Model
+		if prev == "" {
+			cfg := llm.DefaultConfig(tok.VocabSize())
+			cfg.Projector = proj
+			if m, err = llm.New(cfg, tok, rand.New(rand.NewPCG(seed, 0x6d347363))); err != nil {
+				return err
+			}
+		} else if m, err = llm.Load(prev, tok); err != nil {
+			return err
+		}
+		def := llm.DefaultStageOptions[st]
+		o := llm.TrainOptions{Stage: st, Seed: seed, Steps: def.Steps, Batch: def.Batch, LR: def.LR, Warmup: def.Warmup,
+			Checkpoint: filepath.Join(f.runDir, string(st)+".ckpt"), CheckpointEvery: f.every,
+			Resume: f.resume || st != want, ValEvery: 100, ValBatches: 4}
+		if st == want {
+			if f.steps > 0 {
+				o.Steps = f.steps
+				o.Warmup = min(o.Warmup, o.Steps/10)
+			}
+			if f.batch > 0 {
+				o.Batch = f.batch
+			}
+			if f.lr > 0 {
+				o.LR = f.lr
+			}
+		}
+		log.Info("training", "stage", st, "params", m.NumParams(), "projector", m.Config().Projector,
+			"projector_params", m.ProjectorParams(), "steps", o.Steps, "batch", o.Batch, "lr", o.LR, "seed", seed)
+		if err := runStage(ctx, out, log, m, data, o, f.runDir); err != nil {
+			return err
+		}
+		meta := map[string]string{
+			"stage": string(st), "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
+			"command": fmt.Sprintf("m4sc train --stage %s --run-dir %s --projector %s", st, f.runDir, proj),
+			"data":    dataVersions(cacheDir),
+		}
+		if err := m.Save(final, meta); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "stage %s: weights written to %s\n", st, final)
+		prev = final
+		if st == want {
+			break
+		}
+	}
+	return nil
+}
+
+// runStage trains one stage with a progress display and a loss curve.
+func runStage(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model, data *llm.Data, o llm.TrainOptions, runDir string) error {
+	csvPath := filepath.Join(runDir, string(o.Stage)+".csv")
+	var resumeStep int64
+	if o.Resume {
+		if s, ok := checkpointStep(o.Checkpoint); ok {
+			resumeStep = s
+			log.Info("resuming", "stage", o.Stage, "step", s, "checkpoint", o.Checkpoint)
+		}
+	}
+	curve, err := trainlog.OpenCurve(csvPath, resumeStep)
+	if err != nil {
+		return err
+	}
+	prog := trainlog.NewProgress(out, string(o.Stage), o.Steps, resumeStep)
+	var elapsedBefore time.Duration
+	if rows, err := trainlog.ReadCurve(csvPath); err == nil && len(rows) > 0 {
+		elapsedBefore = rows[len(rows)-1].Elapsed
+	}
+	var werr error
+	o.Report = func(r llm.StepReport) {
+		prog.Update(r.Step, r.Loss.Total, r.TokensPerSec)
+		if werr == nil {
+			werr = curve.Append(trainlog.Row{Stage: string(r.Stage), Step: r.Step, Tokens: r.Tokens, Loss: r.Loss.Total,
+				LR: r.LR, Elapsed: elapsedBefore + r.Elapsed, ValLoss: r.ValLoss})
+		}
+	}
+	terr := llm.Train(ctx, m, data, o)
+	prog.Finish()
+	cerr := curve.Close()
+	if terr != nil {
+		if errors.Is(terr, context.Canceled) {
+			return fmt.Errorf("stage %s interrupted; checkpoint in %s, continue with --resume: %w", o.Stage, o.Checkpoint, terr)
+		}
+		return terr
+	}
+	if err := errors.Join(werr, cerr); err != nil {
+		return err
+	}
+	rows, err := trainlog.ReadCurve(csvPath)
+	if err != nil {
+		return err
+	}
+	png := strings.TrimSuffix(csvPath, ".csv") + ".png"
+	if err := trainlog.PlotCurves(rows, "m4sc train --stage "+string(o.Stage), png); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "stage %s: loss curve %s, %s\n", o.Stage, csvPath, png)
+	return nil
+}
+
+// checkpointStep reads the step a stage checkpoint was written at.
+func checkpointStep(path string) (int64, bool) {
+	c, err := safetensors.LoadCheckpoint(path)
+	if err != nil {
+		return 0, false
+	}
+	return c.Step, true
+}
+
+// dataVersions names the cached packages the run trained on, with their digests.
+func dataVersions(cacheDir string) string {
+	man, err := dataset.ReadManifest(cacheDir)
+	if err != nil {
+		return "unknown"
+	}
+	var parts []string
+	for _, e := range man.Packages {
+		parts = append(parts, fmt.Sprintf("%s@%s sha256:%s", e.Name, e.Version, e.SHA256))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// loadTokenizer reads a tokenizer file, or returns the shipped one for "".
+func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+	if path == "" {
+		return weights.Tokenizer()
+	}
+	return tokenizer.Load(path)
 }

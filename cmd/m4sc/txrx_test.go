@@ -47,10 +47,13 @@ func TestDataInfoWithoutCache(t *testing.T) {
 
 func TestTrainStages(t *testing.T) {
 	wd := isolate(t)
-	if code, _, e := runM4sc(t, "train", "--stage", "lm"); code == 0 || !strings.Contains(e, "not built yet") {
-		t.Errorf("stage lm: exit %d, %q", code, e)
-	}
 	t.Setenv("M4SC_CACHE_DIR", filepath.Join(wd, "no-cache"))
+	if code, _, e := runM4sc(t, "train", "--stage", "lm"); code == 0 || !strings.Contains(e, "m4sc data fetch") {
+		t.Errorf("stage lm without data: exit %d, %q", code, e)
+	}
+	if code, _, e := runM4sc(t, "train", "--stage", "pretrain"); code == 0 || !strings.Contains(e, "lm, align, instruct") {
+		t.Errorf("unknown stage: exit %d, %q", code, e)
+	}
 	if code, _, e := runM4sc(t, "train", "--out", filepath.Join(wd, "t.json")); code == 0 || !strings.Contains(e, "m4sc data fetch") {
 		t.Errorf("without data: exit %d, %q", code, e)
 	}

@@ -1,0 +1,413 @@
+package llm
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/m4sc/m4sc/nn"
+)
+
+// taskLM marks a plain language-modelling example (`m4sc train --stage lm`): the
+// sequence <bos> sentence <eos>, every next token a target, no semantics.
+const taskLM = numTasks
+
+// Example is one training example.
+type Example struct {
+	Task     Task
+	Text     string    // the sentence of a text task (or of a language-modelling example)
+	Image    []float32 // an image task's input, HWC [ImagePixels] in [0, 1]
+	Question string    // ImageVQA's question
+	Answer   string    // the expected text output; unused by TextTransmit (the input is the answer) and ImageReconstruct
+	// Sigma is the standard deviation of the Gaussian noise added to each element
+	// of the (unit-RMS) semantic vectors: the light perturbation that keeps the decoder
+	// from being brittle.
+	Sigma float64
+}
+
+// LMExample returns a plain language-modelling example.
+func LMExample(sentence string) Example { return Example{Task: taskLM, Text: sentence} }
+
+// batch is a set of examples laid out for one forward pass.
+type batch struct {
+	B, T                  int
+	ids, pos, idx, slot   []int // decoder inputs, [B*T] each
+	respRows, respTargets []int // decoder rows whose next token is scored, and those tokens
+
+	nt, te     int   // text inputs and their padded length
+	encIDs     []int // [nt*te]
+	encLens    []int // [nt]
+	textRows   []int // rows of the encoder output [nt*te] that become semantic vectors
+	ni         int   // images
+	patches    []float32
+	noise      []float32 // [semantic rows * SemDim], nil without noise
+	reconRows  []int     // decoder rows of the slots of reconstructed images
+	reconPatch []float32 // their target patches, [len(reconRows) * PatchPixels]
+
+	tokens int // decoder positions that are not padding, for throughput figures
+}
+
+// patchify cuts an HWC image into ImageSlots patches of PatchPixels, row-major over the
+// patch grid, each patch HWC.
+func patchify(dst, img []float32) []float32 {
+	for py := range PatchGrid {
+		for px := range PatchGrid {
+			for y := range PatchSize {
+				row := ((py*PatchSize+y)*ImageSize + px*PatchSize) * ImageChannels
+				dst = append(dst, img[row:row+PatchSize*ImageChannels]...)
+			}
+		}
+	}
+	return dst
+}
+
+// unpatchify is the inverse of patchify.
+func unpatchify(dst, patches []float32) {
+	i := 0
+	for py := range PatchGrid {
+		for px := range PatchGrid {
+			for y := range PatchSize {
+				row := ((py*PatchSize+y)*ImageSize + px*PatchSize) * ImageChannels
+				copy(dst[row:row+PatchSize*ImageChannels], patches[i:i+PatchSize*ImageChannels])
+				i += PatchSize * ImageChannels
+			}
+		}
+	}
+}
+
+// textTokens tokenizes a text input, truncated to MaxText tokens.
+func (m *Model) textTokens(s string) []int {
+	ids := m.tok.Encode(s)
+	if len(ids) > m.cfg.MaxText {
+		ids = ids[:m.cfg.MaxText]
+	}
+	return ids
+}
+
+// encoderInput frames a text input for the text encoder:
+// <bos><task>word</task><text> tokens </text>; first is the index of the first text token.
+func (m *Model) encoderInput(t Task, toks []int) (ids []int, first int) {
+	ids = append(ids, m.sp.bos, m.sp.task)
+	ids = append(ids, m.taskIDs[t]...)
+	ids = append(ids, m.sp.taskEnd, m.sp.text)
+	first = len(ids)
+	ids = append(ids, toks...)
+	return append(ids, m.sp.textEnd), first
+}
+
+// prompt is the decoder input of one example up to and including <response>: token
+// ids (the pad id at semantic slots), semantic slot numbers (-1 elsewhere) and index
+// embedding rows (0 for none).
+type prompt struct {
+	ids, slot, idx []int
+	slots          int // first position of the semantic slots
+}
+
+func (m *Model) buildPrompt(t Task, nSlots int, question []int) prompt {
+	var p prompt
+	add := func(id, slot, idx int) {
+		p.ids = append(p.ids, id)
+		p.slot = append(p.slot, slot)
+		p.idx = append(p.idx, idx)
+	}
+	add(m.sp.bos, -1, 0)
+	add(m.sp.task, -1, 0)
+	for _, id := range m.taskIDs[t] {
+		add(id, -1, 0)
+	}
+	add(m.sp.taskEnd, -1, 0)
+	open, close := m.sp.text, m.sp.textEnd
+	if t.Image() {
+		open, close = m.sp.image, m.sp.imageEnd
+	}
+	add(open, -1, 0)
+	p.slots = len(p.ids)
+	for i := range nSlots {
+		idx := 0
+		if !t.Image() {
+			// Text slot i shares an index embedding with response position i,
+			// which predicts token i: the decoder finds "its" slot by matching.
+			idx = 1 + i
+		}
+		add(m.sp.pad, i, idx)
+	}
+	add(close, -1, 0)
+	if t.NeedsQuestion() {
+		add(m.sp.text, -1, 0)
+		for _, id := range question {
+			add(id, -1, 0)
+		}
+		add(m.sp.textEnd, -1, 0)
+	}
+	add(m.sp.response, -1, 1)
+	return p
+}
+
+// respIdx is the index-embedding row of response position j (j = 0 at <response>).
+func (m *Model) respIdx(j int) int { return min(1+j, m.cfg.MaxText) }
+
+// buildBatch lays out examples for one forward pass; rng draws the semantic noise.
+func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
+	b := &batch{B: len(exs)}
+	type seq struct{ ids, slot, idx, tgt []int }
+	seqs := make([]seq, len(exs))
+	var textSem, imgSem []int // example index of each semantic row, text rows then image rows
+	var sigmas []float64
+	textSlot := make([]int, len(exs)) // first semantic row of each text example
+	imgIndex := make([]int, len(exs))
+	var encSeqs [][]int
+	var encFirst []int
+	for i, ex := range exs {
+		if ex.Task > taskLM {
+			return nil, fmt.Errorf("llm: example %d: unknown task %d", i, ex.Task)
+		}
+		if ex.Task == taskLM {
+			toks := m.tok.Encode(ex.Text)
+			if len(toks) > m.cfg.MaxSeq-2 {
+				toks = toks[:m.cfg.MaxSeq-2]
+			}
+			ids := append(append([]int{m.sp.bos}, toks...), m.sp.eos)
+			s := seq{ids: ids[:len(ids)-1], tgt: ids[1:]}
+			s.slot = make([]int, len(s.ids))
+			s.idx = make([]int, len(s.ids))
+			for j := range s.slot {
+				s.slot[j] = -1
+			}
+			seqs[i] = s
+			continue
+		}
+		var nSlots int
+		var answer []int
+		if ex.Task.Image() {
+			if len(ex.Image) != ImagePixels {
+				return nil, fmt.Errorf("llm: example %d (%s): image of %d values, want %d (HWC %dx%dx%d)", i, ex.Task, len(ex.Image), ImagePixels, ImageSize, ImageSize, ImageChannels)
+			}
+			nSlots = ImageSlots
+			imgIndex[i] = b.ni
+			b.ni++
+			b.patches = patchify(b.patches, ex.Image)
+		} else {
+			toks := m.textTokens(ex.Text)
+			if len(toks) == 0 {
+				return nil, fmt.Errorf("llm: example %d (%s): empty text", i, ex.Task)
+			}
+			enc, first := m.encoderInput(ex.Task, toks)
+			encSeqs = append(encSeqs, enc)
+			encFirst = append(encFirst, first)
+			textSlot[i] = len(textSem)
+			for range toks {
+				textSem = append(textSem, i)
+			}
+			nSlots = len(toks)
+			if ex.Task == TextTransmit {
+				answer = toks
+			}
+		}
+		if ex.Task != TextTransmit && ex.Task.TextOutput() {
+			answer = m.tok.Encode(ex.Answer)
+			if len(answer) > m.cfg.MaxText-1 {
+				answer = answer[:m.cfg.MaxText-1]
+			}
+		}
+		var question []int
+		if ex.Task.NeedsQuestion() {
+			question = m.tok.Encode(ex.Question)
+		}
+		p := m.buildPrompt(ex.Task, nSlots, question)
+		s := seq{ids: p.ids, slot: p.slot, idx: p.idx}
+		s.tgt = make([]int, len(s.ids))
+		for j := range s.tgt {
+			s.tgt[j] = nn.IgnoreIndex
+		}
+		if ex.Task.TextOutput() {
+			s.tgt[len(s.tgt)-1] = first(answer, m.sp.eos)
+			for j, id := range answer {
+				s.ids = append(s.ids, id)
+				s.slot = append(s.slot, -1)
+				s.idx = append(s.idx, m.respIdx(j+1))
+				next := m.sp.eos
+				if j+1 < len(answer) {
+					next = answer[j+1]
+				}
+				s.tgt = append(s.tgt, next)
+			}
+		}
+		if len(s.ids) > m.cfg.MaxSeq {
+			return nil, fmt.Errorf("llm: example %d (%s): %d decoder positions exceed max_seq %d", i, ex.Task, len(s.ids), m.cfg.MaxSeq)
+		}
+		seqs[i] = s
+		if ex.Task == ImageReconstruct {
+			b.reconPatch = patchify(b.reconPatch, ex.Image)
+		}
+	}
+	for i := range exs {
+		if exs[i].Task.Image() && exs[i].Task < numTasks {
+			for range ImageSlots {
+				imgSem = append(imgSem, i)
+			}
+		}
+	}
+	for _, s := range seqs {
+		b.T = max(b.T, len(s.ids))
+	}
+	// Semantic rows: text rows first, then image rows; a slot refers to row+1 of the
+	// slot table (row 0 is zeros).
+	nText := len(textSem)
+	b.ids = make([]int, b.B*b.T)
+	b.pos = make([]int, b.B*b.T)
+	b.idx = make([]int, b.B*b.T)
+	b.slot = make([]int, b.B*b.T)
+	for i, s := range seqs {
+		for j := range b.T {
+			r := i*b.T + j
+			b.pos[r] = j
+			if j >= len(s.ids) {
+				b.ids[r] = m.sp.pad
+				continue
+			}
+			b.tokens++
+			b.ids[r] = s.ids[j]
+			b.idx[r] = s.idx[j]
+			if sl := s.slot[j]; sl >= 0 {
+				if exs[i].Task.Image() {
+					b.slot[r] = 1 + nText + imgIndex[i]*ImageSlots + sl
+					if exs[i].Task == ImageReconstruct {
+						b.reconRows = append(b.reconRows, r) // slot order, like reconPatch
+					}
+				} else {
+					b.slot[r] = 1 + textSlot[i] + sl
+				}
+			}
+			if s.tgt[j] != nn.IgnoreIndex {
+				b.respRows = append(b.respRows, r)
+				b.respTargets = append(b.respTargets, s.tgt[j])
+			}
+		}
+	}
+	// Text encoder inputs.
+	b.nt = len(encSeqs)
+	for _, e := range encSeqs {
+		b.te = max(b.te, len(e))
+	}
+	b.encIDs = make([]int, b.nt*b.te)
+	b.encLens = make([]int, b.nt)
+	for k, e := range encSeqs {
+		for j := range b.te {
+			if j < len(e) {
+				b.encIDs[k*b.te+j] = e[j]
+			} else {
+				b.encIDs[k*b.te+j] = m.sp.pad
+			}
+		}
+		b.encLens[k] = len(e)
+		n := len(e) - encFirst[k] - 1
+		for j := range n {
+			b.textRows = append(b.textRows, k*b.te+encFirst[k]+j)
+		}
+	}
+	// Semantic noise, one sigma per example.
+	sigmas = make([]float64, 0, nText+len(imgSem))
+	for _, i := range textSem {
+		sigmas = append(sigmas, exs[i].Sigma)
+	}
+	for _, i := range imgSem {
+		sigmas = append(sigmas, exs[i].Sigma)
+	}
+	for _, s := range sigmas {
+		if s > 0 {
+			b.noise = make([]float32, len(sigmas)*m.cfg.SemDim)
+			break
+		}
+	}
+	if b.noise != nil {
+		if rng == nil {
+			return nil, fmt.Errorf("llm: semantic noise needs a random source")
+		}
+		for r, s := range sigmas {
+			if s == 0 {
+				continue
+			}
+			for k := range m.cfg.SemDim {
+				b.noise[r*m.cfg.SemDim+k] = float32(s * rng.NormFloat64())
+			}
+		}
+	}
+	return b, nil
+}
+
+func first(ids []int, fallback int) int {
+	if len(ids) > 0 {
+		return ids[0]
+	}
+	return fallback
+}
+
+// forward runs the whole model on a batch: transmitter encoders, semantic head,
+// optional noise, receiver decoder. It returns the decoder's final hidden states
+// [B*T, Dim].
+func (m *Model) forward(g *graph, b *batch) *tensor {
+	d := m.cfg.Dim
+	var parts []*tensor
+	if b.nt > 0 {
+		h := m.encodeText(g, b.encIDs, b.encLens, b.nt, b.te)
+		parts = append(parts, g.Gather(h, b.textRows))
+	}
+	if b.ni > 0 {
+		parts = append(parts, m.encodeImages(g, nn.NewTensor(b.patches, b.ni*ImageSlots, PatchPixels), b.ni))
+	}
+	x := g.Add(g.Gather(m.tokEmb, b.ids, b.B, b.T), g.Gather(m.posEmb, b.pos, b.B, b.T))
+	x = g.Add(x, g.Gather(m.idxEmb, b.idx, b.B, b.T))
+	if len(parts) > 0 {
+		lm := parts[0]
+		if len(parts) > 1 {
+			lm = g.Concat(0, parts...)
+		}
+		s := m.semantics(g, lm)
+		if b.noise != nil {
+			s = g.Add(s, nn.NewTensor(b.noise, s.Dim(0), s.Dim(1)))
+		}
+		e := m.slotEmbeddings(g, s)
+		table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), e)
+		x = g.Add(x, g.Gather(table, b.slot, b.B, b.T))
+	}
+	for i := range m.blocks {
+		x = m.blocks[i].forward(g, x, m.cfg.Heads, true, nil, nil, 0, 0)
+	}
+	x = g.LayerNorm(x, m.lnfG, m.lnfB, nn.DefaultNormEps)
+	return g.Reshape(x, b.B*b.T, d)
+}
+
+// ReconWeight scales the reconstruction loss (mean squared error of pixels in [0, 1])
+// against the token cross-entropy.
+const ReconWeight = 10
+
+// Losses are the parts of one batch's loss.
+type Losses struct {
+	Text  float64 // mean cross-entropy per scored token, nats
+	Recon float64 // mean squared pixel error of reconstructed images
+	Total float64 // Text + ReconWeight*Recon, what is minimised
+}
+
+// loss returns the training loss of a batch and its parts.
+func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
+	h := m.forward(g, b)
+	var terms []*tensor
+	var l Losses
+	if len(b.respRows) > 0 {
+		logits := g.MatMulT(g.Gather(h, b.respRows), m.tokEmb)
+		ce := g.CrossEntropy(logits, b.respTargets, nn.CrossEntropyOptions{})
+		l.Text = float64(ce.Data[0])
+		terms = append(terms, ce)
+	}
+	if len(b.reconRows) > 0 {
+		pred := m.reconstruct(g, g.Gather(h, b.reconRows))
+		mse := g.MSE(pred, nn.NewTensor(b.reconPatch, len(b.reconRows), PatchPixels))
+		l.Recon = float64(mse.Data[0])
+		terms = append(terms, g.Scale(mse, ReconWeight))
+	}
+	total := terms[0]
+	for _, t := range terms[1:] {
+		total = g.Add(total, t)
+	}
+	l.Total = float64(total.Data[0])
+	return total, l
+}

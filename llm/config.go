@@ -1,0 +1,144 @@
+package llm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/m4sc/m4sc/dataset"
+)
+
+// Projector names the module that maps image features into the language model's
+// embedding space.
+type Projector string
+
+const (
+	// ProjectorKAN is a B-spline Kolmogorov-Arnold layer (package kan): M4SC's choice.
+	ProjectorKAN Projector = "kan"
+	// ProjectorMLP is a two-layer GELU perceptron with the hidden width chosen so it
+	// has as many parameters as the KAN projector: the ablation.
+	ProjectorMLP Projector = "mlp"
+)
+
+// Image geometry. Every image is SceneSize x SceneSize RGB (digits are padded to it),
+// cut into PatchSize x PatchSize patches, one image token (and one semantic vector) per
+// patch.
+const (
+	ImageSize     = dataset.SceneSize
+	ImageChannels = dataset.SceneChannels
+	ImagePixels   = ImageSize * ImageSize * ImageChannels
+	PatchSize     = 8
+	PatchGrid     = ImageSize / PatchSize
+	// ImageSlots is the fixed number of semantic vectors per image.
+	ImageSlots = PatchGrid * PatchGrid
+	// PatchPixels is the length of one patch, PatchSize*PatchSize*ImageChannels.
+	PatchPixels = PatchSize * PatchSize * ImageChannels
+)
+
+// Defaults of Config, referred to by the documentation.
+const (
+	DefaultDim         = 128
+	DefaultHeads       = 4
+	DefaultLayers      = 4
+	DefaultEncLayers   = 2
+	DefaultImgDim      = 128
+	DefaultImgLayers   = 2
+	DefaultSemDim      = 32
+	DefaultMaxSeq      = 160
+	DefaultMaxText     = 64
+	DefaultKANGrid     = 5
+	DefaultKANOrder    = 3
+	DefaultReconHidden = 256
+	DefaultMLPRatio    = 4
+)
+
+// Config fixes a model's architecture. It is stored in every weights file's metadata,
+// so a file always loads into the model that wrote it.
+type Config struct {
+	Vocab     int `json:"vocab"`      // tokenizer vocabulary
+	Dim       int `json:"dim"`        // language model width (DefaultDim)
+	Heads     int `json:"heads"`      // attention heads, dividing Dim (DefaultHeads)
+	Layers    int `json:"layers"`     // decoder blocks of the language model (DefaultLayers)
+	EncLayers int `json:"enc_layers"` // bidirectional blocks of the text semantic encoder (DefaultEncLayers)
+	ImgDim    int `json:"img_dim"`    // width of the image encoder (DefaultImgDim)
+	ImgLayers int `json:"img_layers"` // bidirectional blocks of the image encoder (DefaultImgLayers)
+	SemDim    int `json:"sem_dim"`    // reals per semantic vector (DefaultSemDim)
+	MaxSeq    int `json:"max_seq"`    // longest decoder sequence, instruction included (DefaultMaxSeq)
+	MaxText   int `json:"max_text"`   // most tokens in a text input or a response (DefaultMaxText)
+
+	Projector Projector `json:"projector"` // ProjectorKAN or ProjectorMLP
+	KANGrid   int       `json:"kan_grid"`  // B-spline intervals of the KAN projector (DefaultKANGrid)
+	KANOrder  int       `json:"kan_order"` // B-spline order (DefaultKANOrder)
+	// MLPHidden is the hidden width of the MLP projector; 0 picks the width that
+	// matches the KAN projector's parameter count.
+	MLPHidden   int `json:"mlp_hidden"`
+	ReconHidden int `json:"recon_hidden"` // hidden width of the image decoder head (DefaultReconHidden)
+}
+
+// DefaultConfig returns the shipped model's architecture for a vocabulary of vocab
+// tokens.
+func DefaultConfig(vocab int) Config {
+	return Config{
+		Vocab: vocab, Dim: DefaultDim, Heads: DefaultHeads, Layers: DefaultLayers,
+		EncLayers: DefaultEncLayers, ImgDim: DefaultImgDim, ImgLayers: DefaultImgLayers,
+		SemDim: DefaultSemDim, MaxSeq: DefaultMaxSeq, MaxText: DefaultMaxText,
+		Projector: ProjectorKAN, KANGrid: DefaultKANGrid, KANOrder: DefaultKANOrder,
+		ReconHidden: DefaultReconHidden,
+	}
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("llm: invalid model configuration")
+
+// Validate reports the first field out of range.
+func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	}
+	switch {
+	case c.Vocab < 16 || c.Vocab > 1<<20:
+		return bad("vocab %d outside [16, 2^20]", c.Vocab)
+	case c.Dim < 8 || c.Dim > 4096:
+		return bad("dim %d outside [8, 4096]", c.Dim)
+	case c.Heads < 1 || c.Dim%c.Heads != 0:
+		return bad("heads %d do not divide dim %d", c.Heads, c.Dim)
+	case c.Layers < 1 || c.Layers > 64:
+		return bad("layers %d outside [1, 64]", c.Layers)
+	case c.EncLayers < 1 || c.EncLayers > 64:
+		return bad("enc_layers %d outside [1, 64]", c.EncLayers)
+	case c.ImgDim < 8 || c.ImgDim > 4096 || c.ImgDim%c.Heads != 0:
+		return bad("img_dim %d outside [8, 4096] or not divisible by heads %d", c.ImgDim, c.Heads)
+	case c.ImgLayers < 1 || c.ImgLayers > 64:
+		return bad("img_layers %d outside [1, 64]", c.ImgLayers)
+	case c.SemDim < 2 || c.SemDim > 4096 || c.SemDim%2 != 0:
+		return bad("sem_dim %d must be even and in [2, 4096] (vectors become complex symbols)", c.SemDim)
+	case c.MaxText < 4 || c.MaxText > 1024:
+		return bad("max_text %d outside [4, 1024]", c.MaxText)
+	case c.MaxSeq < 2*c.MaxText+ImageSlots || c.MaxSeq > 8192:
+		return bad("max_seq %d must hold two texts of max_text %d plus an image (%d) and be at most 8192", c.MaxSeq, c.MaxText, 2*c.MaxText+ImageSlots)
+	case c.Projector != ProjectorKAN && c.Projector != ProjectorMLP:
+		return bad("projector %q: want %q or %q", c.Projector, ProjectorKAN, ProjectorMLP)
+	case c.KANGrid < 1 || c.KANGrid > 64:
+		return bad("kan_grid %d outside [1, 64]", c.KANGrid)
+	case c.KANOrder < 1 || c.KANOrder > 7:
+		return bad("kan_order %d outside [1, 7]", c.KANOrder)
+	case c.MLPHidden < 0 || c.MLPHidden > 1<<16:
+		return bad("mlp_hidden %d outside [0, 65536]", c.MLPHidden)
+	case c.ReconHidden < 1 || c.ReconHidden > 1<<16:
+		return bad("recon_hidden %d outside [1, 65536]", c.ReconHidden)
+	}
+	return nil
+}
+
+func (c Config) marshal() string {
+	b, _ := json.Marshal(c) // a struct of ints and strings always marshals
+	return string(b)
+}
+
+func parseConfig(s string) (Config, error) {
+	var c Config
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("%w: metadata %q: %v", ErrConfig, "config", err)
+	}
+	return c, c.Validate()
+}

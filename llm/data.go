@@ -1,0 +1,134 @@
+package llm
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/m4sc/m4sc/dataset"
+)
+
+// Data holds the corpora the training stages and the evaluation draw from. Scenes are
+// generated on demand from seeds and need no storage.
+type Data struct {
+	// Sentences of the State of the Union addresses by split (dataset.Train,
+	// dataset.Validation, dataset.Test).
+	Sentences [3][]dataset.Sentence
+	// Digits are the fixed 8,000/2,000 split of the mnist package: [0] train, [1] test.
+	Digits [2][]dataset.Digit
+}
+
+// LoadData reads the State of the Union and the digits from the cache filled by
+// `m4sc data fetch`.
+func LoadData(cacheDir string) (*Data, error) {
+	addrs, err := dataset.ReadSOTU(cacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	d := &Data{}
+	for _, s := range dataset.SOTUSentences(addrs) {
+		if s.Split >= 0 && int(s.Split) < len(d.Sentences) {
+			d.Sentences[s.Split] = append(d.Sentences[s.Split], s)
+		}
+	}
+	digits, err := dataset.ReadMNIST(cacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	d.Digits[0], d.Digits[1] = dataset.SplitDigits(digits)
+	return d, nil
+}
+
+// SceneImage converts a scene to the model's image layout: HWC float32 in [0, 1].
+func SceneImage(s *dataset.Scene) []float32 {
+	img := make([]float32, ImagePixels)
+	for i, p := range s.Pixels {
+		img[i] = float32(p) / 255
+	}
+	return img
+}
+
+// DigitImage places a 28x28 digit on the model's 32x32 canvas with its top-left
+// corner at (2+dx, 2+dy), grey in all three channels. dx, dy in [-2, 2] shift it
+// (training augmentation); 0, 0 centres it.
+func DigitImage(d *dataset.Digit, dx, dy int) []float32 {
+	img := make([]float32, ImagePixels)
+	off := (ImageSize - dataset.DigitSize) / 2
+	for y := range dataset.DigitSize {
+		for x := range dataset.DigitSize {
+			v := float32(d.Pixels[y*dataset.DigitSize+x]) / 255
+			X, Y := x+off+dx, y+off+dy
+			if X < 0 || Y < 0 || X >= ImageSize || Y >= ImageSize {
+				continue
+			}
+			p := (Y*ImageSize + X) * ImageChannels
+			img[p], img[p+1], img[p+2] = v, v, v
+		}
+	}
+	return img
+}
+
+// DigitAnswer is image.classify's answer for a label: its decimal digit.
+func DigitAnswer(label uint8) string { return string(rune('0' + label)) }
+
+// Scene seed ranges. Training draws scene indices below sceneValBase of
+// dataset.SceneTrain; validation uses indices from sceneValBase on; test scenes come
+// from dataset.SceneTest, whose seeds never meet the training ones.
+const sceneValBase = uint64(1) << 62
+
+// SceneFor returns the scene of a split: index i of the test split, or a random
+// training or validation scene.
+func SceneFor(split dataset.Split, rng *rand.Rand, i uint64) dataset.Scene {
+	switch split {
+	case dataset.Test:
+		return dataset.GenerateScene(dataset.SceneTest.Seed(i))
+	case dataset.Validation:
+		return dataset.GenerateScene(dataset.SceneTrain.Seed(sceneValBase + rng.Uint64()%sceneValBase))
+	default:
+		return dataset.GenerateScene(dataset.SceneTrain.Seed(rng.Uint64() % sceneValBase))
+	}
+}
+
+// Sample draws one example of task t from a split. Test-split figures are computed by
+// the evaluation from fixed indices instead; Sample is for training and validation.
+// Digits have no validation split: validation digits are drawn from the training digits
+// (the loss curve's digit part therefore tracks fit, not generalisation).
+func (d *Data) Sample(t Task, split dataset.Split, rng *rand.Rand) (Example, error) {
+	sentences := d.Sentences[split]
+	switch t {
+	case taskLM, TextTransmit, TextEra:
+		if len(sentences) == 0 {
+			return Example{}, fmt.Errorf("llm: no %s sentences loaded", split)
+		}
+		s := sentences[rng.IntN(len(sentences))]
+		switch t {
+		case taskLM:
+			return LMExample(s.Text), nil
+		case TextEra:
+			return Example{Task: t, Text: s.Text, Answer: dataset.EraName(s.Era)}, nil
+		}
+		return Example{Task: t, Text: s.Text}, nil
+	case ImageCaption, ImageVQA, ImageReconstruct:
+		sc := SceneFor(split, rng, 0)
+		ex := Example{Task: t, Image: SceneImage(&sc)}
+		switch t {
+		case ImageCaption:
+			ex.Answer = sc.Caption
+		case ImageVQA:
+			qa := sc.QA[rng.IntN(len(sc.QA))]
+			ex.Question, ex.Answer = qa.Question, qa.Answer
+		}
+		return ex, nil
+	case ImageClassify:
+		digits := d.Digits[0]
+		if len(digits) == 0 {
+			return Example{}, fmt.Errorf("llm: no digits loaded")
+		}
+		dg := &digits[rng.IntN(len(digits))]
+		dx, dy := 0, 0
+		if split == dataset.Train {
+			dx, dy = rng.IntN(5)-2, rng.IntN(5)-2
+		}
+		return Example{Task: t, Image: DigitImage(dg, dx, dy), Answer: DigitAnswer(dg.Label)}, nil
+	}
+	return Example{}, fmt.Errorf("llm: cannot sample task %v", t)
+}

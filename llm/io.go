@@ -1,0 +1,95 @@
+package llm
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+
+	"github.com/m4sc/m4sc/llm/tokenizer"
+	"github.com/m4sc/m4sc/nn"
+	"github.com/m4sc/m4sc/nn/safetensors"
+)
+
+// MetaConfig is the metadata key under which a weights file stores its Config as JSON.
+const MetaConfig = "llm.config"
+
+// Save writes the model's weights (F32) to path as safetensors, atomically, with its
+// Config and the given provenance metadata (command, seed, data versions).
+func (m *Model) Save(path string, meta map[string]string) error {
+	f := safetensors.File{Metadata: map[string]string{MetaConfig: m.cfg.marshal()}}
+	for k, v := range meta {
+		f.Metadata[k] = v
+	}
+	for _, a := range m.params.Export() {
+		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: a.Name, Dtype: safetensors.F32, Shape: a.Shape, Data: a.Data})
+	}
+	if err := safetensors.WriteFile(path, f); err != nil {
+		return fmt.Errorf("llm: save %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a weights file written by Save (or a training checkpoint) into a new
+// model; tok must be the tokenizer it was trained with.
+func Load(path string, tok *tokenizer.Tokenizer) (*Model, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	m, err := Read(fh, st.Size(), tok)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// ReadBytes is Read on an in-memory file (the embedded weights).
+func ReadBytes(b []byte, tok *tokenizer.Tokenizer) (*Model, error) {
+	return Read(bytes.NewReader(b), int64(len(b)), tok)
+}
+
+// Read decodes a weights file of size bytes. Every parameter of the stored
+// configuration must be present with its shape; optimiser state, if any, is ignored.
+func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
+	f, err := safetensors.Read(r, size, nil)
+	if err != nil {
+		return nil, err
+	}
+	cs, ok := f.Metadata[MetaConfig]
+	if !ok {
+		return nil, fmt.Errorf("%w: no %q metadata: not an m4sc model file", ErrConfig, MetaConfig)
+	}
+	cfg, err := parseConfig(cs)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(cfg, tok, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, err
+	}
+	var recs []nn.NamedArray
+	for _, t := range f.Tensors {
+		if len(t.Name) > len(safetensors.OptimizerPrefix) && t.Name[:len(safetensors.OptimizerPrefix)] == safetensors.OptimizerPrefix {
+			continue
+		}
+		if t.Dtype == safetensors.F64 {
+			return nil, fmt.Errorf("%w: tensor %s is F64; model weights are F32, F16 or BF16", ErrConfig, t.Name)
+		}
+		recs = append(recs, nn.NamedArray{Name: t.Name, Shape: t.Shape, Data: t.Data})
+	}
+	if err := m.params.Import(recs); err != nil {
+		return nil, err
+	}
+	m.meta = f.Metadata
+	return m, nil
+}
+
+// Meta returns the metadata of the file the model was read from (nil for a new model).
+func (m *Model) Meta() map[string]string { return m.meta }

@@ -1,0 +1,95 @@
+package llm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/llm/tokenizer"
+	"github.com/m4sc/m4sc/nn"
+)
+
+func shippedTokenizer(t testing.TB) *tokenizer.Tokenizer {
+	t.Helper()
+	tok, err := tokenizer.Load("weights/tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func sceneImage(seed uint64) []float32 {
+	s := dataset.GenerateScene(seed)
+	img := make([]float32, ImagePixels)
+	for i, p := range s.Pixels {
+		img[i] = float32(p) / 255
+	}
+	return img
+}
+
+func mixedExamples(n int) []Example {
+	var exs []Example
+	for i := range n {
+		sc := dataset.GenerateScene(uint64(i))
+		img := sceneImage(uint64(i))
+		switch i % 7 {
+		case 0:
+			exs = append(exs, Example{Task: TextTransmit, Text: "we the people of the united states", Sigma: 0.1})
+		case 1:
+			exs = append(exs, Example{Task: TextEra, Text: "the congress shall have power", Answer: dataset.EraName(3)})
+		case 2:
+			exs = append(exs, Example{Task: ImageCaption, Image: img, Answer: sc.Caption})
+		case 3:
+			exs = append(exs, Example{Task: ImageVQA, Image: img, Question: sc.QA[0].Question, Answer: sc.QA[0].Answer, Sigma: 0.05})
+		case 4:
+			exs = append(exs, Example{Task: ImageClassify, Image: img, Answer: "7"})
+		case 5:
+			exs = append(exs, Example{Task: ImageReconstruct, Image: img})
+		case 6:
+			exs = append(exs, LMExample("the state of the union is strong"))
+		}
+	}
+	return exs
+}
+
+// A model must overfit a small mixed batch of every task: the whole chain (encoders,
+// projector, semantic head, noise, slot embedding, decoder, both losses) learns.
+func TestModelOverfitsMixedBatch(t *testing.T) {
+	tok := shippedTokenizer(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	cfg := DefaultConfig(tok.VocabSize())
+	cfg.Dim, cfg.ImgDim, cfg.Layers, cfg.EncLayers, cfg.ImgLayers = 64, 64, 2, 1, 1
+	m, err := New(cfg, tok, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exs := mixedExamples(14)
+	opt, err := nn.NewAdamW[float32](nn.AdamConfig{LR: 3e-3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph[float32](rng)
+	var first, last Losses
+	start := time.Now()
+	for step := range 150 {
+		b, err := m.buildBatch(exs, rand.New(rand.NewPCG(3, uint64(step))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Reset()
+		m.params.ZeroGrad()
+		loss, l := m.loss(g, b)
+		g.Backward(loss)
+		opt.Step(m.params)
+		if step == 0 {
+			first = l
+		}
+		last = l
+	}
+	t.Logf("%v: text %.3f -> %.4f, recon %.4f -> %.5f", time.Since(start), first.Text, last.Text, first.Recon, last.Recon)
+	if !(last.Text < 0.1) || !(last.Recon < first.Recon/3) || math.IsNaN(last.Total) {
+		t.Errorf("did not overfit: %+v -> %+v", first, last)
+	}
+}

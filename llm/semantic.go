@@ -1,0 +1,444 @@
+package llm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/m4sc/m4sc/nn"
+)
+
+// Input is what a transmitter has for one task: a sentence for text tasks, an image
+// (HWC [ImagePixels] in [0, 1]) for image tasks.
+type Input struct {
+	Task  Task
+	Text  string
+	Image []float32
+}
+
+// Semantics are the semantic vectors of one input: N vectors of Dim reals each,
+// unit root-mean-square per vector before any channel. Text gives one vector per token
+// of its sentence (at most Config.MaxText), an image always ImageSlots vectors.
+type Semantics struct {
+	Task    Task
+	N, Dim  int
+	Vectors []float32 // [N*Dim], vector i at [i*Dim, (i+1)*Dim)
+}
+
+// Instruction is the receiver's side of the template: the task and, for ImageVQA,
+// the question.
+type Instruction struct {
+	Task     Task
+	Question string
+}
+
+// DecodeOptions choose the text generation.
+type DecodeOptions struct {
+	// Beam is the beam width; 0 or 1 decodes greedily.
+	Beam int
+	// MaxTokens bounds the response; 0 means Config.MaxText.
+	MaxTokens int
+}
+
+// Output is a task's result at the receiver.
+type Output struct {
+	Text   string    // the response of text-output tasks
+	Tokens []int     // its token ids, <eos> excluded
+	Image  []float32 // ImageReconstruct's image, HWC [ImagePixels] in [0, 1]
+}
+
+// checkInput validates one transmitter input.
+func (m *Model) checkInput(in Input) error {
+	if in.Task >= numTasks {
+		return fmt.Errorf("llm: unknown task %d", in.Task)
+	}
+	if in.Task.Image() {
+		if len(in.Image) != ImagePixels {
+			return fmt.Errorf("llm: %s needs an image of %d values (HWC %dx%dx%d), got %d", in.Task, ImagePixels, ImageSize, ImageSize, ImageChannels, len(in.Image))
+		}
+		for i, v := range in.Image {
+			if !(v >= 0 && v <= 1) {
+				return fmt.Errorf("llm: %s: image value %g at index %d outside [0, 1]", in.Task, v, i)
+			}
+		}
+		return nil
+	}
+	if len(m.tok.Encode(in.Text)) == 0 {
+		return fmt.Errorf("llm: %s needs a non-empty sentence", in.Task)
+	}
+	return nil
+}
+
+// Encode turns one input into semantic vectors (the transmitter's model). It is safe
+// for concurrent use.
+func (m *Model) Encode(in Input) (Semantics, error) {
+	s, err := m.EncodeBatch([]Input{in})
+	if err != nil {
+		return Semantics{}, err
+	}
+	return s[0], nil
+}
+
+// EncodeBatch encodes several inputs in one pass (faster than one at a time).
+func (m *Model) EncodeBatch(ins []Input) ([]Semantics, error) {
+	exs := make([]Example, len(ins))
+	for i, in := range ins {
+		if err := m.checkInput(in); err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		exs[i] = Example{Task: in.Task, Text: in.Text, Image: in.Image, Question: "?", Answer: "?"}
+	}
+	b, err := m.buildBatch(exs, nil)
+	if err != nil {
+		return nil, err
+	}
+	g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
+	S := m.cfg.SemDim
+	out := make([]Semantics, len(ins))
+	if b.nt > 0 {
+		h := m.encodeText(g, b.encIDs, b.encLens, b.nt, b.te)
+		s := m.semantics(g, g.Gather(h, b.textRows))
+		row := 0
+		for i, in := range ins {
+			if in.Task.Image() {
+				continue
+			}
+			n := len(m.textTokens(in.Text))
+			out[i] = Semantics{Task: in.Task, N: n, Dim: S, Vectors: append([]float32(nil), s.Data[row*S:(row+n)*S]...)}
+			row += n
+		}
+	}
+	if b.ni > 0 {
+		g.Reset()
+		x := m.encodeImages(g, nn.NewTensor(b.patches, b.ni*ImageSlots, PatchPixels), b.ni)
+		s := m.semantics(g, x)
+		k := 0
+		for i, in := range ins {
+			if !in.Task.Image() {
+				continue
+			}
+			out[i] = Semantics{Task: in.Task, N: ImageSlots, Dim: S, Vectors: append([]float32(nil), s.Data[k*ImageSlots*S:(k+1)*ImageSlots*S]...)}
+			k++
+		}
+	}
+	return out, nil
+}
+
+// decoder runs the language model incrementally with a key/value cache for B
+// sequences of equal length.
+type decoder struct {
+	m      *Model
+	g      *graph
+	B, n   int
+	caches []layerCache
+	hidden []float32
+}
+
+func (m *Model) newDecoder(B int) *decoder {
+	d := &decoder{m: m, g: nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0))), B: B}
+	size := B * m.cfg.MaxSeq * m.cfg.Dim // heads * head dim = Dim
+	for range m.blocks {
+		d.caches = append(d.caches, layerCache{k: make([]float32, size), v: make([]float32, size)})
+	}
+	return d
+}
+
+// run feeds input embeddings x [B, T, Dim] at positions [n, n+T) and returns the final
+// hidden states [B*T*Dim] (valid until the next run).
+func (d *decoder) run(x []float32, T int) []float32 {
+	m := d.m
+	d.g.Reset()
+	h := nn.NewTensor(x, d.B, T, m.cfg.Dim)
+	for i := range m.blocks {
+		h = m.blocks[i].forward(d.g, h, m.cfg.Heads, true, nil, &d.caches[i], d.n, m.cfg.MaxSeq)
+	}
+	h = d.g.LayerNorm(h, m.lnfG, m.lnfB, nn.DefaultNormEps)
+	d.n += T
+	d.hidden = append(d.hidden[:0], h.Data...)
+	return d.hidden
+}
+
+// broadcast copies sequence 0 of a one-sequence decoder into every sequence of d.
+func (d *decoder) broadcast(src *decoder) {
+	per := d.m.cfg.MaxSeq * d.m.cfg.Dim
+	for l := range d.caches {
+		for b := range d.B {
+			copy(d.caches[l].k[b*per:(b+1)*per], src.caches[l].k[:per])
+			copy(d.caches[l].v[b*per:(b+1)*per], src.caches[l].v[:per])
+		}
+	}
+	d.n = src.n
+}
+
+// reorder makes sequence b continue sequence parent[b].
+func (d *decoder) reorder(parent []int) {
+	per := d.m.cfg.MaxSeq * d.m.cfg.Dim
+	tmp := make([]float32, d.B*per)
+	for l := range d.caches {
+		for _, kv := range [][]float32{d.caches[l].k, d.caches[l].v} {
+			copy(tmp, kv)
+			for b, p := range parent {
+				copy(kv[b*per:(b+1)*per], tmp[p*per:(p+1)*per])
+			}
+		}
+	}
+}
+
+// embed writes the input embedding of token id (or, when slot is not nil, of that
+// semantic slot) at position pos with index row idx into dst [Dim].
+func (m *Model) embed(dst []float32, id, pos, idx int, slot []float32) {
+	d := m.cfg.Dim
+	te, pe, ie := m.tokEmb.Data[id*d:(id+1)*d], m.posEmb.Data[pos*d:(pos+1)*d], m.idxEmb.Data[idx*d:(idx+1)*d]
+	for i := range dst[:d] {
+		dst[i] = te[i] + pe[i] + ie[i]
+	}
+	if slot != nil {
+		for i := range dst[:d] {
+			dst[i] += slot[i]
+		}
+	}
+}
+
+// logits computes h [rows, Dim] x tokEmb^T into dst [rows, Vocab].
+func (m *Model) logits(dst, h []float32, rows int) []float32 {
+	d, V := m.cfg.Dim, m.cfg.Vocab
+	dst = append(dst[:0], make([]float32, rows*V)...)
+	blas32.Implementation().Sgemm(blas.NoTrans, blas.Trans, rows, V, d, 1, h, d, m.tokEmb.Data, d, 0, dst, V)
+	return dst
+}
+
+// Decode turns semantic vectors (possibly distorted by a channel) plus the receiver's
+// instruction into the task's output. It is safe for concurrent use.
+func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, error) {
+	if ins.Task >= numTasks {
+		return Output{}, fmt.Errorf("llm: unknown task %d", ins.Task)
+	}
+	if s.Dim != m.cfg.SemDim || s.N < 1 || len(s.Vectors) != s.N*s.Dim {
+		return Output{}, fmt.Errorf("llm: semantics of %d vectors x %d (%d values); the model takes vectors of %d", s.N, s.Dim, len(s.Vectors), m.cfg.SemDim)
+	}
+	if ins.Task.Image() && s.N != ImageSlots {
+		return Output{}, fmt.Errorf("llm: %s needs %d image vectors, got %d", ins.Task, ImageSlots, s.N)
+	}
+	if !ins.Task.Image() && s.N > m.cfg.MaxText {
+		return Output{}, fmt.Errorf("llm: %s takes at most %d text vectors, got %d", ins.Task, m.cfg.MaxText, s.N)
+	}
+	for i, v := range s.Vectors {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return Output{}, fmt.Errorf("llm: semantic value %d is %v", i, v)
+		}
+	}
+	if ins.Task.NeedsQuestion() && ins.Question == "" {
+		return Output{}, fmt.Errorf("llm: %s needs a question", ins.Task)
+	}
+	var question []int
+	if ins.Task.NeedsQuestion() {
+		question = m.tok.Encode(ins.Question)
+		if len(question) > m.cfg.MaxText {
+			return Output{}, fmt.Errorf("llm: question of %d tokens; at most %d", len(question), m.cfg.MaxText)
+		}
+	}
+	d := m.cfg.Dim
+	// Slot embeddings e = s W_in + b.
+	e := make([]float32, s.N*d)
+	for i := range s.N {
+		copy(e[i*d:(i+1)*d], m.semInB.Data)
+	}
+	blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, s.N, d, s.Dim, 1, s.Vectors, s.Dim, m.semIn.Data, d, 1, e, d)
+	p := m.buildPrompt(ins.Task, s.N, question)
+	T := len(p.ids)
+	x := make([]float32, T*d)
+	for j := range T {
+		var slot []float32
+		if p.slot[j] >= 0 {
+			slot = e[p.slot[j]*d : (p.slot[j]+1)*d]
+		}
+		m.embed(x[j*d:(j+1)*d], p.ids[j], j, p.idx[j], slot)
+	}
+	pre := m.newDecoder(1)
+	h := pre.run(x, T)
+	if ins.Task == ImageReconstruct {
+		g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
+		rows := make([]float32, 0, ImageSlots*d)
+		for i := range ImageSlots {
+			j := p.slots + i
+			rows = append(rows, h[j*d:(j+1)*d]...)
+		}
+		patches := m.reconstruct(g, nn.NewTensor(rows, ImageSlots, d))
+		img := make([]float32, ImagePixels)
+		unpatchify(img, patches.Data)
+		return Output{Image: img}, nil
+	}
+	maxTok := o.MaxTokens
+	if maxTok <= 0 || maxTok > m.cfg.MaxText {
+		maxTok = m.cfg.MaxText
+	}
+	maxTok = min(maxTok, m.cfg.MaxSeq-T)
+	last := append([]float32(nil), h[(T-1)*d:]...)
+	var ids []int
+	if o.Beam <= 1 {
+		ids = m.greedy(pre, last, T, maxTok)
+	} else {
+		ids = m.beam(pre, last, T, maxTok, o.Beam)
+	}
+	text, err := m.tok.Decode(ids)
+	if err != nil {
+		return Output{}, err
+	}
+	return Output{Text: text, Tokens: ids}, nil
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func (m *Model) greedy(dec *decoder, last []float32, T, maxTok int) []int {
+	d := m.cfg.Dim
+	x := make([]float32, d)
+	var ids []int
+	var lg []float32
+	for j := range maxTok {
+		lg = m.logits(lg, last, 1)
+		id := argmax(lg)
+		if id == m.sp.eos {
+			break
+		}
+		ids = append(ids, id)
+		if j+1 == maxTok {
+			break
+		}
+		m.embed(x, id, T+j, m.respIdx(j+1), nil)
+		last = dec.run(x, 1)
+	}
+	return ids
+}
+
+// logSoftmax replaces v by its log-probabilities.
+func logSoftmax(v []float32) {
+	mx := v[argmax(v)]
+	var sum float64
+	for _, x := range v {
+		sum += math.Exp(float64(x - mx))
+	}
+	l := float32(math.Log(sum)) + mx
+	for i := range v {
+		v[i] -= l
+	}
+}
+
+// beam runs beam search of width k on the sum of log-probabilities. Scores only fall
+// as a sequence grows, so the search stops once no live beam can beat the best
+// finished sequence.
+func (m *Model) beam(pre *decoder, last []float32, T, maxTok, k int) []int {
+	d, V := m.cfg.Dim, m.cfg.Vocab
+	type hyp struct {
+		ids   []int
+		score float64
+	}
+	live := []hyp{{}}
+	var best *hyp
+	dec := m.newDecoder(k)
+	dec.broadcast(pre)
+	h := make([]float32, k*d)
+	for b := range k {
+		copy(h[b*d:(b+1)*d], last)
+	}
+	var lg []float32
+	x := make([]float32, k*d)
+	for j := 0; j < maxTok && len(live) > 0; j++ {
+		lg = m.logits(lg, h, k)
+		type cand struct {
+			parent, id int
+			score      float64
+		}
+		var cands []cand
+		for b := range live {
+			row := lg[b*V : (b+1)*V]
+			logSoftmax(row)
+			// The k best continuations of each beam suffice for the k best overall.
+			top := make([]int, 0, k+1)
+			for id := range V {
+				top = append(top, id)
+				sort.Slice(top, func(a, c int) bool { return row[top[a]] > row[top[c]] })
+				if len(top) > k {
+					top = top[:k]
+				}
+			}
+			for _, id := range top {
+				cands = append(cands, cand{b, id, live[b].score + float64(row[id])})
+			}
+		}
+		sort.SliceStable(cands, func(a, c int) bool { return cands[a].score > cands[c].score })
+		var next []hyp
+		var parents []int
+		for _, c := range cands {
+			if len(next) == k {
+				break
+			}
+			ids := append(append([]int(nil), live[c.parent].ids...), c.id)
+			if c.id == m.sp.eos || j+1 == maxTok {
+				if c.id == m.sp.eos {
+					ids = ids[:len(ids)-1]
+				}
+				if best == nil || c.score > best.score {
+					best = &hyp{ids, c.score}
+				}
+				continue
+			}
+			next = append(next, hyp{ids, c.score})
+			parents = append(parents, c.parent)
+		}
+		if len(next) == 0 || (best != nil && next[0].score <= best.score) {
+			break
+		}
+		for len(parents) < k { // keep the batch full; padding beams are ignored
+			parents = append(parents, parents[0])
+		}
+		dec.reorder(parents)
+		for b := range k {
+			id := next[min(b, len(next)-1)].ids
+			m.embed(x[b*d:(b+1)*d], id[len(id)-1], T+j, m.respIdx(j+1), nil)
+		}
+		live = next
+		h = append(h[:0], dec.run(x, 1)...)
+	}
+	if best == nil {
+		return nil
+	}
+	return best.ids
+}
+
+// Perplexity returns the language model's perplexity on sentences (the exponential
+// of the mean cross-entropy per token, <eos> included, as in `m4sc train --stage lm`)
+// and the number of tokens scored. Sentences are scored in batches of 64.
+func (m *Model) Perplexity(sentences []string) (ppl float64, tokens int, err error) {
+	g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
+	var nll float64
+	for i := 0; i < len(sentences); i += 64 {
+		exs := make([]Example, 0, 64)
+		for _, s := range sentences[i:min(i+64, len(sentences))] {
+			exs = append(exs, LMExample(s))
+		}
+		b, err := m.buildBatch(exs, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		g.Reset()
+		_, l := m.loss(g, b)
+		nll += l.Text * float64(len(b.respRows))
+		tokens += len(b.respRows)
+	}
+	if tokens == 0 {
+		return 0, 0, fmt.Errorf("llm: perplexity of no tokens")
+	}
+	return math.Exp(nll / float64(tokens)), tokens, nil
+}

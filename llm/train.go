@@ -1,0 +1,290 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/nn"
+)
+
+// Stage is a training stage. Stages run in order, each starting from the weights the
+// previous one ended with.
+type Stage string
+
+const (
+	// StageLM pre-trains the language model on the State of the Union training split.
+	StageLM Stage = "lm"
+	// StageAlign aligns images with the language model through the projector:
+	// captions, questions, digits and reconstruction, with some language modelling kept.
+	StageAlign Stage = "align"
+	// StageInstruct fine-tunes on every task through the one instruction template, with
+	// light Gaussian noise on the semantic vectors.
+	StageInstruct Stage = "instruct"
+)
+
+// Stages lists the stages in the order they run.
+var Stages = []Stage{StageLM, StageAlign, StageInstruct}
+
+// ParseStage accepts a stage's name.
+func ParseStage(s string) (Stage, error) {
+	for _, st := range Stages {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("llm: unknown stage %q (stages: lm, align, instruct)", s)
+}
+
+// mixture is a stage's task distribution: weights per task, taskLM included.
+type mixture [numTasks + 1]float64
+
+// Mixtures of the stages.
+var stageMixtures = map[Stage]mixture{
+	StageLM: {taskLM: 1},
+	StageAlign: {ImageCaption: 0.35, ImageVQA: 0.2, ImageClassify: 0.2, ImageReconstruct: 0.15,
+		taskLM: 0.1},
+	StageInstruct: {TextTransmit: 0.15, TextEra: 0.08, ImageCaption: 0.15, ImageVQA: 0.3,
+		ImageClassify: 0.1, ImageReconstruct: 0.12, taskLM: 0.1},
+}
+
+// MaxTrainSigma bounds the semantic noise of StageInstruct: half of its examples get
+// Gaussian noise of a standard deviation drawn uniformly from [0, MaxTrainSigma]
+// (relative to unit-RMS semantic vectors, so at most about 10 dB below the signal).
+const MaxTrainSigma = 0.3
+
+// StageDefaults are a stage's default hyper-parameters.
+type StageDefaults struct {
+	Steps  int64
+	Batch  int
+	LR     float64
+	Warmup int64
+}
+
+// DefaultStageOptions gives each stage's steps, batch, peak learning rate and warmup,
+// sized for the 3-hour budget on 2 cores (see MODEL.md for the measured times).
+var DefaultStageOptions = map[Stage]StageDefaults{
+	StageLM:       {Steps: 1500, Batch: 32, LR: 2e-3, Warmup: 100},
+	StageAlign:    {Steps: 2000, Batch: 32, LR: 1e-3, Warmup: 100},
+	StageInstruct: {Steps: 4000, Batch: 32, LR: 1e-3, Warmup: 100},
+}
+
+// TrainOptions configure one stage of training.
+type TrainOptions struct {
+	Stage  Stage
+	Seed   uint64
+	Steps  int64   // optimiser steps of the stage
+	Batch  int     // examples per step
+	LR     float64 // peak learning rate of AdamW (warmup, then cosine to a tenth)
+	Warmup int64
+
+	// Checkpoint is where the stage's training state (weights, AdamW moments, step)
+	// is written every CheckpointEvery and when training stops; "" disables it.
+	Checkpoint      string
+	CheckpointEvery time.Duration
+	// Resume continues from Checkpoint when it exists.
+	Resume bool
+
+	// ValEvery steps a validation loss over ValBatches fixed batches is computed.
+	ValEvery   int64
+	ValBatches int
+
+	// Report, when set, is called after every step.
+	Report func(StepReport)
+}
+
+// StepReport describes one training step.
+type StepReport struct {
+	Stage        Stage
+	Step, Total  int64 // steps done, of Total
+	Loss         Losses
+	ValLoss      float64 // NaN when not computed at this step
+	LR           float64
+	Tokens       int64 // decoder tokens processed so far in this run
+	TokensPerSec float64
+	Elapsed      time.Duration // of this run (not counting earlier runs before a resume)
+	Resumed      int64         // the step this run resumed from
+}
+
+func stageCode(s Stage) uint64 {
+	for i, st := range Stages {
+		if st == s {
+			return uint64(i + 1)
+		}
+	}
+	return 0
+}
+
+// stepRand is the random source of one step: a function of the seed, stage and step
+// only, so a resumed run draws exactly the batches an uninterrupted one would.
+func stepRand(seed uint64, s Stage, step int64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, stageCode(s)<<56^uint64(step)))
+}
+
+// sampleBatch draws a stage's batch.
+func sampleBatch(d *Data, s Stage, split dataset.Split, n int, rng *rand.Rand) ([]Example, error) {
+	mix := stageMixtures[s]
+	var total float64
+	for _, w := range mix {
+		total += w
+	}
+	exs := make([]Example, 0, n)
+	for range n {
+		u := rng.Float64() * total
+		t := Task(0)
+		for i, w := range mix {
+			if u < w {
+				t = Task(i)
+				break
+			}
+			u -= w
+			t = Task(i)
+		}
+		ex, err := d.Sample(t, split, rng)
+		if err != nil {
+			return nil, err
+		}
+		if s == StageInstruct && t != taskLM && rng.IntN(2) == 0 {
+			ex.Sigma = rng.Float64() * MaxTrainSigma
+		}
+		exs = append(exs, ex)
+	}
+	return exs, nil
+}
+
+// ErrCheckpoint is wrapped when a checkpoint does not belong to the run being resumed.
+var ErrCheckpoint = errors.New("llm: checkpoint does not match this run")
+
+// Train runs one stage on m. It stops early, after writing a checkpoint, when ctx is
+// cancelled, and returns ctx's error; run it again with Resume to continue exactly.
+func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
+	if _, ok := stageMixtures[o.Stage]; !ok {
+		return fmt.Errorf("llm: unknown stage %q", o.Stage)
+	}
+	if o.Steps < 1 || o.Batch < 1 || !(o.LR > 0) || o.Warmup < 0 || o.Warmup >= o.Steps {
+		return fmt.Errorf("llm: stage %s: need steps >= 1 (%d), batch >= 1 (%d), lr > 0 (%g), 0 <= warmup < steps (%d)", o.Stage, o.Steps, o.Batch, o.LR, o.Warmup)
+	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 3 * time.Minute
+	}
+	opt, err := nn.NewAdamW[float32](nn.AdamConfig{LR: o.LR, WeightDecay: 0.01,
+		Schedule: nn.Schedule{Kind: nn.WarmupCosine, Warmup: o.Warmup, Total: o.Steps, Floor: 0.1}})
+	if err != nil {
+		return err
+	}
+	meta := func(step int64) map[string]string {
+		return map[string]string{
+			"stage": string(o.Stage), "seed": strconv.FormatUint(o.Seed, 10),
+			"steps": strconv.FormatInt(o.Steps, 10), "batch": strconv.Itoa(o.Batch),
+			"lr": strconv.FormatFloat(o.LR, 'g', -1, 64), "step": strconv.FormatInt(step, 10),
+			MetaConfig: m.cfg.marshal(),
+		}
+	}
+	var start int64
+	if o.Resume && o.Checkpoint != "" {
+		if _, err := os.Stat(o.Checkpoint); err == nil {
+			got, err := nn.LoadCheckpoint(o.Checkpoint, m.params, opt)
+			if err != nil {
+				return err
+			}
+			want := meta(0)
+			for _, k := range []string{"stage", "seed", "steps", "batch", "lr", MetaConfig} {
+				if got[k] != want[k] {
+					return fmt.Errorf("%w: %s has %s=%q, this run %q", ErrCheckpoint, o.Checkpoint, k, got[k], want[k])
+				}
+			}
+			start = opt.Steps()
+		}
+	}
+	save := func(step int64) error {
+		if o.Checkpoint == "" {
+			return nil
+		}
+		return nn.SaveCheckpoint(o.Checkpoint, m.params, opt, meta(step))
+	}
+	var val [][]Example
+	if o.ValEvery > 0 {
+		for i := range max(o.ValBatches, 1) {
+			exs, err := sampleBatch(d, o.Stage, dataset.Validation, o.Batch, stepRand(o.Seed^0x76616c, o.Stage, int64(i)))
+			if err != nil {
+				return err
+			}
+			for j := range exs {
+				exs[j].Sigma = 0
+			}
+			val = append(val, exs)
+		}
+	}
+	g := nn.NewGraph[float32](rand.New(rand.NewPCG(o.Seed, 1)))
+	began := time.Now()
+	lastSave := began
+	var tokens int64
+	for step := start; step < o.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			if serr := save(step); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
+		rng := stepRand(o.Seed, o.Stage, step)
+		exs, err := sampleBatch(d, o.Stage, dataset.Train, o.Batch, rng)
+		if err != nil {
+			return err
+		}
+		b, err := m.buildBatch(exs, rng)
+		if err != nil {
+			return err
+		}
+		g.Reset()
+		m.params.ZeroGrad()
+		loss, parts := m.loss(g, b)
+		if math.IsNaN(parts.Total) || math.IsInf(parts.Total, 0) {
+			return fmt.Errorf("llm: stage %s step %d: loss is %v; lower the learning rate (%g)", o.Stage, step, parts.Total, o.LR)
+		}
+		g.Backward(loss)
+		m.params.ClipGradNorm(1)
+		lr := opt.LR()
+		opt.Step(m.params)
+		tokens += int64(b.tokens)
+		rep := StepReport{Stage: o.Stage, Step: step + 1, Total: o.Steps, Loss: parts, ValLoss: math.NaN(),
+			LR: lr, Tokens: tokens, Elapsed: time.Since(began), Resumed: start}
+		rep.TokensPerSec = float64(tokens) / rep.Elapsed.Seconds()
+		if o.ValEvery > 0 && ((step+1)%o.ValEvery == 0 || step+1 == o.Steps) {
+			if rep.ValLoss, err = m.validate(g, val); err != nil {
+				return err
+			}
+		}
+		if o.Report != nil {
+			o.Report(rep)
+		}
+		if time.Since(lastSave) >= o.CheckpointEvery {
+			if err := save(step + 1); err != nil {
+				return err
+			}
+			lastSave = time.Now()
+		}
+	}
+	return save(o.Steps)
+}
+
+// validate returns the mean total loss over fixed batches.
+func (m *Model) validate(g *graph, batches [][]Example) (float64, error) {
+	var sum float64
+	for _, exs := range batches {
+		b, err := m.buildBatch(exs, nil)
+		if err != nil {
+			return 0, err
+		}
+		g.Reset()
+		_, l := m.loss(g, b)
+		sum += l.Total
+	}
+	g.Reset()
+	return sum / float64(len(batches)), nil
+}
