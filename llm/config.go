@@ -142,3 +142,10 @@ func parseConfig(s string) (Config, error) {
 	}
 	return c, c.Validate()
 }
+
+// minParams is a lower bound on the parameter count of a model of c: embeddings and
+// the weight matrices of every transformer block.
+func (c Config) minParams() int64 {
+	d, di := int64(c.Dim), int64(c.ImgDim)
+	return int64(c.Vocab)*d + int64(c.Layers+c.EncLayers)*12*d*d + int64(c.ImgLayers)*12*di*di
+}

@@ -1,5 +1,67 @@
-// Package llm is the tailored multi-modal language model: tokenizer, decoder-only
-// transformer, image encoder, KAN projector, one instruction template for every task.
+// Package llm is m4sc's tailored multi-modal language model (MLLM): it turns text and
+// images into semantic vectors at the transmitter and turns received, possibly
+// distorted, semantic vectors plus an instruction into each task's output at the
+// receiver (Jiang et al., "M4SC: an MLLM-based multi-modal, multi-task and multi-user
+// semantic communication system", 2025, sections III-IV, reduced to what trains on
+// two CPU cores).
 //
-// Not built yet: this file holds the place in the layout (issue 5).
+// # Data flow
+//
+// Transmitter, Model.Encode:
+//
+//	text:  tokens -> token + position embeddings -> EncLayers bidirectional blocks
+//	       -> LayerNorm -> one row per token                        [n, Dim]
+//	image: 16 patches of 8x8x3 -> linear -> + patch positions -> ImgLayers
+//	       bidirectional blocks -> projector (KAN, or the MLP ablation) [16, Dim]
+//	both:  semantic head: linear Dim -> SemDim, RMS-normalised      [n, SemDim]
+//
+// Text and image rows land in the language model's space before the shared semantic
+// head, so both modalities are carried by vectors of one semantic space; the
+// projector is where images are aligned into it. Each vector has unit
+// root-mean-square, so channel noise of standard deviation sigma on every real means
+// an SNR of -20 log10(sigma) dB.
+//
+// Receiver, Model.Decode: the vectors are mapped back (linear SemDim -> Dim) and
+// placed in the instruction template, which is the same for every task:
+//
+//	<bos><task>vqa</task><image><sem>x16</image><text>what color is the circle?</text><response>
+//
+// (text inputs are framed by <text> ... </text>, one <sem> per token; only image.vqa
+// has the question block). A decoder-only transformer (Layers pre-norm blocks,
+// learned positions, GELU MLP, output tied to the token embedding) reads it causally
+// and generates the response greedily or by beam search with a key/value cache.
+// image.reconstruct instead reads the decoder's hidden states at the 16 image slots
+// through the image decoder head (an MLP to 8x8x3 pixels in [0, 1]).
+//
+// Index embeddings: text slot i and response position i (the position that predicts
+// token i) share a learned index embedding, so the decoder finds the slot that carries
+// the token it is about to emit by matching, instead of learning to count; this is
+// what a cross-attention decoder (DeepSC) gets from its alignment, in decoder-only form.
+//
+// # Tasks
+//
+// text.transmit (reproduce the sentence), text.era (the quarter-century of its
+// address), image.caption, image.vqa (the question is the receiver's), image.classify
+// (digits), image.reconstruct. See Task.
+//
+// # Training
+//
+// Train runs one Stage: StageLM (language modelling on the State of the Union
+// training split), StageAlign (images through the projector: captions, questions,
+// digits, reconstruction, some language modelling kept), StageInstruct (every task,
+// half of the examples with Gaussian noise of standard deviation up to MaxTrainSigma
+// on the semantic vectors). AdamW with warmup and cosine decay, global gradient-norm
+// clipping at 1; each step's batch is a function of (seed, stage, step) only, so a run
+// resumed from its checkpoint ends with the same weights as an uninterrupted one.
+// `m4sc train` drives it with progress, checkpoints and loss curves.
+//
+// # Shapes and files
+//
+// Images are HWC float32 [ImageSize*ImageSize*ImageChannels] in [0, 1]. Parameters are
+// named by path ("llm/block0/attn/wqkv", "img/block1/mlp/w1", "proj/kan/coef",
+// "sem/out/w"); Save writes them as F32 safetensors with the Config under the
+// metadata key MetaConfig, and Load/Read build the model from that alone. The shipped
+// weights are in package llm/weights.
+//
+// Not here: the channel (package semantic), multi-user sharing (package sharing).
 package llm

@@ -70,6 +70,15 @@ func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The configuration decides how much New allocates; a file whose tensors are far
+	// smaller than that is refused before any allocation.
+	var have int64
+	for _, t := range f.Tensors {
+		have += int64(len(t.Data))
+	}
+	if need := cfg.minParams(); have < need {
+		return nil, fmt.Errorf("%w: the file holds %d values, its configuration needs at least %d", ErrConfig, have, need)
+	}
 	m, err := New(cfg, tok, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err

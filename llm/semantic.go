@@ -42,6 +42,9 @@ type DecodeOptions struct {
 	Beam int
 	// MaxTokens bounds the response; 0 means Config.MaxText.
 	MaxTokens int
+
+	// forceLength ignores <eos> until MaxTokens (benchmarks of untrained models).
+	forceLength bool
 }
 
 // Output is a task's result at the receiver.
@@ -280,7 +283,7 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 	last := append([]float32(nil), h[(T-1)*d:]...)
 	var ids []int
 	if o.Beam <= 1 {
-		ids = m.greedy(pre, last, T, maxTok)
+		ids = m.greedy(pre, last, T, maxTok, o.forceLength)
 	} else {
 		ids = m.beam(pre, last, T, maxTok, o.Beam)
 	}
@@ -301,13 +304,16 @@ func argmax(v []float32) int {
 	return best
 }
 
-func (m *Model) greedy(dec *decoder, last []float32, T, maxTok int) []int {
+func (m *Model) greedy(dec *decoder, last []float32, T, maxTok int, force bool) []int {
 	d := m.cfg.Dim
 	x := make([]float32, d)
 	var ids []int
 	var lg []float32
 	for j := range maxTok {
 		lg = m.logits(lg, last, 1)
+		if force {
+			lg[m.sp.eos] = float32(math.Inf(-1))
+		}
 		id := argmax(lg)
 		if id == m.sp.eos {
 			break

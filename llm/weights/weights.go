@@ -7,8 +7,10 @@ package weights
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 
+	"github.com/m4sc/m4sc/llm"
 	"github.com/m4sc/m4sc/llm/tokenizer"
 )
 
@@ -25,4 +27,30 @@ func Tokenizer() (*tokenizer.Tokenizer, error) {
 		return nil, fmt.Errorf("weights: embedded tokenizer: %w", err)
 	}
 	return t, nil
+}
+
+// modelBytes is the shipped model (model.safetensors), set by model.go once trained
+// weights are committed; nil until then.
+var modelBytes []byte
+
+// ErrNoModel is returned by Model when this build carries no trained model.
+var ErrNoModel = errors.New("weights: no trained model embedded in this build; pass a weights file (m4sc train writes runs/default/instruct.safetensors)")
+
+// HasModel reports whether a trained model is embedded.
+func HasModel() bool { return modelBytes != nil }
+
+// Model returns the shipped multi-modal language model with the shipped tokenizer.
+func Model() (*llm.Model, error) {
+	if modelBytes == nil {
+		return nil, ErrNoModel
+	}
+	tok, err := Tokenizer()
+	if err != nil {
+		return nil, err
+	}
+	m, err := llm.ReadBytes(modelBytes, tok)
+	if err != nil {
+		return nil, fmt.Errorf("weights: embedded model: %w", err)
+	}
+	return m, nil
 }

@@ -1,0 +1,107 @@
+package llm
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/m4sc/m4sc/nn/safetensors"
+)
+
+// Save then Load gives a model with the same configuration and bit-identical weights.
+func TestSaveLoadRoundTrip(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := m.Save(path, map[string]string{"seed": "5"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path, m.tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Config() != m.Config() || got.Meta()["seed"] != "5" {
+		t.Fatalf("config %+v meta %v", got.Config(), got.Meta())
+	}
+	want := m.params.Export()
+	for i, a := range got.params.Export() {
+		if a.Name != want[i].Name || len(a.Data) != len(want[i].Data) {
+			t.Fatalf("parameter %d: %s vs %s", i, a.Name, want[i].Name)
+		}
+		for j := range a.Data {
+			if a.Data[j] != want[i].Data[j] {
+				t.Fatalf("%s[%d] = %v, want %v", a.Name, j, a.Data[j], want[i].Data[j])
+			}
+		}
+	}
+}
+
+// Files that are not m4sc models, or whose configuration disagrees with their tensors,
+// are refused with an error that says why.
+func TestReadRejects(t *testing.T) {
+	m := smallModel(t, ProjectorMLP)
+	var good bytes.Buffer
+	f := safetensors.File{Metadata: map[string]string{MetaConfig: m.cfg.marshal()}}
+	for _, a := range m.params.Export() {
+		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: a.Name, Dtype: safetensors.F32, Shape: a.Shape, Data: a.Data})
+	}
+	if err := safetensors.Write(&good, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadBytes(good.Bytes(), m.tok); err != nil {
+		t.Fatalf("good file: %v", err)
+	}
+	big := m.cfg
+	big.Layers = 60
+	drop := f
+	drop.Tensors = f.Tensors[:len(f.Tensors)-1]
+	for _, c := range []struct {
+		name string
+		f    safetensors.File
+		want string
+	}{
+		{"no config", safetensors.File{Tensors: f.Tensors}, "not an m4sc model"},
+		{"bad json", safetensors.File{Tensors: f.Tensors, Metadata: map[string]string{MetaConfig: "{"}}, "metadata"},
+		{"too big for its tensors", safetensors.File{Tensors: f.Tensors, Metadata: map[string]string{MetaConfig: big.marshal()}}, "needs at least"},
+		{"missing tensor", drop, "missing"},
+	} {
+		var buf bytes.Buffer
+		if err := safetensors.Write(&buf, c.f); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadBytes(buf.Bytes(), m.tok)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// FuzzReadModel feeds arbitrary bytes to the model reader: it must return a model or
+// an error, never panic or allocate without bound.
+func FuzzReadModel(f *testing.F) {
+	tok := shippedTokenizer(f)
+	cfg := DefaultConfig(tok.VocabSize())
+	cfg.Dim, cfg.ImgDim, cfg.Layers, cfg.EncLayers, cfg.ImgLayers, cfg.SemDim = 8, 8, 1, 1, 1, 2
+	cfg.MaxText, cfg.MaxSeq = 4, 24
+	m, err := New(cfg, tok, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	sf := safetensors.File{Metadata: map[string]string{MetaConfig: m.cfg.marshal()}}
+	for _, a := range m.params.Export() {
+		sf.Tensors = append(sf.Tensors, safetensors.Tensor{Name: a.Name, Dtype: safetensors.F32, Shape: a.Shape, Data: a.Data})
+	}
+	if err := safetensors.Write(&buf, sf); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte{})
+	f.Add([]byte("\x08\x00\x00\x00\x00\x00\x00\x00{}      "))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if m, err := ReadBytes(b, tok); err == nil && m.Config().Validate() != nil {
+			t.Fatalf("accepted an invalid configuration %+v", m.Config())
+		}
+	})
+}
