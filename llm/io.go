@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strings"
 
 	"github.com/m4sc/m4sc/llm/tokenizer"
 	"github.com/m4sc/m4sc/nn"
@@ -102,3 +103,30 @@ func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
 
 // Meta returns the metadata of the file the model was read from (nil for a new model).
 func (m *Model) Meta() map[string]string { return m.meta }
+
+// WithProjector returns a model with m's weights and a freshly initialised projector
+// of kind p (the others are copied): how the projector ablation starts its align stage
+// from the same language model as the shipped model.
+func (m *Model) WithProjector(p Projector, rng *rand.Rand) (*Model, error) {
+	cfg := m.cfg
+	cfg.Projector, cfg.MLPHidden = p, 0
+	out, err := New(cfg, m.tok, rng)
+	if err != nil {
+		return nil, err
+	}
+	var recs []nn.NamedArray
+	for _, a := range m.params.Export() {
+		if out.params.Get(a.Name) != nil && !strings.HasPrefix(a.Name, "proj/") {
+			recs = append(recs, a)
+		}
+	}
+	for _, a := range out.params.Export() {
+		if strings.HasPrefix(a.Name, "proj/") {
+			recs = append(recs, a)
+		}
+	}
+	if err := out.params.Import(recs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

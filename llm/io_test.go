@@ -105,3 +105,33 @@ func FuzzReadModel(f *testing.F) {
 		}
 	})
 }
+
+// The ablation's model keeps every weight but the projector, and its MLP projector has
+// the KAN projector's parameter count to within one hidden unit.
+func TestWithProjector(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	a, err := m.WithProjector(ProjectorMLP, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kanN, mlpN := m.ProjectorParams(), a.ProjectorParams()
+	perUnit := m.cfg.ImgDim + 1 + m.cfg.Dim
+	t.Logf("projector parameters: KAN %d, MLP %d", kanN, mlpN)
+	if d := kanN - mlpN; d > perUnit || -d > perUnit {
+		t.Errorf("KAN %d vs MLP %d parameters: more than one hidden unit (%d) apart", kanN, mlpN, perUnit)
+	}
+	for name, p := range m.params.All() {
+		if strings.HasPrefix(name, "proj/") {
+			continue
+		}
+		q := a.params.Get(name)
+		if q == nil {
+			t.Fatalf("%s missing", name)
+		}
+		for i := range p.Data {
+			if p.Data[i] != q.Data[i] {
+				t.Fatalf("%s changed", name)
+			}
+		}
+	}
+}

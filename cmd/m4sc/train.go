@@ -140,8 +140,17 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 			if m, err = llm.New(cfg, tok, rand.New(rand.NewPCG(seed, 0x6d347363))); err != nil {
 				return err
 			}
-		} else if m, err = llm.Load(prev, tok); err != nil {
-			return err
+		} else {
+			if m, err = llm.Load(prev, tok); err != nil {
+				return err
+			}
+			if m.Config().Projector != proj && cmd.Flags().Changed("projector") {
+				// The ablation: the same language model, another projector.
+				if m, err = m.WithProjector(proj, rand.New(rand.NewPCG(seed, 0x70726f6a))); err != nil {
+					return err
+				}
+				log.Info("projector replaced", "projector", proj, "params", m.ProjectorParams(), "from", prev)
+			}
 		}
 		def := llm.DefaultStageOptions[st]
 		o := llm.TrainOptions{Stage: st, Seed: seed, Steps: def.Steps, Batch: def.Batch, LR: def.LR, Warmup: def.Warmup,
