@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // decoders for ReadImageFolder
+	_ "image/jpeg" // decoders for ReadImage
 	_ "image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -90,18 +91,45 @@ func ReadImageFolder(dir string) ([]UserImage, error) {
 	}
 	out := make([]UserImage, 0, len(names))
 	for _, n := range names {
-		f, err := os.Open(filepath.Join(dir, n))
+		im, err := ReadImage(filepath.Join(dir, n))
 		if err != nil {
-			return nil, fmt.Errorf("dataset: image %s: %w", n, err)
+			return nil, err
 		}
-		img, _, err := image.Decode(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("dataset: image %s: %w", filepath.Join(dir, n), err)
-		}
-		out = append(out, UserImage{Name: n, Pixels: scaleRGB(img, SceneSize)})
+		out = append(out, im)
 	}
 	return out, nil
+}
+
+// MaxImagePixels bounds the width times height of an image that ReadImage and
+// ReadImageFolder decode, so a small file declaring a huge image cannot exhaust
+// memory.
+const MaxImagePixels = 1 << 26
+
+// ReadImage reads one PNG or JPEG file (the format is recognised from its content,
+// not its name) and scales it to SceneSize x SceneSize RGB as ReadImageFolder does.
+// The image's Name is the file's base name. A file that does not open or decode, or
+// that is larger than MaxImagePixels, is an error naming it.
+func ReadImage(path string) (UserImage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return UserImage{}, fmt.Errorf("dataset: image: %w", err)
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxImagePixels/cfg.Height {
+		return UserImage{}, fmt.Errorf("dataset: image %s: %dx%d pixels; at most %d in all", path, cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
+	}
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
+	}
+	return UserImage{Name: filepath.Base(path), Pixels: scaleRGB(img, SceneSize)}, nil
 }
 
 // scaleRGB averages img over a size x size grid of equal areas.

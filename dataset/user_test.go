@@ -1,8 +1,12 @@
 package dataset
 
 import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -93,6 +97,101 @@ func FuzzReadCorpus(f *testing.F) {
 			if w := len(strings.Fields(x)); w < DefaultMinWords || w > DefaultMaxWords {
 				t.Fatalf("sentence of %d words: %q", w, x)
 			}
+		}
+	})
+}
+
+func TestReadImage(t *testing.T) {
+	dir := t.TempDir()
+	// A scene written as PNG comes back pixel for pixel: same size, opaque.
+	sc := GenerateScene(5)
+	scenePath := filepath.Join(dir, "scene.png")
+	f, err := os.Create(scenePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, sc.Image()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	im, err := ReadImage(scenePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Name != "scene.png" || string(im.Pixels) != string(sc.Pixels) {
+		t.Errorf("scene PNG read back as %q with other pixels", im.Name)
+	}
+
+	// A larger JPEG of one colour is scaled down to that colour, within JPEG's
+	// rounding; the name does not decide the format.
+	big := image.NewRGBA(image.Rect(0, 0, 80, 48))
+	for i := 0; i < len(big.Pix); i += 4 {
+		copy(big.Pix[i:], []uint8{200, 40, 90, 255})
+	}
+	jpgPath := filepath.Join(dir, "photo.data")
+	f, _ = os.Create(jpgPath)
+	if err := jpeg.Encode(f, big, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	im, err = ReadImage(jpgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Pixels) != ScenePixels {
+		t.Fatalf("%d values, want %d", len(im.Pixels), ScenePixels)
+	}
+	for i, want := range []int{200, 40, 90} {
+		if d := int(im.Pixels[i]) - want; d < -4 || d > 4 {
+			t.Errorf("channel %d: %d, want %d ± 4", i, im.Pixels[i], want)
+		}
+	}
+
+	// A PNG header declaring 100000 x 100000 pixels is refused before decoding.
+	var hdr bytes.Buffer
+	hdr.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := []byte("IHDR")
+	chunk = binary.BigEndian.AppendUint32(chunk, 100000)
+	chunk = binary.BigEndian.AppendUint32(chunk, 100000)
+	chunk = append(chunk, 8, 2, 0, 0, 0)
+	binary.Write(&hdr, binary.BigEndian, uint32(len(chunk)-4))
+	hdr.Write(chunk)
+	binary.Write(&hdr, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	hugePath := filepath.Join(dir, "huge.png")
+	os.WriteFile(hugePath, hdr.Bytes(), 0o644)
+	if _, err := ReadImage(hugePath); err == nil || !strings.Contains(err.Error(), "100000x100000") {
+		t.Errorf("huge image: %v", err)
+	}
+
+	textPath := filepath.Join(dir, "notes.png")
+	os.WriteFile(textPath, []byte("not an image"), 0o644)
+	for _, p := range []string{textPath, filepath.Join(dir, "missing.png")} {
+		if _, err := ReadImage(p); err == nil || !strings.Contains(err.Error(), filepath.Base(p)) {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+// ReadImage never panics on a file's content; what it accepts is a scene-sized
+// image.
+func FuzzReadImage(f *testing.F) {
+	var b bytes.Buffer
+	sc := GenerateScene(1)
+	png.Encode(&b, sc.Image())
+	f.Add(b.Bytes())
+	b.Reset()
+	jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 5, 3)), nil)
+	f.Add(b.Bytes())
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	f.Add([]byte{})
+	path := filepath.Join(f.TempDir(), "in.img")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		im, err := ReadImage(path)
+		if err == nil && len(im.Pixels) != ScenePixels {
+			t.Errorf("%d values, want %d", len(im.Pixels), ScenePixels)
 		}
 	})
 }

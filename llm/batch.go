@@ -74,11 +74,15 @@ func unpatchify(dst, patches []float32) {
 	}
 }
 
-// textTokens tokenizes a text input, truncated to MaxText tokens.
-func (m *Model) textTokens(s string) []int {
+// textTokens tokenizes a text input of task t, truncated to MaxText tokens and to
+// what the text encoder's MaxText+8 positions hold once encoderInput has framed it
+// with 5 special tokens and the task's word (4 tokens for "transmit" with the
+// shipped tokenizer, so such a text keeps MaxText-1 tokens).
+func (m *Model) textTokens(t Task, s string) []int {
 	ids := m.tok.Encode(s)
-	if len(ids) > m.cfg.MaxText {
-		ids = ids[:m.cfg.MaxText]
+	limit := min(m.cfg.MaxText, m.encPos.Dim(0)-5-len(m.taskIDs[t%numTasks]))
+	if len(ids) > limit {
+		ids = ids[:max(limit, 0)]
 	}
 	return ids
 }
@@ -186,7 +190,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 			b.ni++
 			b.patches = patchify(b.patches, ex.Image)
 		} else {
-			toks := m.textTokens(ex.Text)
+			toks := m.textTokens(ex.Task, ex.Text)
 			if len(toks) == 0 {
 				return nil, fmt.Errorf("llm: example %d (%s): empty text", i, ex.Task)
 			}

@@ -110,7 +110,7 @@ func (m *Model) EncodeBatch(ins []Input) ([]Semantics, error) {
 			if in.Task.Image() {
 				continue
 			}
-			n := len(m.textTokens(in.Text))
+			n := len(m.textTokens(in.Task, in.Text))
 			out[i] = Semantics{Task: in.Task, N: n, Dim: S, Vectors: append([]float32(nil), s.Data[row*S:(row+n)*S]...)}
 			row += n
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -58,6 +60,49 @@ func newDataCmd(a *app) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(fetch, info)
+	cmd.AddCommand(fetch, info, newDataSceneCmd())
+	return cmd
+}
+
+func newDataSceneCmd() *cobra.Command {
+	var seed uint64
+	var out string
+	cmd := &cobra.Command{
+		Use:   "scene --seed N [--out FILE.png]",
+		Short: "Write a generated scene as PNG and print its caption, questions and answers",
+		Long: `scene renders the scene of a seed, the same one that "m4sc ask --scene N" uses,
+writes it as a 32x32 PNG and prints its caption and every question it answers with
+the answer, so the image can be given to "m4sc ask --image". Seeds below 2^63 are
+training scenes, those from 2^63 (9223372036854775808) on are test scenes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !strings.EqualFold(filepath.Ext(out), ".png") {
+				return usageErrorf("--out %q: scenes are written as PNG; name a .png file", out)
+			}
+			sc := dataset.GenerateScene(seed)
+			if err := writePNG(out, sc.Image()); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s: scene %d (%s split), %dx%d RGB\n", out, seed, dataset.SceneSplitOf(seed), dataset.SceneSize, dataset.SceneSize)
+			fmt.Fprintf(w, "caption: %s\n", sc.Caption)
+			tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+			fmt.Fprintf(tw, "question\tanswer\tkind\n")
+			for _, qa := range sc.QA {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", qa.Question, qa.Answer, qa.Kind)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if len(sc.QA) > 0 {
+				fmt.Fprintf(w, "try: m4sc ask --task image.vqa --image %s --question %q\n", out, sc.QA[0].Question)
+			}
+			return nil
+		},
+	}
+	// This --seed is the scene's and shadows the configuration's --seed.
+	cmd.Flags().Uint64Var(&seed, "seed", 0, "scene seed")
+	cmd.Flags().StringVar(&out, "out", "scene.png", "PNG file to write")
+	cmd.MarkFlagRequired("seed")
 	return cmd
 }

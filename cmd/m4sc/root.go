@@ -33,6 +33,8 @@ var verbs = [...]func(*app) *cobra.Command{
 	newRxCmd,
 	newDataCmd,
 	newTrainCmd,
+	newEvalCmd,
+	newAskCmd,
 	newCalibrateCmd,
 	newConfigCmd,
 	newVersionCmd,

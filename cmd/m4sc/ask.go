@@ -1,0 +1,232 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/semantic/metrics"
+)
+
+// defaultReconstructOut is where image.reconstruct writes its image without --out.
+const defaultReconstructOut = "reconstruct.png"
+
+type askFlags struct {
+	task, text, image, question, out, weights string
+	scene                                     uint64
+	digit, beam                               int
+	explain                                   bool
+}
+
+func newAskCmd(a *app) *cobra.Command {
+	var f askFlags
+	cmd := &cobra.Command{
+		Use:   "ask --task TASK (--text TEXT | --image FILE | --scene SEED | --digit INDEX) [--question Q] [--out FILE.png] [--beam K] [--weights FILE] [--explain]",
+		Short: "Run one input through the language model's encoder and decoder and print the answer",
+		Long: `ask encodes one input into semantic vectors, as a transmitter would, and decodes
+them under the task's instruction, as a receiver would, with no channel between.
+The answer is the last line of the output; the lines before it describe the input
+and the semantics (and, with --explain, the instruction template the decoder sees).
+
+Text tasks (text.transmit, text.era) take --text, normalised as the training
+sentences were. Image tasks take exactly one of --image (a PNG or JPEG file, scaled
+to 32x32 RGB), --scene (the generated scene of that seed; see m4sc data scene) or
+--digit (a test digit by index, from the data cache). image.vqa needs --question.
+image.reconstruct writes the received image to --out (default ` + defaultReconstructOut + `) and
+prints its path with the PSNR against the input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAsk(cmd, a, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.task, "task", "", "task: "+taskList())
+	fl.StringVar(&f.text, "text", "", "sentence for the text tasks")
+	fl.StringVar(&f.image, "image", "", "image file (PNG or JPEG) for the image tasks")
+	fl.Uint64Var(&f.scene, "scene", 0, "seed of a generated scene for the image tasks")
+	fl.IntVar(&f.digit, "digit", 0, "index of a test digit (0 to 1999) for the image tasks")
+	fl.StringVar(&f.question, "question", "", "question for image.vqa")
+	fl.StringVar(&f.out, "out", defaultReconstructOut, "PNG file for image.reconstruct's image")
+	fl.IntVar(&f.beam, "beam", 0, "beam width of text decoding (0 or 1: greedy)")
+	fl.StringVar(&f.weights, "weights", "", "weights file (default: the embedded model)")
+	fl.BoolVar(&f.explain, "explain", false, "also print the instruction template the decoder sees")
+	return cmd
+}
+
+func taskList() string {
+	var names []string
+	for _, t := range llm.Tasks() {
+		names = append(names, t.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
+	changed := cmd.Flags().Changed
+	if f.task == "" {
+		return usageErrorf("--task is required (tasks: %s)", taskList())
+	}
+	task, err := llm.ParseTask(f.task)
+	if err != nil {
+		return usageErrorf("--task %q is not a task (tasks: %s)", f.task, taskList())
+	}
+	if f.beam < 0 {
+		return usageErrorf("--beam %d: want 0 or 1 (greedy) or a wider beam", f.beam)
+	}
+	if changed("question") && !task.NeedsQuestion() {
+		return usageErrorf("--question is for image.vqa, not %s", task)
+	}
+	if changed("out") && task != llm.ImageReconstruct {
+		return usageErrorf("--out is for image.reconstruct, not %s", task)
+	}
+	if task == llm.ImageReconstruct && !strings.EqualFold(filepath.Ext(f.out), ".png") {
+		return usageErrorf("--out %q: image.reconstruct writes PNG; name a .png file", f.out)
+	}
+	var sources []string
+	for _, name := range []string{"image", "scene", "digit"} {
+		if changed(name) {
+			sources = append(sources, "--"+name)
+		}
+	}
+	in := llm.Input{Task: task}
+	var describe string
+	if !task.Image() {
+		if len(sources) > 0 {
+			return usageErrorf("%s is for image tasks; %s takes --text", strings.Join(sources, " and "), task)
+		}
+		if !changed("text") {
+			return usageErrorf("%s needs --text", task)
+		}
+		in.Text = dataset.Normalize(f.text)
+		if in.Text == "" {
+			return usageErrorf("--text %q has no words", f.text)
+		}
+		describe = fmt.Sprintf("input: text %q", in.Text)
+	} else {
+		if changed("text") {
+			return usageErrorf("--text is for text tasks; %s takes --image, --scene or --digit", task)
+		}
+		if len(sources) != 1 {
+			if len(sources) == 0 {
+				return usageErrorf("%s needs one of --image, --scene or --digit", task)
+			}
+			return usageErrorf("%s takes one image; %s were all given", task, strings.Join(sources, " and "))
+		}
+		if task.NeedsQuestion() && strings.TrimSpace(f.question) == "" {
+			return usageErrorf("%s needs --question", task)
+		}
+		in.Image, describe, err = askImage(a, f, sources[0])
+		if err != nil {
+			return err
+		}
+	}
+
+	m, err := loadModel(f.weights)
+	if err != nil {
+		return err
+	}
+	sem, err := m.Encode(in)
+	if err != nil {
+		return err
+	}
+	ins := llm.Instruction{Task: task}
+	if task.NeedsQuestion() {
+		ins.Question = dataset.Normalize(f.question)
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintln(out, describe)
+	fmt.Fprintf(out, "semantics: %d vectors of %d reals\n", sem.N, sem.Dim)
+	if f.explain {
+		fmt.Fprintf(out, "template: %s\n", llm.Template(task, sem.N, ins.Question))
+	}
+	res, err := m.Decode(sem, ins, llm.DecodeOptions{Beam: f.beam})
+	if err != nil {
+		return err
+	}
+	if task != llm.ImageReconstruct {
+		// The answer must stay on the last line, whatever bytes the model emits.
+		_, err = fmt.Fprintln(out, strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(res.Text))
+		return err
+	}
+	psnr, err := metrics.PSNR(in.Image, res.Image, 1)
+	if err != nil {
+		return err
+	}
+	if err := writePNG(f.out, floatImage(res.Image)); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "%s (PSNR %.1f dB)\n", f.out, psnr)
+	return err
+}
+
+// askImage reads the image that source (--image, --scene or --digit) names, as
+// the model's HWC values in [0, 1], and describes it.
+func askImage(a *app, f *askFlags, source string) ([]float32, string, error) {
+	switch source {
+	case "--image":
+		im, err := dataset.ReadImage(f.image)
+		if err != nil {
+			return nil, "", err
+		}
+		return bytesToFloat(im.Pixels), fmt.Sprintf("input: image %s, scaled to %dx%d RGB", f.image, llm.ImageSize, llm.ImageSize), nil
+	case "--scene":
+		sc := dataset.GenerateScene(f.scene)
+		return llm.SceneImage(&sc), fmt.Sprintf("input: scene %d (%s split)", f.scene, dataset.SceneSplitOf(f.scene)), nil
+	}
+	dir, err := a.Config().CacheDir()
+	if err != nil {
+		return nil, "", err
+	}
+	all, err := dataset.ReadMNIST(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("--digit needs the digits: %w (run m4sc data fetch first)", err)
+	}
+	_, test := dataset.SplitDigits(all)
+	if f.digit < 0 || f.digit >= len(test) {
+		return nil, "", usageErrorf("--digit %d: the test split has digits 0 to %d", f.digit, len(test)-1)
+	}
+	dg := &test[f.digit]
+	return llm.DigitImage(dg, 0, 0), fmt.Sprintf("input: test digit %d (labelled %d)", f.digit, dg.Label), nil
+}
+
+func bytesToFloat(px []uint8) []float32 {
+	out := make([]float32, len(px))
+	for i, p := range px {
+		out[i] = float32(p) / 255
+	}
+	return out
+}
+
+// floatImage turns the model's HWC values in [0, 1] into an opaque RGBA image.
+func floatImage(v []float32) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, llm.ImageSize, llm.ImageSize))
+	q := func(x float32) uint8 { return uint8(min(max(x, 0), 1)*255 + 0.5) }
+	for y := range llm.ImageSize {
+		for x := range llm.ImageSize {
+			i := (y*llm.ImageSize + x) * llm.ImageChannels
+			img.SetRGBA(x, y, color.RGBA{q(v[i]), q(v[i+1]), q(v[i+2]), 255})
+		}
+	}
+	return img
+}
+
+// writePNG encodes img into path, replacing it.
+func writePNG(path string, img image.Image) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(fh, img); err != nil {
+		fh.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return fh.Close()
+}
