@@ -15,6 +15,54 @@ type Data struct {
 	Sentences [3][]dataset.Sentence
 	// Digits are the fixed 8,000/2,000 split of the mnist package: [0] train, [1] test.
 	Digits [2][]dataset.Digit
+	// Images, when not empty, replace the generated scenes as image.reconstruct's
+	// training images (a user's folder, see UseImages).
+	Images [][]float32
+	// noEras is set when the sentences carry no years (a user corpus): text.era
+	// examples are then replaced by text.transmit ones.
+	noEras bool
+}
+
+// UseCorpus replaces the State of the Union sentences with a user's corpus, one
+// sentence a line (dataset.ReadCorpus): every tenth sentence is held out for
+// validation, the rest are trained on. The sentences have no years, so the training
+// stages do not teach text.era. It returns the number of sentences read.
+func (d *Data) UseCorpus(path string) (int, error) {
+	ss, _, err := dataset.ReadCorpus(path)
+	if err != nil {
+		return 0, err
+	}
+	d.Sentences = [3][]dataset.Sentence{}
+	for i, s := range ss {
+		sp := dataset.Train
+		if i%10 == 9 {
+			sp = dataset.Validation
+		}
+		d.Sentences[sp] = append(d.Sentences[sp], dataset.Sentence{Text: s, Year: -1, Era: -1, Split: sp})
+	}
+	if len(d.Sentences[dataset.Validation]) == 0 {
+		d.Sentences[dataset.Validation] = d.Sentences[dataset.Train][:1]
+	}
+	d.noEras = true
+	return len(ss), nil
+}
+
+// UseImages makes a user's folder of PNG and JPEG images (dataset.ReadImageFolder)
+// image.reconstruct's training images. It returns the number of images read.
+func (d *Data) UseImages(dir string) (int, error) {
+	ims, err := dataset.ReadImageFolder(dir)
+	if err != nil {
+		return 0, err
+	}
+	d.Images = d.Images[:0]
+	for _, im := range ims {
+		img := make([]float32, ImagePixels)
+		for i, p := range im.Pixels {
+			img[i] = float32(p) / 255
+		}
+		d.Images = append(d.Images, img)
+	}
+	return len(ims), nil
 }
 
 // LoadData reads the State of the Union and the digits from the cache filled by
@@ -104,10 +152,16 @@ func (d *Data) Sample(t Task, split dataset.Split, rng *rand.Rand) (Example, err
 		case taskLM:
 			return LMExample(s.Text), nil
 		case TextEra:
+			if d.noEras {
+				return Example{Task: TextTransmit, Text: s.Text}, nil
+			}
 			return Example{Task: t, Text: s.Text, Answer: dataset.EraName(s.Era)}, nil
 		}
 		return Example{Task: t, Text: s.Text}, nil
 	case ImageCaption, ImageVQA, ImageReconstruct:
+		if t == ImageReconstruct && len(d.Images) > 0 {
+			return Example{Task: t, Image: d.Images[rng.IntN(len(d.Images))]}, nil
+		}
 		sc := SceneFor(split, rng, 0)
 		ex := Example{Task: t, Image: SceneImage(&sc)}
 		switch t {

@@ -1,10 +1,15 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/png"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -106,5 +111,57 @@ func TestTrainRefusesForeignCheckpoint(t *testing.T) {
 	opts.Seed, opts.Resume = 2, true
 	if err := Train(context.Background(), tinyModel(t), d, opts); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("foreign checkpoint: %v, want ErrCheckpoint", err)
+	}
+}
+
+// A user corpus and image folder replace the defaults: training runs on them, text.era
+// turns into text.transmit (the sentences have no years) and image.reconstruct draws
+// the user's images.
+func TestTrainOnUserData(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.txt")
+	text := "the river runs past the old mill every spring\nour town council meets on the first monday\n" +
+		"children walk to the school by the bridge\nthe harvest was larger than last year by far\n"
+	if err := os.WriteFile(corpus, []byte(strings.Repeat(text, 5)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imgDir := filepath.Join(dir, "images")
+	if err := os.Mkdir(imgDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	im := image.NewRGBA(image.Rect(0, 0, 40, 40))
+	for i := range im.Pix {
+		im.Pix[i] = uint8(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, im); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(imgDir, "a.png"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := handData()
+	if n, err := d.UseCorpus(corpus); err != nil || n != 20 {
+		t.Fatalf("corpus: %d sentences, %v", n, err)
+	}
+	if n, err := d.UseImages(imgDir); err != nil || n != 1 {
+		t.Fatalf("images: %d, %v", n, err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 20 {
+		ex, err := d.Sample(TextEra, dataset.Train, rng)
+		if err != nil || ex.Task != TextTransmit {
+			t.Fatalf("era example on a corpus without years: %+v, %v", ex.Task, err)
+		}
+		ex, err = d.Sample(ImageReconstruct, dataset.Train, rng)
+		if err != nil || &ex.Image[0] != &d.Images[0][0] {
+			t.Fatalf("reconstruct example not from the user's images: %v", err)
+		}
+	}
+	if err := Train(context.Background(), tinyModel(t), d, TrainOptions{Stage: StageInstruct, Seed: 1, Steps: 2, Batch: 8, LR: 1e-3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.UseCorpus(filepath.Join(dir, "missing.txt")); err == nil {
+		t.Error("missing corpus accepted")
 	}
 }

@@ -71,7 +71,8 @@ level, SNR, DC offset, carrier offset, sample-clock offset, I/Q image rejection,
 clipping and where the burst began. On the loopback simulator the settings it used
 are printed beside the measurements.
 
-The semantic stack will join this demo when it exists; today it shows the radio layer.`,
+Then the embedded multi-modal model runs once per task on a clean channel (sending
+its semantic vectors over the radio link comes with the channel coder).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			txSpec, rxSpec = linkDevices(a, txSpec, rxSpec)
 			return runDemo(cmd.Context(), a, cmd.OutOrStdout(), txSpec, rxSpec, record)
@@ -105,7 +106,7 @@ func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record 
 		}
 	}
 	printDemo(out, tx, rx, first, res, tune.SampleRate, tune.Frequency, record)
-	return nil
+	return demoSemantics(out)
 }
 
 // demoLink tunes both devices, sends the two-tone burst from tx while rx receives, and

@@ -27,6 +27,7 @@ var trainStages = []string{"tokenizer", "lm", "align", "instruct"}
 
 type trainFlags struct {
 	stage, out, runDir, tokPath, projector string
+	corpus, images                         string
 	vocab                                  int
 	steps                                  int64
 	batch                                  int
@@ -70,6 +71,8 @@ configuration's seed.`,
 	cmd.Flags().StringVar(&f.runDir, "run-dir", "runs/default", "model stages: directory of checkpoints, weights and curves")
 	cmd.Flags().StringVar(&f.tokPath, "tokenizer", "", "model stages: the tokenizer to train with (default: the shipped one, embedded)")
 	cmd.Flags().StringVar(&f.projector, "projector", string(llm.ProjectorKAN), "image projector of a new model: kan, or mlp (the ablation with as many parameters)")
+	cmd.Flags().StringVar(&f.corpus, "corpus", "", "model stages: a text file, one sentence a line, to train on instead of the State of the Union")
+	cmd.Flags().StringVar(&f.images, "images", "", "model stages: a folder of PNG/JPEG images to train image.reconstruct on instead of the scenes")
 	cmd.Flags().Int64Var(&f.steps, "steps", 0, "optimiser steps of the requested stage (0: the stage's default)")
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
@@ -117,6 +120,20 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 	data, err := llm.LoadData(cacheDir)
 	if err != nil {
 		return fmt.Errorf("%w (run m4sc data fetch first)", err)
+	}
+	if f.corpus != "" {
+		n, err := data.UseCorpus(f.corpus)
+		if err != nil {
+			return err
+		}
+		log.Info("user corpus replaces the State of the Union sentences; text.era is not trained", "file", f.corpus, "sentences", n)
+	}
+	if f.images != "" {
+		n, err := data.UseImages(f.images)
+		if err != nil {
+			return err
+		}
+		log.Info("user images replace the scenes for image.reconstruct", "dir", f.images, "images", n)
 	}
 	if err := os.MkdirAll(f.runDir, 0o755); err != nil {
 		return err
