@@ -32,6 +32,9 @@ type batch struct {
 	B, T                  int
 	ids, pos, idx, slot   []int // decoder inputs, [B*T] each
 	respRows, respTargets []int // decoder rows whose next token is scored, and those tokens
+	// respWeights, when not nil, weighs each scored token by 1/(its example's scored
+	// tokens), so every example counts equally (see Weighting).
+	respWeights []float64
 
 	nt, te     int   // text inputs and their padded length
 	encIDs     []int // [nt*te]
@@ -286,6 +289,12 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 				b.respTargets = append(b.respTargets, s.tgt[j])
 			}
 		}
+		if m.weighting == PerExample {
+			n := len(b.respRows) - len(b.respWeights)
+			for range n {
+				b.respWeights = append(b.respWeights, 1/float64(n))
+			}
+		}
 	}
 	// Text encoder inputs.
 	b.nt = len(encSeqs)
@@ -384,9 +393,21 @@ func (m *Model) forward(g *graph, b *batch) *tensor {
 // against the token cross-entropy.
 const ReconWeight = 10
 
+// Weighting says how the cross-entropy of a batch averages its scored tokens.
+type Weighting uint8
+
+const (
+	// PerToken averages over every scored token of the batch: an example weighs as
+	// much as its response is long (StageLM, StageAlign, perplexity).
+	PerToken Weighting = iota
+	// PerExample averages within each example, then over examples, so a one-word
+	// answer (image.vqa, image.classify) counts as much as a sentence (StageInstruct).
+	PerExample
+)
+
 // Losses are the parts of one batch's loss.
 type Losses struct {
-	Text  float64 // mean cross-entropy per scored token, nats
+	Text  float64 // mean cross-entropy of the scored tokens, nats, averaged as the Weighting says
 	Recon float64 // mean squared pixel error of reconstructed images
 	Total float64 // Text + ReconWeight*Recon, what is minimised
 }
@@ -398,7 +419,7 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 	var l Losses
 	if len(b.respRows) > 0 {
 		logits := g.MatMulT(g.Gather(h, b.respRows), m.tokEmb)
-		ce := g.CrossEntropy(logits, b.respTargets, nn.CrossEntropyOptions{})
+		ce := g.CrossEntropy(logits, b.respTargets, nn.CrossEntropyOptions{Weights: b.respWeights})
 		l.Text = float64(ce.Data[0])
 		terms = append(terms, ce)
 	}

@@ -169,6 +169,8 @@ type Model struct {
 	taskIDs  [numTasks][]int
 	meta     map[string]string
 	mlpWidth int
+	// weighting is how loss averages tokens; Train sets it for its stage.
+	weighting Weighting
 }
 
 // specials are the template's token ids.

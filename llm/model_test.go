@@ -93,3 +93,35 @@ func TestModelOverfitsMixedBatch(t *testing.T) {
 		t.Errorf("did not overfit: %+v -> %+v", first, last)
 	}
 }
+
+// Under PerExample weighting every example's scored tokens weigh 1 in all, whatever
+// its response length; under PerToken there are no weights.
+func TestExampleWeighting(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	exs := mixedExamples(14)
+	b, err := m.buildBatch(exs, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.respWeights != nil {
+		t.Fatal("PerToken batch has weights")
+	}
+	m.weighting = PerExample
+	b, err = m.buildBatch(exs, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, w := range b.respWeights {
+		sum += w
+	}
+	text := 0
+	for _, ex := range exs {
+		if ex.Task != ImageReconstruct {
+			text++
+		}
+	}
+	if len(b.respWeights) != len(b.respRows) || math.Abs(sum-float64(text)) > 1e-9 {
+		t.Errorf("weights %d for %d rows summing to %g, want %d (one per text example)", len(b.respWeights), len(b.respRows), sum, text)
+	}
+}

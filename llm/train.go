@@ -54,6 +54,9 @@ var stageMixtures = map[Stage]mixture{
 		ImageClassify: 0.1, ImageReconstruct: 0.12, taskLM: 0.1},
 }
 
+// stageWeighting is how each stage averages its cross-entropy.
+var stageWeighting = map[Stage]Weighting{StageLM: PerToken, StageAlign: PerToken, StageInstruct: PerExample}
+
 // MaxTrainSigma bounds the semantic noise of StageInstruct: half of its examples get
 // Gaussian noise of a standard deviation drawn uniformly from [0, MaxTrainSigma]
 // (relative to unit-RMS semantic vectors, so at most about 10 dB below the signal).
@@ -221,6 +224,8 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 			val = append(val, exs)
 		}
 	}
+	m.weighting = stageWeighting[o.Stage]
+	defer func() { m.weighting = PerToken }()
 	g := nn.NewGraph[float32](rand.New(rand.NewPCG(o.Seed, 1)))
 	began := time.Now()
 	lastSave := began
