@@ -145,8 +145,20 @@ func (m *Model) buildPrompt(t Task, nSlots int, question []int) prompt {
 		}
 		add(m.sp.textEnd, -1, 0)
 	}
-	add(m.sp.response, -1, 1)
+	add(m.sp.response, m.respSlot(t, 0, nSlots), 1)
 	return p
+}
+
+// respSlot is the semantic slot whose vector is added to the input of response
+// position j (j = 0 at <response>), or -1. For text.transmit, position j predicts token
+// j and so receives slot j: the decoder reads the token's semantics where it emits it
+// (as a DeepSC decoder does through its alignment), and its causal context corrects
+// what noise has blurred. Other tasks' responses are not aligned with their slots.
+func (m *Model) respSlot(t Task, j, nSlots int) int {
+	if t == TextTransmit && j < nSlots {
+		return j
+	}
+	return -1
 }
 
 // respIdx is the index-embedding row of response position j (j = 0 at <response>).
@@ -229,7 +241,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 			s.tgt[len(s.tgt)-1] = first(answer, m.sp.eos)
 			for j, id := range answer {
 				s.ids = append(s.ids, id)
-				s.slot = append(s.slot, -1)
+				s.slot = append(s.slot, m.respSlot(ex.Task, j+1, nSlots))
 				s.idx = append(s.idx, m.respIdx(j+1))
 				next := m.sp.eos
 				if j+1 < len(answer) {

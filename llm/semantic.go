@@ -281,11 +281,17 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 	}
 	maxTok = min(maxTok, m.cfg.MaxSeq-T)
 	last := append([]float32(nil), h[(T-1)*d:]...)
+	slotAt := func(j int) []float32 {
+		if k := m.respSlot(ins.Task, j, s.N); k >= 0 {
+			return e[k*d : (k+1)*d]
+		}
+		return nil
+	}
 	var ids []int
 	if o.Beam <= 1 {
-		ids = m.greedy(pre, last, T, maxTok, o.forceLength)
+		ids = m.greedy(pre, last, T, maxTok, o.forceLength, slotAt)
 	} else {
-		ids = m.beam(pre, last, T, maxTok, o.Beam)
+		ids = m.beam(pre, last, T, maxTok, o.Beam, slotAt)
 	}
 	text, err := m.tok.Decode(ids)
 	if err != nil {
@@ -304,7 +310,9 @@ func argmax(v []float32) int {
 	return best
 }
 
-func (m *Model) greedy(dec *decoder, last []float32, T, maxTok int, force bool) []int {
+// greedy decodes by taking the most probable token at each step; slotAt(j) is the
+// slot embedding added at response position j (nil for none).
+func (m *Model) greedy(dec *decoder, last []float32, T, maxTok int, force bool, slotAt func(int) []float32) []int {
 	d := m.cfg.Dim
 	x := make([]float32, d)
 	var ids []int
@@ -322,7 +330,7 @@ func (m *Model) greedy(dec *decoder, last []float32, T, maxTok int, force bool) 
 		if j+1 == maxTok {
 			break
 		}
-		m.embed(x, id, T+j, m.respIdx(j+1), nil)
+		m.embed(x, id, T+j, m.respIdx(j+1), slotAt(j+1))
 		last = dec.run(x, 1)
 	}
 	return ids
@@ -344,7 +352,7 @@ func logSoftmax(v []float32) {
 // beam runs beam search of width k on the sum of log-probabilities. Scores only fall
 // as a sequence grows, so the search stops once no live beam can beat the best
 // finished sequence.
-func (m *Model) beam(pre *decoder, last []float32, T, maxTok, k int) []int {
+func (m *Model) beam(pre *decoder, last []float32, T, maxTok, k int, slotAt func(int) []float32) []int {
 	d, V := m.cfg.Dim, m.cfg.Vocab
 	type hyp struct {
 		ids   []int
@@ -412,7 +420,7 @@ func (m *Model) beam(pre *decoder, last []float32, T, maxTok, k int) []int {
 		dec.reorder(parents)
 		for b := range k {
 			id := next[min(b, len(next)-1)].ids
-			m.embed(x[b*d:(b+1)*d], id[len(id)-1], T+j, m.respIdx(j+1), nil)
+			m.embed(x[b*d:(b+1)*d], id[len(id)-1], T+j, m.respIdx(j+1), slotAt(j+1))
 		}
 		live = next
 		h = append(h[:0], dec.run(x, 1)...)

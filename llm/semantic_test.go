@@ -114,3 +114,42 @@ func TestDecodeEveryTask(t *testing.T) {
 		t.Error("wrong semantic dimension accepted")
 	}
 }
+
+// Greedy decoding must pick, at every step, the token the training forward pass ranks
+// first when fed the same prefix: the response positions get the same slot, index and
+// position embeddings in both paths (text.transmit's aligned slots included).
+func TestGreedyMatchesForward(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	const text = "the union is strong and the people are free"
+	sem, err := m.Encode(Input{Task: TextTransmit, Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sem.N
+	out, err := m.Decode(sem, Instruction{Task: TextTransmit}, DecodeOptions{MaxTokens: n, forceLength: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Tokens) != n {
+		t.Fatalf("%d tokens, want %d", len(out.Tokens), n)
+	}
+	b, err := m.buildBatch([]Example{{Task: TextTransmit, Text: text}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Feed the generated tokens instead of the reference at the response positions.
+	first := b.respRows[0] + 1
+	for j, id := range out.Tokens[:n-1] {
+		b.ids[first+j] = id
+	}
+	g := nn.NewGraph[float32](nil)
+	h := m.forward(g, b)
+	d := m.cfg.Dim
+	for j, r := range b.respRows[:n] {
+		lg := m.logits(nil, h.Data[r*d:(r+1)*d], 1)
+		lg[m.sp.eos] = float32(math.Inf(-1))
+		if got := argmax(lg); got != out.Tokens[j] {
+			t.Fatalf("response position %d: forward pass ranks token %d first, greedy chose %d", j, got, out.Tokens[j])
+		}
+	}
+}

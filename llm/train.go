@@ -50,8 +50,8 @@ var stageMixtures = map[Stage]mixture{
 	StageLM: {taskLM: 1},
 	StageAlign: {ImageCaption: 0.35, ImageVQA: 0.2, ImageClassify: 0.2, ImageReconstruct: 0.15,
 		taskLM: 0.1},
-	StageInstruct: {TextTransmit: 0.15, TextEra: 0.08, ImageCaption: 0.15, ImageVQA: 0.3,
-		ImageClassify: 0.1, ImageReconstruct: 0.12, taskLM: 0.1},
+	StageInstruct: {TextTransmit: 0.12, TextEra: 0.06, ImageCaption: 0.15, ImageVQA: 0.33,
+		ImageClassify: 0.12, ImageReconstruct: 0.12, taskLM: 0.1},
 }
 
 // stageWeighting is how each stage averages its cross-entropy.
@@ -75,7 +75,7 @@ type StageDefaults struct {
 var DefaultStageOptions = map[Stage]StageDefaults{
 	StageLM:       {Steps: 1500, Batch: 32, LR: 2e-3, Warmup: 100},
 	StageAlign:    {Steps: 2000, Batch: 32, LR: 1e-3, Warmup: 100},
-	StageInstruct: {Steps: 4000, Batch: 32, LR: 1e-3, Warmup: 100},
+	StageInstruct: {Steps: 3200, Batch: 32, LR: 1e-3, Warmup: 100},
 }
 
 // TrainOptions configure one stage of training.
