@@ -33,10 +33,11 @@
 // image.reconstruct instead reads the decoder's hidden states at the 16 image slots
 // through the image decoder head (an MLP to 8x8x3 pixels in [0, 1]).
 //
-// Index embeddings: text slot i and response position i (the position that predicts
-// token i) share a learned index embedding, so the decoder finds the slot that carries
-// the token it is about to emit by matching, instead of learning to count; this is
-// what a cross-attention decoder (DeepSC) gets from its alignment, in decoder-only form.
+// Alignment for text.transmit: the response position that predicts token i also
+// receives slot i's vector in its input, and text slot i and response position i share
+// a learned index embedding; the decoder thus reads each token's semantics where it
+// emits it, and its causal context repairs what channel noise blurred. This is what a
+// cross-attention decoder (DeepSC) gets from its alignment, in decoder-only form.
 //
 // # Tasks
 //
