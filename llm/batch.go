@@ -36,12 +36,12 @@ type batch struct {
 	// tokens), so every example counts equally (see Weighting).
 	respWeights []float64
 
-	nt, te     int   // text inputs and their padded length
-	encIDs     []int // [nt*te]
-	encLens    []int // [nt]
-	textRows   []int // rows of the encoder output [nt*te] that become semantic vectors
-	ni         int   // images
-	patches    []float32
+	nt, te     int       // text inputs and their padded length
+	encIDs     []int     // [nt*te]
+	encLens    []int     // [nt]
+	textRows   []int     // rows of the encoder output [nt*te] that become semantic vectors
+	ni         int       // images
+	images     []float32 // the ni input images, HWC, one after another
 	noise      []float32 // [semantic rows * SemDim], nil without noise
 	reconRows  []int     // decoder rows of the slots of reconstructed images
 	reconPatch []float32 // their target patches, [len(reconRows) * PatchPixels]
@@ -203,7 +203,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 			nSlots = ImageSlots
 			imgIndex[i] = b.ni
 			b.ni++
-			b.patches = patchify(b.patches, ex.Image)
+			b.images = append(b.images, ex.Image...)
 		} else {
 			toks := m.textTokens(ex.Task, ex.Text)
 			if len(toks) == 0 {
@@ -377,7 +377,7 @@ func (m *Model) forward(g *graph, b *batch) *tensor {
 		parts = append(parts, g.Gather(h, b.textRows))
 	}
 	if b.ni > 0 {
-		parts = append(parts, m.encodeImages(g, nn.NewTensor(b.patches, b.ni*ImageSlots, PatchPixels), b.ni))
+		parts = append(parts, m.encodeImages(g, b.images, b.ni))
 	}
 	x := g.Add(g.Gather(m.tokEmb, b.ids, b.B, b.T), g.Gather(m.posEmb, b.pos, b.B, b.T))
 	x = g.Add(x, g.Gather(m.idxEmb, b.idx, b.B, b.T))

@@ -20,6 +20,18 @@ const (
 	ProjectorMLP Projector = "mlp"
 )
 
+// ImageStem names how an image becomes its ImageSlots tokens.
+type ImageStem string
+
+const (
+	// StemPatch embeds each PatchSize x PatchSize patch linearly (as a ViT does).
+	StemPatch ImageStem = "patch"
+	// StemConv runs four 3x3 convolutions with GELU, strides 1, 2, 2, 2, taking the
+	// 32x32 image to a 4x4 grid of ImgDim features: shape and size survive patch
+	// boundaries, which a linear patch embedding has to relearn at every offset.
+	StemConv ImageStem = "conv"
+)
+
 // Image geometry. Every image is SceneSize x SceneSize RGB (digits are padded to it),
 // cut into PatchSize x PatchSize patches, one image token (and one semantic vector) per
 // patch.
@@ -65,6 +77,10 @@ type Config struct {
 	SemDim    int `json:"sem_dim"`    // reals per semantic vector (DefaultSemDim)
 	MaxSeq    int `json:"max_seq"`    // longest decoder sequence, instruction included (DefaultMaxSeq)
 	MaxText   int `json:"max_text"`   // most tokens in a text input or a response (DefaultMaxText)
+
+	// ImgStem is StemPatch or StemConv; empty (files from before it existed) means
+	// StemPatch.
+	ImgStem ImageStem `json:"img_stem,omitempty"`
 
 	Projector Projector `json:"projector"` // ProjectorKAN or ProjectorMLP
 	KANGrid   int       `json:"kan_grid"`  // B-spline intervals of the KAN projector (DefaultKANGrid)
@@ -116,6 +132,8 @@ func (c Config) Validate() error {
 		return bad("max_text %d outside [4, 1024]", c.MaxText)
 	case c.MaxSeq < 2*c.MaxText+ImageSlots || c.MaxSeq > 8192:
 		return bad("max_seq %d must hold two texts of max_text %d plus an image (%d) and be at most 8192", c.MaxSeq, c.MaxText, 2*c.MaxText+ImageSlots)
+	case c.ImgStem != "" && c.ImgStem != StemPatch && c.ImgStem != StemConv:
+		return bad("img_stem %q: want %q or %q", c.ImgStem, StemPatch, StemConv)
 	case c.Projector != ProjectorKAN && c.Projector != ProjectorMLP:
 		return bad("projector %q: want %q or %q", c.Projector, ProjectorKAN, ProjectorMLP)
 	case c.KANGrid < 1 || c.KANGrid > 64:
@@ -148,4 +166,11 @@ func parseConfig(s string) (Config, error) {
 func (c Config) minParams() int64 {
 	d, di := int64(c.Dim), int64(c.ImgDim)
 	return int64(c.Vocab)*d + int64(c.Layers+c.EncLayers)*12*d*d + int64(c.ImgLayers)*12*di*di
+}
+
+func (c Config) stem() ImageStem {
+	if c.ImgStem == "" {
+		return StemPatch
+	}
+	return c.ImgStem
 }

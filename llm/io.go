@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/m4sc/m4sc/llm/tokenizer"
@@ -110,20 +111,32 @@ func (m *Model) Meta() map[string]string { return m.meta }
 func (m *Model) WithProjector(p Projector, rng *rand.Rand) (*Model, error) {
 	cfg := m.cfg
 	cfg.Projector, cfg.MLPHidden = p, 0
+	return m.Rebuild(cfg, rng, "proj/")
+}
+
+// Rebuild returns a model of configuration cfg that keeps every weight of m with the
+// same name and shape, except those whose names start with one of fresh; the others
+// are initialised from rng. It swaps a module (projector, image stem) under a trained
+// language model.
+func (m *Model) Rebuild(cfg Config, rng *rand.Rand, fresh ...string) (*Model, error) {
 	out, err := New(cfg, m.tok, rng)
 	if err != nil {
 		return nil, err
 	}
-	var recs []nn.NamedArray
-	for _, a := range m.params.Export() {
-		if out.params.Get(a.Name) != nil && !strings.HasPrefix(a.Name, "proj/") {
-			recs = append(recs, a)
+	keep := func(name string) bool {
+		for _, f := range fresh {
+			if strings.HasPrefix(name, f) {
+				return false
+			}
 		}
+		return true
 	}
+	var recs []nn.NamedArray
 	for _, a := range out.params.Export() {
-		if strings.HasPrefix(a.Name, "proj/") {
-			recs = append(recs, a)
+		if old := m.params.Get(a.Name); old != nil && keep(a.Name) && slices.Equal(old.Shape(), a.Shape) {
+			a.Data = old.Data
 		}
+		recs = append(recs, a)
 	}
 	if err := out.params.Import(recs); err != nil {
 		return nil, err

@@ -158,6 +158,7 @@ type Model struct {
 	encG, encB *tensor
 
 	patchW, patchB, imgPos *tensor
+	conv                   []convLayer
 	img                    []block
 	proj                   projector
 
@@ -240,8 +241,20 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 
 	di := cfg.ImgDim
 	img := m.params.Scope("img")
-	m.patchW = img.Add("patch/w", nn.XavierUniform(rng, nn.NewParam[float32](nil, PatchPixels, di)))
-	m.patchB = img.Add("patch/bias", nn.NewParam[float32](nil, di))
+	if cfg.stem() == StemConv {
+		in := ImageChannels
+		for i, out := range convChannels(di) {
+			s := img.Scope(fmt.Sprintf("conv%d", i))
+			m.conv = append(m.conv, convLayer{
+				w: s.Add("w", nn.KaimingNormal(rng, nn.NewParam[float32](nil, 9*in, out), nn.InOut)),
+				b: s.Add("bias", nn.NewParam[float32](nil, out)),
+			})
+			in = out
+		}
+	} else {
+		m.patchW = img.Add("patch/w", nn.XavierUniform(rng, nn.NewParam[float32](nil, PatchPixels, di)))
+		m.patchB = img.Add("patch/bias", nn.NewParam[float32](nil, di))
+	}
 	m.imgPos = img.Add("pos_emb", nn.Normal(rng, nn.NewParam[float32](nil, ImageSlots, di), 0.02))
 	for l := range cfg.ImgLayers {
 		m.img = append(m.img, newBlock(img.Scope(fmt.Sprintf("block%d", l)), rng, di, DefaultMLPRatio*di, cfg.ImgLayers))
@@ -329,10 +342,27 @@ func (m *Model) encodeText(g *graph, ids []int, lens []int, B, T int) *tensor {
 	return g.Reshape(x, B*T, m.cfg.Dim)
 }
 
-// encodeImages runs the image encoder and projector on patches [N*ImageSlots,
-// PatchPixels] and returns language-model-space tokens [N*ImageSlots, Dim].
-func (m *Model) encodeImages(g *graph, patches *tensor, N int) *tensor {
-	x := g.Add(g.MatMul(patches, m.patchW), m.patchB)
+// encodeImages runs the image encoder and projector on N images (HWC, one after
+// another) and returns language-model-space tokens [N*ImageSlots, Dim].
+func (m *Model) encodeImages(g *graph, images []float32, N int) *tensor {
+	var x *tensor
+	if m.cfg.stem() == StemConv {
+		x = nn.NewTensor(images, N*ImageSize*ImageSize, ImageChannels)
+		hw := ImageSize
+		for i, c := range m.conv {
+			stride := 2
+			if i == 0 {
+				stride = 1
+			}
+			x, hw = conv3x3(g, x, N, hw, stride, c.w, c.b)
+		}
+	} else {
+		var patches []float32
+		for n := range N {
+			patches = patchify(patches, images[n*ImagePixels:(n+1)*ImagePixels])
+		}
+		x = g.Add(g.MatMul(nn.NewTensor(patches, N*ImageSlots, PatchPixels), m.patchW), m.patchB)
+	}
 	x = g.Add(g.Reshape(x, N, ImageSlots, m.cfg.ImgDim), m.imgPos)
 	for i := range m.img {
 		x = m.img[i].forward(g, x, m.cfg.Heads, false, nil, nil, 0, 0)
@@ -356,4 +386,42 @@ func (m *Model) slotEmbeddings(g *graph, s *tensor) *tensor {
 // [n, PatchPixels] in [0, 1].
 func (m *Model) reconstruct(g *graph, h *tensor) *tensor {
 	return g.Sigmoid(g.Add(g.MatMul(g.GELU(g.Add(g.MatMul(h, m.recW1), m.recB1)), m.recW2), m.recB2))
+}
+
+// convLayer is one 3x3 convolution of the conv image stem: w [9*in, out] with taps
+// ordered (dy, dx, channel), bias [out].
+type convLayer struct{ w, b *tensor }
+
+// convChannels are the output channels of the conv stem's four layers; the last is
+// the image encoder's width.
+func convChannels(imgDim int) []int { return []int{32, 64, 128, imgDim} }
+
+// conv3x3 applies a 3x3 convolution with zero padding 1 and the given stride, then
+// GELU, to x [N*hw*hw, C] (rows are pixels, row-major per image) and returns
+// [N*o*o, out] with o = ceil(hw/stride). It is an im2col product built from Gather
+// (whose backward rule scatters the gradient back to the pixels) and MatMul.
+func conv3x3(g *graph, x *tensor, N, hw, stride int, w, b *tensor) (*tensor, int) {
+	C := x.Dim(1)
+	o := (hw-1)/stride + 1
+	zero := N * hw * hw // the appended zero row: padding
+	ids := make([]int, 0, N*o*o*9)
+	for n := range N {
+		for oy := range o {
+			for ox := range o {
+				for dy := -1; dy <= 1; dy++ {
+					for dx := -1; dx <= 1; dx++ {
+						iy, ix := oy*stride+dy, ox*stride+dx
+						if iy < 0 || ix < 0 || iy >= hw || ix >= hw {
+							ids = append(ids, zero)
+						} else {
+							ids = append(ids, n*hw*hw+iy*hw+ix)
+						}
+					}
+				}
+			}
+		}
+	}
+	padded := g.Concat(0, x, nn.NewTensor(make([]float32, C), 1, C))
+	cols := g.Reshape(g.Gather(padded, ids, N*o*o, 9), N*o*o, 9*C)
+	return g.GELU(g.Add(g.MatMul(cols, w), b)), o
 }

@@ -57,10 +57,17 @@ func mixedExamples(n int) []Example {
 // A model must overfit a small mixed batch of every task: the whole chain (encoders,
 // projector, semantic head, noise, slot embedding, decoder, both losses) learns.
 func TestModelOverfitsMixedBatch(t *testing.T) {
+	for _, stem := range []ImageStem{StemPatch, StemConv} {
+		t.Run(string(stem), func(t *testing.T) { overfitMixed(t, stem) })
+	}
+}
+
+func overfitMixed(t *testing.T, stem ImageStem) {
 	tok := shippedTokenizer(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	cfg := DefaultConfig(tok.VocabSize())
 	cfg.Dim, cfg.ImgDim, cfg.Layers, cfg.EncLayers, cfg.ImgLayers = 64, 64, 2, 1, 1
+	cfg.ImgStem = stem
 	m, err := New(cfg, tok, rng)
 	if err != nil {
 		t.Fatal(err)
@@ -123,5 +130,47 @@ func TestExampleWeighting(t *testing.T) {
 	}
 	if len(b.respWeights) != len(b.respRows) || math.Abs(sum-float64(text)) > 1e-9 {
 		t.Errorf("weights %d for %d rows summing to %g, want %d (one per text example)", len(b.respWeights), len(b.respRows), sum, text)
+	}
+}
+
+// conv3x3 computes a zero-padded, strided 3x3 convolution followed by GELU: checked
+// against direct loops over pixels and taps.
+func TestConv3x3(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const N, hw, C, out = 2, 7, 3, 5
+	x := nn.Normal(rng, nn.NewTensor[float32](nil, N*hw*hw, C), 1)
+	w := nn.Normal(rng, nn.NewTensor[float32](nil, 9*C, out), 1)
+	b := nn.Normal(rng, nn.NewTensor[float32](nil, out), 1)
+	for _, stride := range []int{1, 2} {
+		g := nn.NewGraph[float32](nil)
+		y, o := conv3x3(g, x, N, hw, stride, w, b)
+		if o != (hw+stride-1)/stride || y.Dim(0) != N*o*o || y.Dim(1) != out {
+			t.Fatalf("stride %d: output %v, side %d", stride, y.Shape(), o)
+		}
+		for n := range N {
+			for oy := range o {
+				for ox := range o {
+					for c := range out {
+						s := float64(b.Data[c])
+						for dy := range 3 {
+							for dx := range 3 {
+								iy, ix := oy*stride+dy-1, ox*stride+dx-1
+								if iy < 0 || ix < 0 || iy >= hw || ix >= hw {
+									continue
+								}
+								for k := range C {
+									s += float64(x.Data[(n*hw*hw+iy*hw+ix)*C+k]) * float64(w.Data[((dy*3+dx)*C+k)*out+c])
+								}
+							}
+						}
+						want := s * 0.5 * math.Erfc(-s/math.Sqrt2) // exact GELU
+						got := float64(y.Data[((n*o+oy)*o+ox)*out+c])
+						if math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+							t.Fatalf("stride %d: y[%d,%d,%d,%d] = %g, want %g", stride, n, oy, ox, c, got, want)
+						}
+					}
+				}
+			}
+		}
 	}
 }

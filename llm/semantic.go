@@ -117,7 +117,7 @@ func (m *Model) EncodeBatch(ins []Input) ([]Semantics, error) {
 	}
 	if b.ni > 0 {
 		g.Reset()
-		x := m.encodeImages(g, nn.NewTensor(b.patches, b.ni*ImageSlots, PatchPixels), b.ni)
+		x := m.encodeImages(g, b.images, b.ni)
 		s := m.semantics(g, x)
 		k := 0
 		for i, in := range ins {

@@ -27,7 +27,7 @@ var trainStages = []string{"tokenizer", "lm", "align", "instruct"}
 
 type trainFlags struct {
 	stage, out, runDir, tokPath, projector string
-	corpus, images                         string
+	corpus, images, stem                   string
 	vocab                                  int
 	steps                                  int64
 	batch                                  int
@@ -73,6 +73,7 @@ configuration's seed.`,
 	cmd.Flags().StringVar(&f.projector, "projector", string(llm.ProjectorKAN), "image projector of a new model: kan, or mlp (the ablation with as many parameters)")
 	cmd.Flags().StringVar(&f.corpus, "corpus", "", "model stages: a text file, one sentence a line, to train on instead of the State of the Union")
 	cmd.Flags().StringVar(&f.images, "images", "", "model stages: a folder of PNG/JPEG images to train image.reconstruct on instead of the scenes")
+	cmd.Flags().StringVar(&f.stem, "img-stem", string(llm.StemPatch), "image stem of a new model, or of the image encoder retrained from --stage align on: patch or conv")
 	cmd.Flags().Int64Var(&f.steps, "steps", 0, "optimiser steps of the requested stage (0: the stage's default)")
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
@@ -105,6 +106,9 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 	proj := llm.Projector(f.projector)
 	if proj != llm.ProjectorKAN && proj != llm.ProjectorMLP {
 		return usageErrorf("--projector %q: kan or mlp", f.projector)
+	}
+	if s := llm.ImageStem(f.stem); s != llm.StemPatch && s != llm.StemConv {
+		return usageErrorf("--img-stem %q: patch or conv", f.stem)
 	}
 	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
 		return usageErrorf("--steps, --batch and --lr must not be negative")
@@ -154,6 +158,9 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		if prev == "" {
 			cfg := llm.DefaultConfig(tok.VocabSize())
 			cfg.Projector = proj
+			if cmd.Flags().Changed("img-stem") {
+				cfg.ImgStem = llm.ImageStem(f.stem)
+			}
 			if m, err = llm.New(cfg, tok, rand.New(rand.NewPCG(seed, 0x6d347363))); err != nil {
 				return err
 			}
@@ -167,6 +174,13 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 					return err
 				}
 				log.Info("projector replaced", "projector", proj, "params", m.ProjectorParams(), "from", prev)
+			}
+			if c := m.Config(); string(c.ImgStem) != f.stem && cmd.Flags().Changed("img-stem") {
+				c.ImgStem = llm.ImageStem(f.stem)
+				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x7374656d)), "img/"); err != nil {
+					return err
+				}
+				log.Info("image encoder replaced", "stem", f.stem, "from", prev)
 			}
 		}
 		def := llm.DefaultStageOptions[st]
