@@ -280,6 +280,10 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 		maxTok = m.cfg.MaxText
 	}
 	maxTok = min(maxTok, m.cfg.MaxSeq-T)
+	if ins.Task == TextTransmit {
+		// The receiver knows how many vectors arrived: one per token of the sentence.
+		maxTok = min(maxTok, s.N)
+	}
 	last := append([]float32(nil), h[(T-1)*d:]...)
 	slotAt := func(j int) []float32 {
 		if k := m.respSlot(ins.Task, j, s.N); k >= 0 {
