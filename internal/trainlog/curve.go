@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,7 +124,7 @@ func parseCurve(data []byte, name string) (curveFile, error) {
 
 	r := newCSVReader(body)
 	rec, err := r.Read()
-	if err != nil || !equalFields(rec, headerFields) {
+	if err != nil || !slices.Equal(rec, headerFields) {
 		return c, headerError(name, body)
 	}
 	for {
@@ -180,18 +181,6 @@ func csvError(name string, err error) error {
 		return &ParseError{Path: name, Line: pe.Line, Err: pe.Err}
 	}
 	return fmt.Errorf("trainlog: %s: %w", name, err)
-}
-
-func equalFields(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // parseRow converts the fields of one record, in the order of Header.
