@@ -39,6 +39,7 @@ type batch struct {
 	nt, te     int       // text inputs and their padded length
 	encIDs     []int     // [nt*te]
 	encLens    []int     // [nt]
+	textN      []int     // [nt] tokens (semantic vectors) of each text input
 	textRows   []int     // rows of the encoder output [nt*te] that become semantic vectors
 	ni         int       // images
 	images     []float32 // the ni input images, HWC, one after another
@@ -169,8 +170,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 	b := &batch{B: len(exs)}
 	type seq struct{ ids, slot, idx, tgt []int }
 	seqs := make([]seq, len(exs))
-	var textSem, imgSem []int // example index of each semantic row, text rows then image rows
-	var sigmas []float64
+	var textSem, imgSem []int         // example index of each semantic row, text rows then image rows
 	textSlot := make([]int, len(exs)) // first semantic row of each text example
 	imgIndex := make([]int, len(exs))
 	var encSeqs [][]int
@@ -217,6 +217,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 				textSem = append(textSem, i)
 			}
 			nSlots = len(toks)
+			b.textN = append(b.textN, nSlots)
 			if ex.Task == TextTransmit {
 				answer = toks
 			}
@@ -259,7 +260,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		}
 	}
 	for i := range exs {
-		if exs[i].Task.Image() && exs[i].Task < numTasks {
+		if exs[i].Task.Image() {
 			for range ImageSlots {
 				imgSem = append(imgSem, i)
 			}
@@ -330,7 +331,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		}
 	}
 	// Semantic noise, one sigma per example.
-	sigmas = make([]float64, 0, nText+len(imgSem))
+	sigmas := make([]float64, 0, nText+len(imgSem))
 	for _, i := range textSem {
 		sigmas = append(sigmas, exs[i].Sigma)
 	}

@@ -87,7 +87,7 @@ func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
 	}
 	var recs []nn.NamedArray
 	for _, t := range f.Tensors {
-		if len(t.Name) > len(safetensors.OptimizerPrefix) && t.Name[:len(safetensors.OptimizerPrefix)] == safetensors.OptimizerPrefix {
+		if rest, ok := strings.CutPrefix(t.Name, safetensors.OptimizerPrefix); ok && rest != "" {
 			continue
 		}
 		if t.Dtype == safetensors.F64 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/m4sc/m4sc/kan"
 	"github.com/m4sc/m4sc/llm/tokenizer"
@@ -49,6 +50,9 @@ func newBlock(s nn.Scope[float32], rng *rand.Rand, d, hidden, layers int) block 
 // [batch][heads][position][head dim], capacity MaxSeq positions.
 type layerCache struct {
 	k, v []float32
+	// kk, vv hold the contiguous [B, H, n+T, dh] views handed to Attention; reused
+	// from step to step (a step's graph is reset before the next).
+	kk, vv []float32
 }
 
 // forward runs the block on x [B, T, d]. With causal set, query t sees keys up to
@@ -80,7 +84,8 @@ func (b *block) forward(g *graph, x *tensor, heads int, causal bool, keyLens []i
 func (c *layerCache) extend(k, v *tensor, n, maxSeq int) (*tensor, *tensor) {
 	B, H, T, dh := k.Dim(0), k.Dim(1), k.Dim(2), k.Dim(3)
 	S := n + T
-	kk, vv := make([]float32, B*H*S*dh), make([]float32, B*H*S*dh)
+	c.kk, c.vv = slices.Grow(c.kk[:0], B*H*S*dh)[:B*H*S*dh], slices.Grow(c.vv[:0], B*H*S*dh)[:B*H*S*dh]
+	kk, vv := c.kk, c.vv
 	for bh := 0; bh < B*H; bh++ {
 		base := bh * maxSeq * dh
 		copy(c.k[base+n*dh:base+S*dh], k.Data[bh*T*dh:(bh+1)*T*dh])

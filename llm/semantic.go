@@ -70,7 +70,7 @@ func (m *Model) checkInput(in Input) error {
 		}
 		return nil
 	}
-	if len(m.tok.Encode(in.Text)) == 0 {
+	if in.Text == "" { // byte-level BPE gives tokens for any non-empty text
 		return fmt.Errorf("llm: %s needs a non-empty sentence", in.Task)
 	}
 	return nil
@@ -105,12 +105,13 @@ func (m *Model) EncodeBatch(ins []Input) ([]Semantics, error) {
 	if b.nt > 0 {
 		h := m.encodeText(g, b.encIDs, b.encLens, b.nt, b.te)
 		s := m.semantics(g, g.Gather(h, b.textRows))
-		row := 0
+		row, k := 0, 0
 		for i, in := range ins {
 			if in.Task.Image() {
 				continue
 			}
-			n := len(m.textTokens(in.Task, in.Text))
+			n := b.textN[k]
+			k++
 			out[i] = Semantics{Task: in.Task, N: n, Dim: S, Vectors: append([]float32(nil), s.Data[row*S:(row+n)*S]...)}
 			row += n
 		}
@@ -383,14 +384,7 @@ func (m *Model) beam(pre *decoder, last []float32, T, maxTok, k int, slotAt func
 			row := lg[b*V : (b+1)*V]
 			logSoftmax(row)
 			// The k best continuations of each beam suffice for the k best overall.
-			top := make([]int, 0, k+1)
-			for id := range V {
-				top = append(top, id)
-				sort.Slice(top, func(a, c int) bool { return row[top[a]] > row[top[c]] })
-				if len(top) > k {
-					top = top[:k]
-				}
-			}
+			top := topK(row, k)
 			for _, id := range top {
 				cands = append(cands, cand{b, id, live[b].score + float64(row[id])})
 			}
@@ -459,4 +453,27 @@ func (m *Model) Perplexity(sentences []string) (ppl float64, tokens int, err err
 		return 0, 0, fmt.Errorf("llm: perplexity of no tokens")
 	}
 	return math.Exp(nll / float64(tokens)), tokens, nil
+}
+
+// topK returns the indices of the k largest values of v, largest first (the lower
+// index first among equal values), by insertion into a k-long list.
+func topK(v []float32, k int) []int {
+	top := make([]int, 0, k)
+	for id, x := range v {
+		if len(top) == k && x <= v[top[k-1]] {
+			continue
+		}
+		j := len(top)
+		if j < k {
+			top = append(top, id)
+		} else {
+			j = k - 1
+		}
+		for j > 0 && x > v[top[j-1]] {
+			top[j] = top[j-1]
+			j--
+		}
+		top[j] = id
+	}
+	return top
 }

@@ -3,6 +3,7 @@ package llm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -150,6 +151,16 @@ func TestGreedyMatchesForward(t *testing.T) {
 		lg[m.sp.eos] = float32(math.Inf(-1))
 		if got := argmax(lg); got != out.Tokens[j] {
 			t.Fatalf("response position %d: forward pass ranks token %d first, greedy chose %d", j, got, out.Tokens[j])
+		}
+	}
+}
+
+func TestTopK(t *testing.T) {
+	v := []float32{0.5, 3, -1, 3, 2, 7, 0}
+	for k, want := range map[int][]int{1: {5}, 3: {5, 1, 3}, 5: {5, 1, 3, 4, 0}, 7: {5, 1, 3, 4, 0, 6, 2}} {
+		got := topK(v, k)
+		if !slices.Equal(got, want) {
+			t.Errorf("topK(%d) = %v, want %v", k, got, want)
 		}
 	}
 }
