@@ -236,15 +236,17 @@ func runStage(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model
 		return err
 	}
 	prog := trainlog.NewProgress(out, string(o.Stage), o.Steps, resumeStep)
+	// A resumed run continues the curve's clock and token count.
 	var elapsedBefore time.Duration
+	var tokensBefore int64
 	if rows, err := trainlog.ReadCurve(csvPath); err == nil && len(rows) > 0 {
-		elapsedBefore = rows[len(rows)-1].Elapsed
+		elapsedBefore, tokensBefore = rows[len(rows)-1].Elapsed, rows[len(rows)-1].Tokens
 	}
 	var werr error
 	o.Report = func(r llm.StepReport) {
 		prog.Update(r.Step, r.Loss.Total, r.TokensPerSec)
 		if werr == nil {
-			werr = curve.Append(trainlog.Row{Stage: string(r.Stage), Step: r.Step, Tokens: r.Tokens, Loss: r.Loss.Total,
+			werr = curve.Append(trainlog.Row{Stage: string(r.Stage), Step: r.Step, Tokens: tokensBefore + r.Tokens, Loss: r.Loss.Total,
 				LR: r.LR, Elapsed: elapsedBefore + r.Elapsed, ValLoss: r.ValLoss})
 		}
 	}
