@@ -41,6 +41,13 @@ const (
 	numShapes
 )
 
+// NumShapes, NumColors and NumSizes count the values of Shape, Color and Size.
+const (
+	NumShapes = int(numShapes)
+	NumColors = int(numColors)
+	NumSizes  = int(numSizes)
+)
+
 var shapeNames = [numShapes]string{"square", "circle", "triangle"}
 
 // String returns the shape's name as used in captions and answers.

@@ -22,6 +22,8 @@ type Example struct {
 	// of the (unit-RMS) semantic vectors: the light perturbation that keeps the decoder
 	// from being brittle.
 	Sigma float64
+
+	aux *auxTarget // what the auxiliary heads should read from Image, if known
 }
 
 // LMExample returns a plain language-modelling example.
@@ -46,6 +48,8 @@ type batch struct {
 	noise      []float32 // [semantic rows * SemDim], nil without noise
 	reconRows  []int     // decoder rows of the slots of reconstructed images
 	reconPatch []float32 // their target patches, [len(reconRows) * PatchPixels]
+
+	aux auxBatch // targets of the auxiliary heads
 
 	tokens int // decoder positions that are not padding, for throughput figures
 }
@@ -264,6 +268,9 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 			for range ImageSlots {
 				imgSem = append(imgSem, i)
 			}
+			if exs[i].aux != nil {
+				b.aux.add(exs[i].aux, len(textSem)+imgIndex[i]*ImageSlots)
+			}
 		}
 	}
 	for _, s := range seqs {
@@ -369,8 +376,9 @@ func first(ids []int, fallback int) int {
 
 // forward runs the whole model on a batch: transmitter encoders, semantic head,
 // optional noise, receiver decoder. It returns the decoder's final hidden states
-// [B*T, Dim].
-func (m *Model) forward(g *graph, b *batch) *tensor {
+// [B*T, Dim] and the clean semantic vectors [rows, SemDim] (text rows, then
+// ImageSlots rows per image; nil when the batch has no semantic input).
+func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
 	d := m.cfg.Dim
 	var parts []*tensor
 	if b.nt > 0 {
@@ -388,6 +396,7 @@ func (m *Model) forward(g *graph, b *batch) *tensor {
 			lm = g.Concat(0, parts...)
 		}
 		s := m.semantics(g, lm)
+		sem = s
 		if b.noise != nil {
 			s = g.Add(s, nn.NewTensor(b.noise, s.Dim(0), s.Dim(1)))
 		}
@@ -399,7 +408,7 @@ func (m *Model) forward(g *graph, b *batch) *tensor {
 		x = m.blocks[i].forward(g, x, m.cfg.Heads, true, nil, nil, 0, 0)
 	}
 	x = g.LayerNorm(x, m.lnfG, m.lnfB, nn.DefaultNormEps)
-	return g.Reshape(x, b.B*b.T, d)
+	return g.Reshape(x, b.B*b.T, d), sem
 }
 
 // ReconWeight scales the reconstruction loss (mean squared error of pixels in [0, 1])
@@ -422,12 +431,13 @@ const (
 type Losses struct {
 	Text  float64 // mean cross-entropy of the scored tokens, nats, averaged as the Weighting says
 	Recon float64 // mean squared pixel error of reconstructed images
-	Total float64 // Text + ReconWeight*Recon, what is minimised
+	Aux   float64 // summed cross-entropies of the auxiliary heads (aux.go), nats
+	Total float64 // Text + ReconWeight*Recon + AuxWeight*Aux, what is minimised
 }
 
 // loss returns the training loss of a batch and its parts.
 func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
-	h := m.forward(g, b)
+	h, sem := m.forward(g, b)
 	var terms []*tensor
 	var l Losses
 	if len(b.respRows) > 0 {
@@ -441,6 +451,10 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 		mse := g.MSE(pred, nn.NewTensor(b.reconPatch, len(b.reconRows), PatchPixels))
 		l.Recon = float64(mse.Data[0])
 		terms = append(terms, g.Scale(mse, ReconWeight))
+	}
+	if a := m.auxLoss(g, sem, &b.aux); a != nil {
+		l.Aux = float64(a.Data[0])
+		terms = append(terms, g.Scale(a, AuxWeight))
 	}
 	total := terms[0]
 	for _, t := range terms[1:] {

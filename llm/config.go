@@ -89,6 +89,12 @@ type Config struct {
 	// matches the KAN projector's parameter count.
 	MLPHidden   int `json:"mlp_hidden"`
 	ReconHidden int `json:"recon_hidden"` // hidden width of the image decoder head (DefaultReconHidden)
+
+	// AuxHeads adds the training-only readouts of image semantics (see aux.go):
+	// linear heads that name the object centred in each image cell and a digit's
+	// class, so the image encoder learns attributes from a direct signal and not only
+	// through the language model. Files from before it existed load without them.
+	AuxHeads bool `json:"aux_heads,omitempty"`
 }
 
 // DefaultConfig returns the shipped model's architecture for a vocabulary of vocab
@@ -99,7 +105,7 @@ func DefaultConfig(vocab int) Config {
 		EncLayers: DefaultEncLayers, ImgDim: DefaultImgDim, ImgLayers: DefaultImgLayers,
 		SemDim: DefaultSemDim, MaxSeq: DefaultMaxSeq, MaxText: DefaultMaxText,
 		Projector: ProjectorKAN, KANGrid: DefaultKANGrid, KANOrder: DefaultKANOrder,
-		ReconHidden: DefaultReconHidden,
+		ReconHidden: DefaultReconHidden, AuxHeads: true,
 	}
 }
 

@@ -163,7 +163,7 @@ func (d *Data) Sample(t Task, split dataset.Split, rng *rand.Rand) (Example, err
 			return Example{Task: t, Image: d.Images[rng.IntN(len(d.Images))]}, nil
 		}
 		sc := SceneFor(split, rng, 0)
-		ex := Example{Task: t, Image: SceneImage(&sc)}
+		ex := Example{Task: t, Image: SceneImage(&sc), aux: sceneAux(sc.Objects)}
 		switch t {
 		case ImageCaption:
 			ex.Answer = sc.Caption
@@ -182,7 +182,7 @@ func (d *Data) Sample(t Task, split dataset.Split, rng *rand.Rand) (Example, err
 		if split == dataset.Train {
 			dx, dy = rng.IntN(5)-2, rng.IntN(5)-2
 		}
-		return Example{Task: t, Image: DigitImage(dg, dx, dy), Answer: DigitAnswer(dg.Label)}, nil
+		return Example{Task: t, Image: DigitImage(dg, dx, dy), Answer: DigitAnswer(dg.Label), aux: digitAux(dg.Label)}, nil
 	}
 	return Example{}, fmt.Errorf("llm: cannot sample task %v", t)
 }

@@ -11,8 +11,10 @@
 //
 //	text:  tokens -> token + position embeddings -> EncLayers bidirectional blocks
 //	       -> LayerNorm -> one row per token                        [n, Dim]
-//	image: 16 patches of 8x8x3 -> linear -> + patch positions -> ImgLayers
-//	       bidirectional blocks -> projector (KAN, or the MLP ablation) [16, Dim]
+//	image: stem to a 4x4 grid of ImgDim features (StemConv: four 3x3 convolutions,
+//	       strides 1, 2, 2, 2, as shipped; StemPatch: 16 patches of 8x8x3, linear)
+//	       -> + cell positions -> ImgLayers bidirectional blocks
+//	       -> projector (KAN, or the MLP ablation)                    [16, Dim]
 //	both:  semantic head: linear Dim -> SemDim, RMS-normalised      [n, SemDim]
 //
 // Text and image rows land in the language model's space before the shared semantic
@@ -55,6 +57,13 @@
 // clipping at 1; each step's batch is a function of (seed, stage, step) only, so a run
 // resumed from its checkpoint ends with the same weights as an uninterrupted one.
 // `m4sc train` drives it with progress, checkpoints and loss curves.
+//
+// In StageAlign and StageInstruct the image semantic vectors also feed training-only
+// linear readouts (Config.AuxHeads, aux.go): for generated scenes, which object (shape,
+// colour, size, or none) is centred in each vector's cell and where; for digits, the
+// class. They give the image encoder a direct signal, as a pre-trained vision backbone
+// would bring, and make the attributes linearly readable in what the channel carries.
+// Inference never runs them.
 //
 // # Shapes and files
 //

@@ -170,6 +170,7 @@ type Model struct {
 	semOut, semIn, semInB *tensor
 
 	recW1, recB1, recW2, recB2 *tensor
+	aux                        *auxHeads // nil without Config.AuxHeads
 
 	sp       specials
 	taskIDs  [numTasks][]int
@@ -299,6 +300,11 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 	m.recB1 = rec.Add("b1/bias", nn.NewParam[float32](nil, cfg.ReconHidden))
 	m.recW2 = rec.Add("w2", nn.XavierUniform(rng, nn.NewParam[float32](nil, cfg.ReconHidden, PatchPixels)))
 	m.recB2 = rec.Add("b2/bias", nn.NewParam[float32](nil, PatchPixels))
+
+	// Last and zero-initialised: they draw nothing from rng (see aux.go).
+	if cfg.AuxHeads {
+		m.aux = newAuxHeads(m.params.Scope("aux"), cfg.SemDim)
+	}
 	return m, nil
 }
 

@@ -40,11 +40,11 @@ func mixedExamples(n int) []Example {
 		case 1:
 			exs = append(exs, Example{Task: TextEra, Text: "the congress shall have power", Answer: dataset.EraName(3)})
 		case 2:
-			exs = append(exs, Example{Task: ImageCaption, Image: img, Answer: sc.Caption})
+			exs = append(exs, Example{Task: ImageCaption, Image: img, Answer: sc.Caption, aux: sceneAux(sc.Objects)})
 		case 3:
-			exs = append(exs, Example{Task: ImageVQA, Image: img, Question: sc.QA[0].Question, Answer: sc.QA[0].Answer, Sigma: 0.05})
+			exs = append(exs, Example{Task: ImageVQA, Image: img, Question: sc.QA[0].Question, Answer: sc.QA[0].Answer, Sigma: 0.05, aux: sceneAux(sc.Objects)})
 		case 4:
-			exs = append(exs, Example{Task: ImageClassify, Image: img, Answer: "7"})
+			exs = append(exs, Example{Task: ImageClassify, Image: img, Answer: "7", aux: digitAux(7)})
 		case 5:
 			exs = append(exs, Example{Task: ImageReconstruct, Image: img})
 		case 6:
@@ -95,8 +95,8 @@ func overfitMixed(t *testing.T, stem ImageStem) {
 		}
 		last = l
 	}
-	t.Logf("%v: text %.3f -> %.4f, recon %.4f -> %.5f", time.Since(start), first.Text, last.Text, first.Recon, last.Recon)
-	if !(last.Text < 0.1) || !(last.Recon < first.Recon/3) || math.IsNaN(last.Total) {
+	t.Logf("%v: text %.3f -> %.4f, recon %.4f -> %.5f, aux %.3f -> %.4f", time.Since(start), first.Text, last.Text, first.Recon, last.Recon, first.Aux, last.Aux)
+	if !(last.Text < 0.1) || !(last.Recon < first.Recon/3) || !(first.Aux > 1) || !(last.Aux < first.Aux/30) || math.IsNaN(last.Total) {
 		t.Errorf("did not overfit: %+v -> %+v", first, last)
 	}
 }

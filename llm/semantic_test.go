@@ -38,7 +38,8 @@ func TestIncrementalDecoderMatchesForward(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := nn.NewGraph[float32](nil)
-		want := m.forward(g, b).Data
+		h, _ := m.forward(g, b)
+		want := h.Data
 
 		sem, err := m.Encode(Input{Task: ex.Task, Text: ex.Text, Image: ex.Image})
 		if err != nil {
@@ -144,7 +145,7 @@ func TestGreedyMatchesForward(t *testing.T) {
 		b.ids[first+j] = id
 	}
 	g := nn.NewGraph[float32](nil)
-	h := m.forward(g, b)
+	h, _ := m.forward(g, b)
 	d := m.cfg.Dim
 	for j, r := range b.respRows[:n] {
 		lg := m.logits(nil, h.Data[r*d:(r+1)*d], 1)

@@ -73,7 +73,7 @@ configuration's seed.`,
 	cmd.Flags().StringVar(&f.projector, "projector", string(llm.ProjectorKAN), "image projector of a new model: kan, or mlp (the ablation with as many parameters)")
 	cmd.Flags().StringVar(&f.corpus, "corpus", "", "model stages: a text file, one sentence a line, to train on instead of the State of the Union")
 	cmd.Flags().StringVar(&f.images, "images", "", "model stages: a folder of PNG/JPEG images to train image.reconstruct on instead of the scenes")
-	cmd.Flags().StringVar(&f.stem, "img-stem", string(llm.StemPatch), "image stem of a new model, or of the image encoder retrained from --stage align on: patch or conv")
+	cmd.Flags().StringVar(&f.stem, "img-stem", string(llm.StemConv), "image stem: patch or conv; the image encoder is made fresh of this kind when the align stage starts (and when the flag is given for a later stage)")
 	cmd.Flags().Int64Var(&f.steps, "steps", 0, "optimiser steps of the requested stage (0: the stage's default)")
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
@@ -158,9 +158,6 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		if prev == "" {
 			cfg := llm.DefaultConfig(tok.VocabSize())
 			cfg.Projector = proj
-			if cmd.Flags().Changed("img-stem") {
-				cfg.ImgStem = llm.ImageStem(f.stem)
-			}
 			if m, err = llm.New(cfg, tok, rand.New(rand.NewPCG(seed, 0x6d347363))); err != nil {
 				return err
 			}
@@ -175,12 +172,28 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 				}
 				log.Info("projector replaced", "projector", proj, "params", m.ProjectorParams(), "from", prev)
 			}
-			if c := m.Config(); string(c.ImgStem) != f.stem && cmd.Flags().Changed("img-stem") {
+			// The lm stage never runs the image encoder: align starts it afresh, of the
+			// chosen kind.
+			c := m.Config()
+			cur := c.ImgStem
+			if cur == "" {
+				cur = llm.StemPatch
+			}
+			if string(cur) != f.stem && (st == llm.StageAlign || cmd.Flags().Changed("img-stem")) {
 				c.ImgStem = llm.ImageStem(f.stem)
 				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x7374656d)), "img/"); err != nil {
 					return err
 				}
 				log.Info("image encoder replaced", "stem", f.stem, "from", prev)
+			}
+			if c = m.Config(); !c.AuxHeads {
+				// Weights from before the auxiliary heads: add them. They start at zero
+				// and draw nothing from the source, so this equals having had them.
+				c.AuxHeads = true
+				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x617578))); err != nil {
+					return err
+				}
+				log.Info("auxiliary image heads added", "from", prev)
 			}
 		}
 		def := llm.DefaultStageOptions[st]
