@@ -1,6 +1,11 @@
 package llm
 
 import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
 	"github.com/m4sc/m4sc/dataset"
 	"github.com/m4sc/m4sc/nn"
 )
@@ -63,7 +68,7 @@ func sceneAux(objs []dataset.Object) *auxTarget {
 		}
 	}
 	for _, o := range objs {
-		c := (o.Y/PatchSize)*PatchGrid + o.X/PatchSize
+		c := CellOf(o.X, o.Y)
 		a.cell[0][c] = 1
 		a.cell[1][c] = int(o.Shape)
 		a.cell[2][c] = int(o.Color)
@@ -157,4 +162,68 @@ func hasTarget(ts []int) bool {
 		}
 	}
 	return false
+}
+
+// ErrNoAuxHeads is returned by ReadCells for a model without Config.AuxHeads.
+var ErrNoAuxHeads = errors.New("llm: the model has no auxiliary heads (Config.AuxHeads)")
+
+// Cell is what the auxiliary heads read from one image cell's semantic vector: whether
+// an object is centred in the cell and, as if one were, its most likely shape, colour,
+// size and centre (X, Y in image pixels).
+type Cell struct {
+	Occupied bool
+	dataset.Object
+}
+
+// CellOf returns the cell (semantic vector) of an image that pixel (x, y) lies in.
+func CellOf(x, y int) int { return (y/PatchSize)*PatchGrid + x/PatchSize }
+
+// CellObjects returns the objects of the occupied cells, sorted left to right like
+// dataset.Scene.Objects.
+func CellObjects(cells [ImageSlots]Cell) []dataset.Object {
+	var objs []dataset.Object
+	for _, c := range cells {
+		if c.Occupied {
+			objs = append(objs, c.Object)
+		}
+	}
+	slices.SortStableFunc(objs, func(p, q dataset.Object) int { return p.X - q.X })
+	return objs
+}
+
+// ReadCells returns what the auxiliary heads read from an image's semantic vectors,
+// clean or received through a channel: a probe of what the transmitted semantics
+// carry, apart from the language model that decodes them.
+func (m *Model) ReadCells(s Semantics) ([ImageSlots]Cell, error) {
+	var cells [ImageSlots]Cell
+	if m.aux == nil {
+		return cells, ErrNoAuxHeads
+	}
+	if !s.Task.Image() || s.N != ImageSlots || s.Dim != m.cfg.SemDim || len(s.Vectors) != s.N*s.Dim {
+		return cells, fmt.Errorf("llm: read cells: want the %d x %d semantic vectors of an image task, got %s with %d x %d (%d values)",
+			ImageSlots, m.cfg.SemDim, s.Task, s.N, s.Dim, len(s.Vectors))
+	}
+	var cls [auxCellHeads]int
+	for c := range ImageSlots {
+		x := s.Vectors[c*s.Dim : (c+1)*s.Dim]
+		for h, n := range auxCellClasses {
+			w, b := m.aux.cellW[h].Data, m.aux.cellB[h].Data
+			best, bestV := 0, float32(math.Inf(-1))
+			for k := range n {
+				v := b[k]
+				for i, xi := range x {
+					v += xi * w[i*n+k]
+				}
+				if v > bestV {
+					best, bestV = k, v
+				}
+			}
+			cls[h] = best
+		}
+		cells[c] = Cell{Occupied: cls[0] == 1, Object: dataset.Object{
+			Shape: dataset.Shape(cls[1]), Color: dataset.Color(cls[2]), Size: dataset.Size(cls[3]),
+			X: c%PatchGrid*PatchSize + cls[4]%PatchSize, Y: c/PatchGrid*PatchSize + cls[4]/PatchSize,
+		}}
+	}
+	return cells, nil
 }

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -112,4 +113,78 @@ func TestAuxBatchRows(t *testing.T) {
 	if len(wantCells) == 0 || len(b.aux.digitLabels) != 2 || b.aux.digitLabels[0] != 7 {
 		t.Fatalf("mixed examples should hold scenes and two digits: %d cells, labels %v", len(wantCells), b.aux.digitLabels)
 	}
+}
+
+// ReadCells decides each head as the training graph's logits do, and refuses what is
+// not an image's semantics.
+func TestReadCells(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for h := range auxCellHeads {
+		for _, p := range []*tensor{m.aux.cellW[h], m.aux.cellB[h]} {
+			for i := range p.Data {
+				p.Data[i] = float32(rng.NormFloat64())
+			}
+		}
+	}
+	sc := dataset.GenerateScene(dataset.SceneTest.Seed(11))
+	s, err := m.Encode(Input{Task: ImageCaption, Image: SceneImage(&sc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := m.ReadCells(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := CellObjects(cells)
+	g := nn.NewGraph[float32](nil)
+	x := nn.NewTensor(s.Vectors, s.N, s.Dim)
+	var want []dataset.Object
+	var cls [auxCellHeads][]int
+	for h, n := range auxCellClasses {
+		lo := g.Add(g.MatMul(x, m.aux.cellW[h]), m.aux.cellB[h])
+		for c := range ImageSlots {
+			row := lo.Data[c*n : (c+1)*n]
+			cls[h] = append(cls[h], slices.Index(row, slices.Max(row)))
+		}
+	}
+	for c := range ImageSlots {
+		if cls[0][c] == 1 {
+			want = append(want, dataset.Object{Shape: dataset.Shape(cls[1][c]), Color: dataset.Color(cls[2][c]),
+				Size: dataset.Size(cls[3][c]), X: c%PatchGrid*PatchSize + cls[4][c]%PatchSize, Y: c/PatchGrid*PatchSize + cls[4][c]/PatchSize})
+		}
+	}
+	slices.SortStableFunc(want, func(p, q dataset.Object) int { return p.X - q.X })
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Fatalf("ReadCells %+v, graph %+v", got, want)
+	}
+
+	txt, err := m.Encode(Input{Task: TextTransmit, Text: "a short sentence"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ReadCells(txt); err == nil {
+		t.Error("text semantics read as a scene")
+	}
+	s.Vectors = s.Vectors[1:]
+	if _, err := m.ReadCells(s); err == nil {
+		t.Error("short semantics read as a scene")
+	}
+	cfg := m.Config()
+	cfg.AuxHeads = false
+	bare, err := New(cfg, m.Tokenizer(), rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bare.ReadCells(sceneSemantics(t, bare, sc)); !errors.Is(err, ErrNoAuxHeads) {
+		t.Errorf("model without heads: %v", err)
+	}
+}
+
+func sceneSemantics(t *testing.T, m *Model, sc dataset.Scene) Semantics {
+	s, err := m.Encode(Input{Task: ImageCaption, Image: SceneImage(&sc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -169,6 +169,22 @@ type SceneResult struct {
 	VQA          Rate        `json:"vqa_accuracy"`
 	VQAByKind    []KindRate  `json:"vqa_by_kind"` // in dataset.QuestionKind order
 	Reconstruct  ImageResult `json:"reconstruct"`
+	// Readout is what the model's auxiliary heads read from the scenes' semantic
+	// vectors (after the evaluation's noise), nil for a model without them.
+	Readout *ReadoutResult `json:"semantic_readout,omitempty"`
+}
+
+// ReadoutResult scores llm.Model.ReadScene on the scenes: for each object, whether its
+// centre's cell is read with the right shape, colour and size (whether or not the
+// occupancy head fires there); for each scene, whether exactly its objects are read,
+// centres included, none missing and none extra. It measures what the transmitted
+// semantics carry, apart from the language model that decodes them.
+type ReadoutResult struct {
+	Objects    int  `json:"objects"`
+	Shape      Rate `json:"shape"`
+	Color      Rate `json:"color"`
+	Size       Rate `json:"size"`
+	SceneExact Rate `json:"scene_exact"`
 }
 
 // Report holds the figures of one evaluation.
@@ -570,7 +586,53 @@ func (e *evaluator) scenes(first uint64, suffix string) (SceneResult, error) {
 		return r, err
 	}
 	r.Reconstruct = ImageResult{Images: stats.Count(), PSNR: stats.MeanPSNR(), SSIM: stats.MeanSSIM(), Exact: stats.Exact()}
+	if e.m.Config().AuxHeads {
+		ro, err := e.readout(n, scene, "image semantics"+suffix)
+		if err != nil {
+			return r, err
+		}
+		r.Readout = &ro
+	}
 	return r, nil
+}
+
+// readout scores llm.Model.ReadScene on n scenes (see ReadoutResult).
+func (e *evaluator) readout(n int, scene func(int) dataset.Scene, section string) (ReadoutResult, error) {
+	rng := e.noise(section)
+	var shape, color, size, exact metrics.Accuracy
+	e.progress(section, 0, n)
+	for start := 0; start < n; start += EvalChunk {
+		if err := e.stopped(section); err != nil {
+			return ReadoutResult{}, err
+		}
+		end := min(start+EvalChunk, n)
+		scs := make([]dataset.Scene, 0, end-start)
+		ins := make([]llm.Input, 0, end-start)
+		for i := start; i < end; i++ {
+			sc := scene(i)
+			scs = append(scs, sc)
+			ins = append(ins, llm.Input{Task: llm.ImageReconstruct, Image: llm.SceneImage(&sc)})
+		}
+		sems, err := e.m.EncodeBatch(ins)
+		if err != nil {
+			return ReadoutResult{}, fmt.Errorf("semantic: %s: encode: %w", section, err)
+		}
+		for i, sc := range scs {
+			cells, err := e.m.ReadCells(e.distort(sems[i], rng))
+			if err != nil {
+				return ReadoutResult{}, fmt.Errorf("semantic: %s: %w", section, err)
+			}
+			for _, o := range sc.Objects {
+				c := cells[llm.CellOf(o.X, o.Y)]
+				shape.Add(c.Shape == o.Shape)
+				color.Add(c.Color == o.Color)
+				size.Add(c.Size == o.Size)
+			}
+			exact.Add(slices.Equal(llm.CellObjects(cells), sc.Objects))
+		}
+		e.progress(section, end, n)
+	}
+	return ReadoutResult{Objects: shape.Total, Shape: rateOf(shape), Color: rateOf(color), Size: rateOf(size), SceneExact: rateOf(exact)}, nil
 }
 
 // Markdown returns the report as a Markdown table (task, metric, value, n, 95%
@@ -628,6 +690,13 @@ func (s *SceneResult) markdown(row func(task, metric, value string, n int, ci st
 	rec := llm.ImageReconstruct.String() + suffix
 	row(rec, "PSNR", fmt.Sprintf("%.2f dB", s.Reconstruct.PSNR), s.Reconstruct.Images, "")
 	row(rec, "SSIM", fmt.Sprintf("%.4f", s.Reconstruct.SSIM), s.Reconstruct.Images, "")
+	if ro := s.Readout; ro != nil {
+		sem := "image semantics" + suffix
+		rate(sem, "readout: shape (per object)", ro.Shape)
+		rate(sem, "readout: colour (per object)", ro.Color)
+		rate(sem, "readout: size (per object)", ro.Size)
+		rate(sem, "readout: all objects exact (per scene)", ro.SceneExact)
+	}
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }

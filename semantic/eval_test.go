@@ -143,6 +143,18 @@ func TestEvaluateTinyModel(t *testing.T) {
 	}
 	checkRate(t, "image.classify", r.Classify, 5)
 	checkScenes(t, "test", r.Scenes, 0, 3)
+	objects := 0
+	for i := range uint64(3) {
+		objects += len(dataset.GenerateScene(dataset.SceneTest.Seed(i)).Objects)
+	}
+	if ro := r.Scenes.Readout; ro == nil || ro.Objects != objects {
+		t.Errorf("semantic readout %+v, want one over %d objects", ro, objects)
+	} else {
+		for _, a := range []Rate{ro.Shape, ro.Color, ro.Size} {
+			checkRate(t, "readout", a, objects)
+		}
+		checkRate(t, "readout scene exact", ro.SceneExact, 3)
+	}
 	if r.Fresh == nil {
 		t.Fatal("no fresh scenes with Fresh set")
 	}
@@ -159,7 +171,7 @@ func TestEvaluateTinyModel(t *testing.T) {
 	if same == 3 {
 		t.Error("fresh scenes are the test scenes")
 	}
-	for _, s := range []string{"perplexity", "text.transmit", "text.era", "image.caption", "image.vqa", "image.classify", "image.reconstruct", "image.vqa (fresh)"} {
+	for _, s := range []string{"perplexity", "text.transmit", "text.era", "image.caption", "image.vqa", "image.classify", "image.reconstruct", "image.vqa (fresh)", "image semantics", "image semantics (fresh)"} {
 		if p, ok := sections[s]; !ok || p[0] != p[1] {
 			t.Errorf("progress of %s ended at %v", s, p)
 		}
@@ -167,7 +179,7 @@ func TestEvaluateTinyModel(t *testing.T) {
 
 	md := r.Markdown()
 	for _, want := range []string{"| task | metric | value | n | 95% CI |", "| image.classify | accuracy |", "| text.era | majority-class rate (2000-2024; 2 classes) | 75.0% | 4 |",
-		"| image.vqa (fresh) | accuracy |", "| image.reconstruct | PSNR |", "| text.transmit | BLEU-4 (corpus) |", "| language model | perplexity"} {
+		"| image.vqa (fresh) | accuracy |", "| image.reconstruct | PSNR |", "| text.transmit | BLEU-4 (corpus) |", "| language model | perplexity", "| image semantics | readout: shape (per object) |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}

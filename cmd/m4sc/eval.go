@@ -36,7 +36,10 @@ intervals; text.era is shown next to the rate of always answering the most
 frequent era. --sigma adds Gaussian noise of that standard deviation to every
 semantic value (the vectors have unit RMS), --clean (the default) adds none.
 --fresh scores the scene tasks again on scenes chosen by the seed (--seed), far
-from the fixed test scenes. Data come from the cache (m4sc data fetch); progress
+from the fixed test scenes. For a model trained with auxiliary heads, "image
+semantics" rows say how well each object's shape, colour and size can be read
+from the (noisy) semantic vectors themselves, apart from the language model.
+Data come from the cache (m4sc data fetch); progress
 goes to stderr, the table (or --json) to stdout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
