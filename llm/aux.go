@@ -3,7 +3,6 @@ package llm
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -203,26 +202,21 @@ func (m *Model) ReadCells(s Semantics) ([ImageSlots]Cell, error) {
 		return cells, fmt.Errorf("llm: read cells: want the %d x %d semantic vectors of an image task, got %s with %d x %d (%d values)",
 			ImageSlots, m.cfg.SemDim, s.Task, s.N, s.Dim, len(s.Vectors))
 	}
-	var cls [auxCellHeads]int
-	for c := range ImageSlots {
-		x := s.Vectors[c*s.Dim : (c+1)*s.Dim]
-		for h, n := range auxCellClasses {
-			w, b := m.aux.cellW[h].Data, m.aux.cellB[h].Data
-			best, bestV := 0, float32(math.Inf(-1))
-			for k := range n {
-				v := b[k]
-				for i, xi := range x {
-					v += xi * w[i*n+k]
-				}
-				if v > bestV {
-					best, bestV = k, v
-				}
-			}
-			cls[h] = best
-		}
-		cells[c] = Cell{Occupied: cls[0] == 1, Object: dataset.Object{
-			Shape: dataset.Shape(cls[1]), Color: dataset.Color(cls[2]), Size: dataset.Size(cls[3]),
-			X: c%PatchGrid*PatchSize + cls[4]%PatchSize, Y: c/PatchGrid*PatchSize + cls[4]/PatchSize,
+	g := nn.NewGraph[float32](nil)
+	x := nn.NewTensor(s.Vectors, s.N, s.Dim)
+	var cls [auxCellHeads][]float32
+	for h := range auxCellHeads {
+		cls[h] = g.Add(g.MatMul(x, m.aux.cellW[h]), m.aux.cellB[h]).Data
+	}
+	class := func(h, c int) int {
+		row := cls[h][c*auxCellClasses[h] : (c+1)*auxCellClasses[h]]
+		return slices.Index(row, slices.Max(row))
+	}
+	for c := range cells {
+		pos := class(4, c)
+		cells[c] = Cell{Occupied: class(0, c) == 1, Object: dataset.Object{
+			Shape: dataset.Shape(class(1, c)), Color: dataset.Color(class(2, c)), Size: dataset.Size(class(3, c)),
+			X: c%PatchGrid*PatchSize + pos%PatchSize, Y: c/PatchGrid*PatchSize + pos/PatchSize,
 		}}
 	}
 	return cells, nil

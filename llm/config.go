@@ -174,7 +174,8 @@ func (c Config) minParams() int64 {
 	return int64(c.Vocab)*d + int64(c.Layers+c.EncLayers)*12*d*d + int64(c.ImgLayers)*12*di*di
 }
 
-func (c Config) stem() ImageStem {
+// Stem returns the image stem, StemPatch for files from before ImgStem existed.
+func (c Config) Stem() ImageStem {
 	if c.ImgStem == "" {
 		return StemPatch
 	}

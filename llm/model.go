@@ -247,7 +247,7 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 
 	di := cfg.ImgDim
 	img := m.params.Scope("img")
-	if cfg.stem() == StemConv {
+	if cfg.Stem() == StemConv {
 		in := ImageChannels
 		for i, out := range convChannels(di) {
 			s := img.Scope(fmt.Sprintf("conv%d", i))
@@ -357,7 +357,7 @@ func (m *Model) encodeText(g *graph, ids []int, lens []int, B, T int) *tensor {
 // another) and returns language-model-space tokens [N*ImageSlots, Dim].
 func (m *Model) encodeImages(g *graph, images []float32, N int) *tensor {
 	var x *tensor
-	if m.cfg.stem() == StemConv {
+	if m.cfg.Stem() == StemConv {
 		x = nn.NewTensor(images, N*ImageSize*ImageSize, ImageChannels)
 		hw := ImageSize
 		for i, c := range m.conv {

@@ -175,11 +175,7 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 			// The lm stage never runs the image encoder: align starts it afresh, of the
 			// chosen kind.
 			c := m.Config()
-			cur := c.ImgStem
-			if cur == "" {
-				cur = llm.StemPatch
-			}
-			if string(cur) != f.stem && (st == llm.StageAlign || cmd.Flags().Changed("img-stem")) {
+			if string(c.Stem()) != f.stem && (st == llm.StageAlign || cmd.Flags().Changed("img-stem")) {
 				c.ImgStem = llm.ImageStem(f.stem)
 				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x7374656d)), "img/"); err != nil {
 					return err
