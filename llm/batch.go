@@ -1,8 +1,10 @@
 package llm
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/m4sc/m4sc/nn"
 )
@@ -31,9 +33,11 @@ func LMExample(sentence string) Example { return Example{Task: taskLM, Text: sen
 
 // batch is a set of examples laid out for one forward pass.
 type batch struct {
-	B, T                  int
-	ids, pos, idx, slot   []int // decoder inputs, [B*T] each
-	respRows, respTargets []int // decoder rows whose next token is scored, and those tokens
+	B, T                  int     // examples, longest decoder sequence
+	groups                []group // the decoder's layout: rows group after group
+	ids, pos, idx, slot   []int   // decoder inputs, [B*T] each
+	cell                  []int   // cell embedding rows, [B*T] (0 for none)
+	respRows, respTargets []int   // decoder rows whose next token is scored, and those tokens
 	// respWeights, when not nil, weighs each scored token by 1/(its example's scored
 	// tokens), so every example counts equally (see Weighting).
 	respWeights []float64
@@ -46,7 +50,7 @@ type batch struct {
 	ni         int       // images
 	images     []float32 // the ni input images, HWC, one after another
 	noise      []float32 // [semantic rows * SemDim], nil without noise
-	reconRows  []int     // decoder rows of the slots of reconstructed images
+	reconRows  []int     // decoder rows of the cell queries of reconstructed images
 	reconPatch []float32 // their target patches, [len(reconRows) * PatchPixels]
 
 	aux auxBatch // targets of the auxiliary heads
@@ -106,51 +110,74 @@ func (m *Model) encoderInput(t Task, toks []int) (ids []int, first int) {
 	return append(ids, m.sp.textEnd), first
 }
 
-// prompt is the decoder input of one example up to and including <response>: token
-// ids (the pad id at semantic slots), semantic slot numbers (-1 elsewhere) and index
-// embedding rows (0 for none).
+// prompt is the decoder input of one example up to and including <response> (and,
+// for image.reconstruct, its cell queries): token ids (the pad id at semantic slots
+// and queries), semantic slot numbers (-1 elsewhere), index embedding rows (0 for
+// none) and cell embedding rows (1+cell at image slots and queries, 0 elsewhere).
 type prompt struct {
-	ids, slot, idx []int
-	slots          int // first position of the semantic slots
+	ids, slot, idx, cell []int
+	slots                int // first position of the semantic slots
+	queries              int // first reconstruction query (image.reconstruct), else -1
 }
 
+// ErrLayout is returned for a task given to a model trained on an older instruction
+// layout than PromptLayout.
+var ErrLayout = errors.New("llm: the model was trained on an older instruction layout")
+
+func (m *Model) checkLayout() error {
+	if m.cfg.Layout != PromptLayout {
+		return fmt.Errorf("%w (%d, this code builds %d): train its align and instruct stages again (m4sc train)", ErrLayout, m.cfg.Layout, PromptLayout)
+	}
+	return nil
+}
+
+// buildPrompt lays out Template(t, nSlots, question); the caller has checked the layout.
 func (m *Model) buildPrompt(t Task, nSlots int, question []int) prompt {
-	var p prompt
-	add := func(id, slot, idx int) {
+	p := prompt{queries: -1}
+	add := func(id, slot, idx, cell int) {
 		p.ids = append(p.ids, id)
 		p.slot = append(p.slot, slot)
 		p.idx = append(p.idx, idx)
+		p.cell = append(p.cell, cell)
 	}
-	add(m.sp.bos, -1, 0)
-	add(m.sp.task, -1, 0)
+	add(m.sp.bos, -1, 0, 0)
+	add(m.sp.task, -1, 0, 0)
 	for _, id := range m.taskIDs[t] {
-		add(id, -1, 0)
+		add(id, -1, 0, 0)
 	}
-	add(m.sp.taskEnd, -1, 0)
+	add(m.sp.taskEnd, -1, 0, 0)
+	if t.NeedsQuestion() {
+		add(m.sp.text, -1, 0, 0)
+		for _, id := range question {
+			add(id, -1, 0, 0)
+		}
+		add(m.sp.textEnd, -1, 0, 0)
+	}
 	open, close := m.sp.text, m.sp.textEnd
 	if t.Image() {
 		open, close = m.sp.image, m.sp.imageEnd
 	}
-	add(open, -1, 0)
+	add(open, -1, 0, 0)
 	p.slots = len(p.ids)
 	for i := range nSlots {
-		idx := 0
-		if !t.Image() {
+		idx, cell := 0, 0
+		if t.Image() {
+			cell = 1 + i
+		} else {
 			// Text slot i shares an index embedding with response position i,
 			// which predicts token i: the decoder finds "its" slot by matching.
 			idx = 1 + i
 		}
-		add(m.sp.pad, i, idx)
+		add(m.sp.pad, i, idx, cell)
 	}
-	add(close, -1, 0)
-	if t.NeedsQuestion() {
-		add(m.sp.text, -1, 0)
-		for _, id := range question {
-			add(id, -1, 0)
+	add(close, -1, 0, 0)
+	add(m.sp.response, m.respSlot(t, 0, nSlots), 1, 0)
+	if t == ImageReconstruct {
+		p.queries = len(p.ids)
+		for i := range ImageSlots {
+			add(m.sp.pad, -1, 0, 1+i)
 		}
-		add(m.sp.textEnd, -1, 0)
 	}
-	add(m.sp.response, m.respSlot(t, 0, nSlots), 1)
 	return p
 }
 
@@ -171,14 +198,18 @@ func (m *Model) respIdx(j int) int { return min(1+j, m.cfg.MaxText) }
 
 // buildBatch lays out examples for one forward pass; rng draws the semantic noise.
 func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
+	if len(exs) == 0 {
+		return nil, errors.New("llm: a batch needs at least one example")
+	}
 	b := &batch{B: len(exs)}
-	type seq struct{ ids, slot, idx, tgt []int }
+	type seq struct{ ids, slot, idx, cell, tgt []int }
 	seqs := make([]seq, len(exs))
 	var textSem, imgSem []int         // example index of each semantic row, text rows then image rows
 	textSlot := make([]int, len(exs)) // first semantic row of each text example
 	imgIndex := make([]int, len(exs))
 	var encSeqs [][]int
 	var encFirst []int
+	queries := make([]int, len(exs)) // first reconstruction query, image.reconstruct only
 	for i, ex := range exs {
 		if ex.Task > taskLM {
 			return nil, fmt.Errorf("llm: example %d: unknown task %d", i, ex.Task)
@@ -192,6 +223,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 			s := seq{ids: ids[:len(ids)-1], tgt: ids[1:]}
 			s.slot = make([]int, len(s.ids))
 			s.idx = make([]int, len(s.ids))
+			s.cell = make([]int, len(s.ids))
 			for j := range s.slot {
 				s.slot[j] = -1
 			}
@@ -236,8 +268,11 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		if ex.Task.NeedsQuestion() {
 			question = m.tok.Encode(ex.Question)
 		}
+		if err := m.checkLayout(); err != nil {
+			return nil, err
+		}
 		p := m.buildPrompt(ex.Task, nSlots, question)
-		s := seq{ids: p.ids, slot: p.slot, idx: p.idx}
+		s := seq{ids: p.ids, slot: p.slot, idx: p.idx, cell: p.cell}
 		s.tgt = make([]int, len(s.ids))
 		for j := range s.tgt {
 			s.tgt[j] = nn.IgnoreIndex
@@ -248,6 +283,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 				s.ids = append(s.ids, id)
 				s.slot = append(s.slot, m.respSlot(ex.Task, j+1, nSlots))
 				s.idx = append(s.idx, m.respIdx(j+1))
+				s.cell = append(s.cell, 0)
 				next := m.sp.eos
 				if j+1 < len(answer) {
 					next = answer[j+1]
@@ -260,7 +296,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		}
 		seqs[i] = s
 		if ex.Task == ImageReconstruct {
-			b.reconPatch = patchify(b.reconPatch, ex.Image)
+			queries[i] = p.queries
 		}
 	}
 	for i := range exs {
@@ -273,46 +309,65 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 			}
 		}
 	}
-	for _, s := range seqs {
-		b.T = max(b.T, len(s.ids))
+	// Decoder layout: the examples, sorted by length, in groups each padded only to
+	// its own longest sequence (lengthGroups); rows are numbered group after group.
+	lens := make([]int, len(seqs))
+	for i, s := range seqs {
+		lens[i] = len(s.ids)
+		b.T = max(b.T, lens[i])
+	}
+	b.groups = lengthGroups(lens, maxGroups)
+	rows := 0
+	for _, gr := range b.groups {
+		rows += len(gr.ex) * gr.T
 	}
 	// Semantic rows: text rows first, then image rows; a slot refers to row+1 of the
 	// slot table (row 0 is zeros).
 	nText := len(textSem)
-	b.ids = make([]int, b.B*b.T)
-	b.pos = make([]int, b.B*b.T)
-	b.idx = make([]int, b.B*b.T)
-	b.slot = make([]int, b.B*b.T)
-	for i, s := range seqs {
-		for j := range b.T {
-			r := i*b.T + j
-			b.pos[r] = j
-			if j >= len(s.ids) {
-				b.ids[r] = m.sp.pad
-				continue
+	b.ids = make([]int, rows)
+	b.pos = make([]int, rows)
+	b.idx = make([]int, rows)
+	b.slot = make([]int, rows)
+	b.cell = make([]int, rows)
+	r0 := 0
+	for _, gr := range b.groups {
+		for _, i := range gr.ex {
+			s := seqs[i]
+			if exs[i].Task == ImageReconstruct {
+				b.reconPatch = patchify(b.reconPatch, exs[i].Image) // in reconRows' order
 			}
-			b.tokens++
-			b.ids[r] = s.ids[j]
-			b.idx[r] = s.idx[j]
-			if sl := s.slot[j]; sl >= 0 {
-				if exs[i].Task.Image() {
-					b.slot[r] = 1 + nText + imgIndex[i]*ImageSlots + sl
-					if exs[i].Task == ImageReconstruct {
-						b.reconRows = append(b.reconRows, r) // slot order, like reconPatch
+			for j := range gr.T {
+				r := r0 + j
+				b.pos[r] = j
+				if j >= len(s.ids) {
+					b.ids[r] = m.sp.pad
+					continue
+				}
+				b.tokens++
+				b.ids[r] = s.ids[j]
+				b.idx[r] = s.idx[j]
+				b.cell[r] = s.cell[j]
+				if exs[i].Task == ImageReconstruct && j >= queries[i] && j < queries[i]+ImageSlots {
+					b.reconRows = append(b.reconRows, r) // cell order, like reconPatch
+				}
+				if sl := s.slot[j]; sl >= 0 {
+					if exs[i].Task.Image() {
+						b.slot[r] = 1 + nText + imgIndex[i]*ImageSlots + sl
+					} else {
+						b.slot[r] = 1 + textSlot[i] + sl
 					}
-				} else {
-					b.slot[r] = 1 + textSlot[i] + sl
+				}
+				if s.tgt[j] != nn.IgnoreIndex {
+					b.respRows = append(b.respRows, r)
+					b.respTargets = append(b.respTargets, s.tgt[j])
 				}
 			}
-			if s.tgt[j] != nn.IgnoreIndex {
-				b.respRows = append(b.respRows, r)
-				b.respTargets = append(b.respTargets, s.tgt[j])
-			}
-		}
-		if m.weighting == PerExample {
-			n := len(b.respRows) - len(b.respWeights)
-			for range n {
-				b.respWeights = append(b.respWeights, 1/float64(n))
+			r0 += gr.T
+			if m.weighting == PerExample {
+				n := len(b.respRows) - len(b.respWeights)
+				for range n {
+					b.respWeights = append(b.respWeights, 1/float64(n))
+				}
 			}
 		}
 	}
@@ -388,8 +443,12 @@ func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
 	if b.ni > 0 {
 		parts = append(parts, m.encodeImages(g, b.images, b.ni))
 	}
-	x := g.Add(g.Gather(m.tokEmb, b.ids, b.B, b.T), g.Gather(m.posEmb, b.pos, b.B, b.T))
-	x = g.Add(x, g.Gather(m.idxEmb, b.idx, b.B, b.T))
+	x := g.Add(g.Gather(m.tokEmb, b.ids), g.Gather(m.posEmb, b.pos))
+	x = g.Add(x, g.Gather(m.idxEmb, b.idx))
+	if m.cellEmb != nil && slices.ContainsFunc(b.cell, func(c int) bool { return c > 0 }) {
+		table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), m.cellEmb)
+		x = g.Add(x, g.Gather(table, b.cell))
+	}
 	if len(parts) > 0 {
 		lm := parts[0]
 		if len(parts) > 1 {
@@ -402,13 +461,30 @@ func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
 		}
 		e := m.slotEmbeddings(g, s)
 		table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), e)
-		x = g.Add(x, g.Gather(table, b.slot, b.B, b.T))
+		x = g.Add(x, g.Gather(table, b.slot))
 	}
-	for i := range m.blocks {
-		x = m.blocks[i].forward(g, x, m.cfg.Heads, true, nil, nil, 0, 0)
+	// Each length group runs through the blocks on its own [examples, T] grid.
+	outs := make([]*tensor, len(b.groups))
+	r0 := 0
+	for k, gr := range b.groups {
+		n := len(gr.ex) * gr.T
+		xg := x
+		if len(b.groups) > 1 {
+			xg = g.Slice(x, 0, r0, r0+n)
+		}
+		xg = g.Reshape(xg, len(gr.ex), gr.T, d)
+		for i := range m.blocks {
+			xg = m.blocks[i].forward(g, xg, m.cfg.Heads, true, nil, nil, 0, 0)
+		}
+		outs[k] = g.Reshape(xg, n, d)
+		r0 += n
+	}
+	x = outs[0]
+	if len(outs) > 1 {
+		x = g.Concat(0, outs...)
 	}
 	x = g.LayerNorm(x, m.lnfG, m.lnfB, nn.DefaultNormEps)
-	return g.Reshape(x, b.B*b.T, d), sem
+	return x, sem
 }
 
 // ReconWeight scales the reconstruction loss (mean squared error of pixels in [0, 1])
@@ -462,4 +538,77 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 	}
 	l.Total = float64(total.Data[0])
 	return total, l
+}
+
+// group is one length group of a batch's decoder layout: its examples (indices into
+// the batch) and the length they are padded to.
+type group struct {
+	ex []int
+	T  int
+}
+
+// A batch's examples are laid out in at most maxGroups length groups, each of which
+// costs groupCost padded positions more (the price of one more pass through the
+// blocks). Padding every example to the batch's longest, as one group, wasted about a
+// third of the decoder's work in StageInstruct, where a 30-word sentence to transmit
+// (some 70 positions) shares the batch with 18-position digit prompts. The causal
+// decoder gives every real position the same result either way; only the float
+// rounding of the summed gradients differs.
+const (
+	maxGroups = 4
+	groupCost = 128
+)
+
+// lengthGroups splits sequences of the given lengths into at most k groups of
+// consecutive lengths (sorted by length, then index), choosing by dynamic programming
+// the split that minimises the padded positions plus groupCost per group.
+func lengthGroups(lens []int, k int) []group {
+	n := len(lens)
+	if n == 0 {
+		return nil
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return lens[a] - lens[b] })
+	k = min(k, n)
+	const inf = int(^uint(0) >> 2)
+	// best[c][j]: least cost of the first j sorted sequences in c groups; cut[c][j]
+	// where its last group begins.
+	best := make([][]int, k+1)
+	cut := make([][]int, k+1)
+	for c := range best {
+		best[c] = make([]int, n+1)
+		cut[c] = make([]int, n+1)
+		for j := range best[c] {
+			best[c][j] = inf
+		}
+	}
+	best[0][0] = 0
+	for c := 1; c <= k; c++ {
+		for j := c; j <= n; j++ {
+			for i := c - 1; i < j; i++ {
+				if best[c-1][i] == inf {
+					continue
+				}
+				if v := best[c-1][i] + (j-i)*lens[order[j-1]] + groupCost; v < best[c][j] {
+					best[c][j], cut[c][j] = v, i
+				}
+			}
+		}
+	}
+	c := 1
+	for cc := 2; cc <= k; cc++ {
+		if best[cc][n] < best[c][n] {
+			c = cc
+		}
+	}
+	gs := make([]group, c)
+	for j := n; c > 0; c-- {
+		i := cut[c][j]
+		gs[c-1] = group{ex: order[i:j], T: lens[order[j-1]]}
+		j = i
+	}
+	return gs
 }

@@ -95,7 +95,26 @@ type Config struct {
 	// class, so the image encoder learns attributes from a direct signal and not only
 	// through the language model. Files from before it existed load without them.
 	AuxHeads bool `json:"aux_heads,omitempty"`
+
+	// Layout is the instruction layout the decoder was trained on (see PromptLayout);
+	// 0 for files from before it was recorded. Task prompts need PromptLayout.
+	Layout int `json:"layout,omitempty"`
 }
+
+// PromptLayout is the instruction layout this code builds (Template):
+//
+//   - 0, the first: image.vqa's question after the image; image.reconstruct read at
+//     the image slots themselves.
+//   - 1: the question comes before the image, so that the causal decoder's image slots
+//     can already attend to it; every image slot and reconstruction query carries a
+//     learned cell embedding (llm/cell), the slots' places being no longer fixed; and
+//     image.reconstruct reads 16 query positions after <response>, each of which sees
+//     every image slot (a slot sees only those before it, and so misses the parts of
+//     objects centred further on).
+//
+// A model of an older layout can still run the lm stage and be trained on (m4sc train
+// upgrades it), but refuses tasks.
+const PromptLayout = 1
 
 // DefaultConfig returns the shipped model's architecture for a vocabulary of vocab
 // tokens.
@@ -105,7 +124,7 @@ func DefaultConfig(vocab int) Config {
 		EncLayers: DefaultEncLayers, ImgDim: DefaultImgDim, ImgLayers: DefaultImgLayers,
 		SemDim: DefaultSemDim, MaxSeq: DefaultMaxSeq, MaxText: DefaultMaxText,
 		Projector: ProjectorKAN, KANGrid: DefaultKANGrid, KANOrder: DefaultKANOrder,
-		ReconHidden: DefaultReconHidden, AuxHeads: true,
+		ReconHidden: DefaultReconHidden, AuxHeads: true, Layout: PromptLayout,
 	}
 }
 
@@ -146,6 +165,8 @@ func (c Config) Validate() error {
 		return bad("kan_grid %d outside [1, 64]", c.KANGrid)
 	case c.KANOrder < 1 || c.KANOrder > 7:
 		return bad("kan_order %d outside [1, 7]", c.KANOrder)
+	case c.Layout < 0 || c.Layout > PromptLayout:
+		return bad("layout %d outside [0, %d] (a file from newer code?)", c.Layout, PromptLayout)
 	case c.MLPHidden < 0 || c.MLPHidden > 1<<16:
 		return bad("mlp_hidden %d outside [0, 65536]", c.MLPHidden)
 	case c.ReconHidden < 1 || c.ReconHidden > 1<<16:

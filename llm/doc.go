@@ -26,14 +26,18 @@
 // Receiver, Model.Decode: the vectors are mapped back (linear SemDim -> Dim) and
 // placed in the instruction template, which is the same for every task:
 //
-//	<bos><task>vqa</task><image><sem>x16</image><text>what color is the circle?</text><response>
+//	<bos><task>vqa</task><text>what color is the circle?</text><image><sem>x16</image><response>
 //
 // (text inputs are framed by <text> ... </text>, one <sem> per token; only image.vqa
-// has the question block). A decoder-only transformer (Layers pre-norm blocks,
+// has the question block, placed before the image so that the image slots, read
+// causally, can already attend to it; image slot i also carries a learned embedding
+// of its cell i, PromptLayout). A decoder-only transformer (Layers pre-norm blocks,
 // learned positions, GELU MLP, output tied to the token embedding) reads it causally
 // and generates the response greedily or by beam search with a key/value cache.
-// image.reconstruct instead reads the decoder's hidden states at the 16 image slots
-// through the image decoder head (an MLP to 8x8x3 pixels in [0, 1]).
+// image.reconstruct instead appends 16 cell queries after <response> (pad tokens with
+// the cell embeddings) and maps their hidden states through the image decoder head
+// (an MLP to 8x8x3 pixels in [0, 1]): query i sees every image slot, so the parts of
+// objects that overhang cell i from a later cell are in reach.
 //
 // Alignment for text.transmit: the response position that predicts token i also
 // receives slot i's vector in its input, and text slot i and response position i share

@@ -171,6 +171,9 @@ type Model struct {
 
 	recW1, recB1, recW2, recB2 *tensor
 	aux                        *auxHeads // nil without Config.AuxHeads
+	// cellEmb [ImageSlots, Dim] marks image slot i and reconstruction query i as cell
+	// i (Config.Layout >= 1); nil before.
+	cellEmb *tensor
 
 	sp       specials
 	taskIDs  [numTasks][]int
@@ -304,6 +307,12 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 	// Last and zero-initialised: they draw nothing from rng (see aux.go).
 	if cfg.AuxHeads {
 		m.aux = newAuxHeads(m.params.Scope("aux"), cfg.SemDim)
+	}
+	// Zero too, for the same reason: a language model trained before the layout
+	// existed gains it unchanged, and the lm stage (which never uses it) is the same
+	// with or without it.
+	if cfg.Layout >= 1 {
+		m.cellEmb = m.params.Scope("llm").Add("cell", nn.NewParam[float32](nil, ImageSlots, cfg.Dim))
 	}
 	return m, nil
 }

@@ -3,6 +3,7 @@ package llm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -172,5 +173,93 @@ func TestConv3x3(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// lengthGroups covers every sequence once, in groups of consecutive sorted lengths,
+// and pays for a second group only where it saves more padding than groupCost.
+func TestLengthGroups(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 200 {
+		n := 1 + rng.IntN(40)
+		lens := make([]int, n)
+		for i := range lens {
+			lens[i] = 1 + rng.IntN(160)
+		}
+		gs := lengthGroups(lens, maxGroups)
+		if len(gs) < 1 || len(gs) > maxGroups {
+			t.Fatalf("trial %d: %d groups", trial, len(gs))
+		}
+		seen := make([]bool, n)
+		prev, cost := 0, 0
+		for _, g := range gs {
+			for _, i := range g.ex {
+				if seen[i] {
+					t.Fatalf("trial %d: sequence %d twice", trial, i)
+				}
+				seen[i] = true
+				if lens[i] > g.T || lens[i] < prev {
+					t.Fatalf("trial %d: length %d in a group of T %d after length %d", trial, lens[i], g.T, prev)
+				}
+				prev = lens[i]
+			}
+			cost += len(g.ex)*g.T + groupCost
+		}
+		for i, s := range seen {
+			if !s {
+				t.Fatalf("trial %d: sequence %d missing", trial, i)
+			}
+		}
+		if one := n*slices.Max(lens) + groupCost; cost > one {
+			t.Fatalf("trial %d: grouped cost %d above one group's %d", trial, cost, one)
+		}
+	}
+	// Two clusters far apart: two groups.
+	lens := []int{10, 80, 11, 79, 12, 81, 10, 80, 12, 78, 11, 80}
+	if gs := lengthGroups(lens, maxGroups); len(gs) != 2 || gs[0].T != 12 || gs[1].T != 81 {
+		t.Errorf("clusters: got %+v", gs)
+	}
+}
+
+// A batch laid out in several length groups gives every example the loss it has alone:
+// the groups change the padding, not the result.
+func TestGroupedBatchMatchesSingles(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	m.weighting = PerExample
+	exs := mixedExamples(14)
+	for i := range exs {
+		exs[i].Sigma = 0
+	}
+	g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
+	b, err := m.buildBatch(exs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.groups) < 2 {
+		t.Fatalf("%d length group(s) for lengths up to %d; the test needs several", len(b.groups), b.T)
+	}
+	_, all := m.loss(g, b)
+	var text, recon float64
+	var nText, nRecon int
+	for _, ex := range exs {
+		g.Reset()
+		b1, err := m.buildBatch([]Example{ex}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, l := m.loss(g, b1)
+		if ex.Task == ImageReconstruct {
+			recon += l.Recon
+			nRecon++
+		} else {
+			text += l.Text
+			nText++
+		}
+	}
+	text /= float64(nText)
+	recon /= float64(nRecon)
+	t.Logf("%d groups: text %.6f (singles %.6f), recon %.6f (singles %.6f)", len(b.groups), all.Text, text, all.Recon, recon)
+	if math.Abs(all.Text-text) > 1e-4*text || math.Abs(all.Recon-recon) > 1e-4*recon {
+		t.Errorf("grouped batch: text %g recon %g; singles: text %g recon %g", all.Text, all.Recon, text, recon)
 	}
 }

@@ -194,11 +194,16 @@ func (d *decoder) reorder(parent []int) {
 
 // embed writes the input embedding of token id (or, when slot is not nil, of that
 // semantic slot) at position pos with index row idx into dst [Dim].
-func (m *Model) embed(dst []float32, id, pos, idx int, slot []float32) {
+func (m *Model) embed(dst []float32, id, pos, idx, cell int, slot []float32) {
 	d := m.cfg.Dim
 	te, pe, ie := m.tokEmb.Data[id*d:(id+1)*d], m.posEmb.Data[pos*d:(pos+1)*d], m.idxEmb.Data[idx*d:(idx+1)*d]
 	for i := range dst[:d] {
 		dst[i] = te[i] + pe[i] + ie[i]
+	}
+	if cell > 0 {
+		for i, v := range m.cellEmb.Data[(cell-1)*d : cell*d] {
+			dst[i] += v
+		}
 	}
 	if slot != nil {
 		for i := range dst[:d] {
@@ -220,6 +225,9 @@ func (m *Model) logits(dst, h []float32, rows int) []float32 {
 func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, error) {
 	if ins.Task >= numTasks {
 		return Output{}, fmt.Errorf("llm: unknown task %d", ins.Task)
+	}
+	if err := m.checkLayout(); err != nil {
+		return Output{}, err
 	}
 	if s.Dim != m.cfg.SemDim || s.N < 1 || len(s.Vectors) != s.N*s.Dim {
 		return Output{}, fmt.Errorf("llm: semantics of %d vectors x %d (%d values); the model takes vectors of %d", s.N, s.Dim, len(s.Vectors), m.cfg.SemDim)
@@ -260,7 +268,7 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 		if p.slot[j] >= 0 {
 			slot = e[p.slot[j]*d : (p.slot[j]+1)*d]
 		}
-		m.embed(x[j*d:(j+1)*d], p.ids[j], j, p.idx[j], slot)
+		m.embed(x[j*d:(j+1)*d], p.ids[j], j, p.idx[j], p.cell[j], slot)
 	}
 	pre := m.newDecoder(1)
 	h := pre.run(x, T)
@@ -268,7 +276,7 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 		g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
 		rows := make([]float32, 0, ImageSlots*d)
 		for i := range ImageSlots {
-			j := p.slots + i
+			j := p.queries + i
 			rows = append(rows, h[j*d:(j+1)*d]...)
 		}
 		patches := m.reconstruct(g, nn.NewTensor(rows, ImageSlots, d))
@@ -335,7 +343,7 @@ func (m *Model) greedy(dec *decoder, last []float32, T, maxTok int, force bool, 
 		if j+1 == maxTok {
 			break
 		}
-		m.embed(x, id, T+j, m.respIdx(j+1), slotAt(j+1))
+		m.embed(x, id, T+j, m.respIdx(j+1), 0, slotAt(j+1))
 		last = dec.run(x, 1)
 	}
 	return ids
@@ -418,7 +426,7 @@ func (m *Model) beam(pre *decoder, last []float32, T, maxTok, k int, slotAt func
 		dec.reorder(parents)
 		for b := range k {
 			id := next[min(b, len(next)-1)].ids
-			m.embed(x[b*d:(b+1)*d], id[len(id)-1], T+j, m.respIdx(j+1), slotAt(j+1))
+			m.embed(x[b*d:(b+1)*d], id[len(id)-1], T+j, m.respIdx(j+1), 0, slotAt(j+1))
 		}
 		live = next
 		h = append(h[:0], dec.run(x, 1)...)

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -20,6 +21,11 @@ func smallModel(t testing.TB, proj Projector) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The cell embeddings start at zero; random ones let the tests see them.
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range m.cellEmb.Data {
+		m.cellEmb.Data[i] = float32(r.NormFloat64())
+	}
 	return m
 }
 
@@ -31,6 +37,7 @@ func TestIncrementalDecoderMatchesForward(t *testing.T) {
 	exs := []Example{
 		{Task: ImageVQA, Image: SceneImage(&sc), Question: sc.QA[0].Question, Answer: sc.QA[0].Answer},
 		{Task: TextTransmit, Text: "the union is strong and the people are free"},
+		{Task: ImageReconstruct, Image: SceneImage(&sc)},
 	}
 	for _, ex := range exs {
 		b, err := m.buildBatch([]Example{ex}, nil)
@@ -64,7 +71,7 @@ func TestIncrementalDecoderMatchesForward(t *testing.T) {
 			if s := b.slot[j]; s > 0 {
 				slot = e[(s-1)*d : s*d]
 			}
-			m.embed(x, b.ids[j], j, b.idx[j], slot)
+			m.embed(x, b.ids[j], j, b.idx[j], b.cell[j], slot)
 			h := dec.run(x, 1)
 			for c := range d {
 				worst = max(worst, math.Abs(float64(h[c]-want[j*d+c])))
@@ -163,5 +170,55 @@ func TestTopK(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("topK(%d) = %v, want %v", k, got, want)
 		}
+	}
+}
+
+// image.reconstruct's output through Decode is the training graph's prediction at the
+// cell queries, and a model of an older instruction layout refuses every task.
+func TestReconstructAndLayout(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	sc := dataset.GenerateScene(9)
+	ex := Example{Task: ImageReconstruct, Image: SceneImage(&sc)}
+	b, err := m.buildBatch([]Example{ex}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.reconRows) != ImageSlots || b.reconRows[0] != b.T-ImageSlots {
+		t.Fatalf("reconstruction rows %v of %d positions: want the last %d", b.reconRows, b.T, ImageSlots)
+	}
+	g := nn.NewGraph[float32](nil)
+	h, _ := m.forward(g, b)
+	want := make([]float32, ImagePixels)
+	unpatchify(want, m.reconstruct(g, g.Gather(h, b.reconRows)).Data)
+	sem, err := m.Encode(Input{Task: ImageReconstruct, Image: ex.Image})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Decode(sem, Instruction{Task: ImageReconstruct}, DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst float64
+	for i := range want {
+		worst = max(worst, math.Abs(float64(out.Image[i]-want[i])))
+	}
+	if worst > 1e-4 {
+		t.Errorf("Decode's reconstruction differs from the training graph's by %g", worst)
+	}
+
+	old := m.cfg
+	old.Layout = 0
+	m0, err := m.Rebuild(old, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m0.Decode(sem, Instruction{Task: ImageReconstruct}, DecodeOptions{}); !errors.Is(err, ErrLayout) {
+		t.Errorf("layout-0 model decoded: %v", err)
+	}
+	if _, err := m0.buildBatch([]Example{ex}, nil); !errors.Is(err, ErrLayout) {
+		t.Errorf("layout-0 model built a task batch: %v", err)
+	}
+	if _, err := m0.buildBatch([]Example{LMExample("the union is strong")}, nil); err != nil {
+		t.Errorf("layout-0 model refused language modelling: %v", err)
 	}
 }

@@ -77,8 +77,11 @@ func (t Task) NeedsQuestion() bool { return t == ImageVQA }
 //	<bos><task>caption</task><image><sem>...<sem></image><response>
 //
 // A text input is framed by <text> and </text> instead of <image> and </image>; a
-// question (image.vqa) follows the modality block as <text>question</text>. The
-// response ends with <eos>.
+// question (image.vqa) comes before the modality block as <text>question</text>, so
+// that the causal decoder's image slots can attend to it. Image slots carry cell
+// embeddings. A text response ends with <eos>; image.reconstruct's response is 16
+// cell queries, written "<cell>", whose hidden states the image decoder head reads.
+// This is layout PromptLayout.
 func Template(t Task, n int, question string) string {
 	var b strings.Builder
 	b.WriteString("<bos><task>")
@@ -88,14 +91,17 @@ func Template(t Task, n int, question string) string {
 	if t.Image() {
 		open, close = "<image>", "</image>"
 	}
-	b.WriteString(open)
-	b.WriteString(strings.Repeat("<sem>", n))
-	b.WriteString(close)
 	if t.NeedsQuestion() {
 		b.WriteString("<text>")
 		b.WriteString(question)
 		b.WriteString("</text>")
 	}
+	b.WriteString(open)
+	b.WriteString(strings.Repeat("<sem>", n))
+	b.WriteString(close)
 	b.WriteString("<response>")
+	if t == ImageReconstruct {
+		b.WriteString(strings.Repeat("<cell>", ImageSlots))
+	}
 	return b.String()
 }

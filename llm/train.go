@@ -75,7 +75,7 @@ type StageDefaults struct {
 var DefaultStageOptions = map[Stage]StageDefaults{
 	StageLM:       {Steps: 1500, Batch: 32, LR: 2e-3, Warmup: 100},
 	StageAlign:    {Steps: 2000, Batch: 32, LR: 1e-3, Warmup: 100},
-	StageInstruct: {Steps: 3200, Batch: 32, LR: 1e-3, Warmup: 100},
+	StageInstruct: {Steps: 6000, Batch: 32, LR: 1e-3, Warmup: 100},
 }
 
 // TrainOptions configure one stage of training.

@@ -191,6 +191,16 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 				}
 				log.Info("auxiliary image heads added", "from", prev)
 			}
+			if c = m.Config(); c.Layout != llm.PromptLayout && st != llm.StageLM {
+				// Weights of an older instruction layout (a language model trained
+				// before it, which no prompt has touched): add the zero cell
+				// embeddings the layout needs; it draws nothing from the source.
+				c.Layout = llm.PromptLayout
+				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x6c6179))); err != nil {
+					return err
+				}
+				log.Info("instruction layout upgraded", "layout", c.Layout, "from", prev)
+			}
 		}
 		def := llm.DefaultStageOptions[st]
 		o := llm.TrainOptions{Stage: st, Seed: seed, Steps: def.Steps, Batch: def.Batch, LR: def.LR, Warmup: def.Warmup,
