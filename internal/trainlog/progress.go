@@ -252,8 +252,8 @@ func (p *Progress) writeLine(line string) {
 
 // Finish shows the final state, whatever the intervals, and ends the display:
 // the bar is left on its own line, and the plain display writes a closing line
-// "lm finished at step 6000/6000 after 1h02m03s". It does not pretend the
-// stage is complete when training stopped early. Later calls to Update and
+// "lm finished at step 6000/6000 after 1h02m03s", or "lm stopped at step
+// 1290/6000 ..." when training ended before its total (an interrupt). Later calls to Update and
 // Finish do nothing.
 func (p *Progress) Finish() {
 	p.mu.Lock()
@@ -272,7 +272,11 @@ func (p *Progress) Finish() {
 	if p.updated && (!p.shown || p.last != p.step) {
 		p.show(now)
 	}
-	line := fmt.Sprintf("%s finished at step %d", p.stage, p.step)
+	verb := "finished"
+	if p.total > 0 && p.step < p.total {
+		verb = "stopped"
+	}
+	line := fmt.Sprintf("%s %s at step %d", p.stage, verb, p.step)
 	if p.total > 0 {
 		line += fmt.Sprintf("/%d", p.total)
 	}

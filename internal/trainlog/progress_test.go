@@ -52,7 +52,7 @@ func TestProgressPlainLines(t *testing.T) {
 		// Finish shows the last update, which the interval held back:
 		// 260 steps in 165 s, 4740 left.
 		"instruct step 1260/6000 loss 1.050 2280 tok/s eta 50m08s",
-		"instruct finished at step 1260/6000 after 2m45s",
+		"instruct stopped at step 1260/6000 after 2m45s",
 	}
 	got := lines(buf.String())
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -105,7 +105,7 @@ func TestProgressEdgeCases(t *testing.T) {
 			"lm finished at step 2 after 0m02s",
 		}},
 		{"negative total", -5, 0, []int64{3}, nil},
-		{"no updates", 10, 4, nil, []string{"lm finished at step 4/10 after 0m00s"}},
+		{"no updates", 10, 4, nil, []string{"lm stopped at step 4/10 after 0m00s"}},
 		{"past total", 10, 0, []int64{5, 12}, []string{
 			"lm step 5/10 loss NaN 0 tok/s eta 0m01s",
 			"lm step 12/10 loss NaN 0 tok/s eta 0m00s",
@@ -113,7 +113,7 @@ func TestProgressEdgeCases(t *testing.T) {
 		}},
 		{"no progress since resume", 10, 5, []int64{5}, []string{
 			"lm step 5/10 loss NaN 0 tok/s eta ?",
-			"lm finished at step 5/10 after 0m01s",
+			"lm stopped at step 5/10 after 0m01s",
 		}},
 	}
 	for _, tt := range tests {
