@@ -50,7 +50,7 @@ type batch struct {
 	ni         int       // images
 	images     []float32 // the ni input images, HWC, one after another
 	noise      []float32 // [semantic rows * SemDim], nil without noise
-	reconRows  []int     // decoder rows of the cell queries of reconstructed images
+	reconRows  []int     // decoder rows the image decoder head reads, for reconstructed images
 	reconPatch []float32 // their target patches, [len(reconRows) * PatchPixels]
 
 	aux auxBatch // targets of the auxiliary heads
@@ -111,34 +111,34 @@ func (m *Model) encoderInput(t Task, toks []int) (ids []int, first int) {
 }
 
 // prompt is the decoder input of one example up to and including <response> (and,
-// for image.reconstruct, its cell queries): token ids (the pad id at semantic slots
-// and queries), semantic slot numbers (-1 elsewhere), index embedding rows (0 for
-// none) and cell embedding rows (1+cell at image slots and queries, 0 elsewhere).
+// for image.reconstruct in layout 1, its cell queries): token ids (the pad id at
+// semantic slots and queries), semantic slot numbers (-1 elsewhere), index embedding
+// rows (0 for none) and cell embedding rows (1+cell at image slots and queries in
+// layout 1, 0 elsewhere).
 type prompt struct {
 	ids, slot, idx, cell []int
 	slots                int // first position of the semantic slots
-	queries              int // first reconstruction query (image.reconstruct), else -1
+	recon                int // first of the 16 positions the image decoder head reads (image.reconstruct), else -1
 }
 
-// ErrLayout is returned for a task given to a model trained on an older instruction
-// layout than PromptLayout.
-var ErrLayout = errors.New("llm: the model was trained on an older instruction layout")
-
-func (m *Model) checkLayout() error {
-	if m.cfg.Layout != PromptLayout {
-		return fmt.Errorf("%w (%d, this code builds %d): train its align and instruct stages again (m4sc train)", ErrLayout, m.cfg.Layout, PromptLayout)
-	}
-	return nil
-}
-
-// buildPrompt lays out Template(t, nSlots, question); the caller has checked the layout.
+// buildPrompt lays out the model's instruction layout (Config.Layout, PromptLayout).
 func (m *Model) buildPrompt(t Task, nSlots int, question []int) prompt {
-	p := prompt{queries: -1}
+	p := prompt{recon: -1}
+	layout := m.cfg.Layout
 	add := func(id, slot, idx, cell int) {
 		p.ids = append(p.ids, id)
 		p.slot = append(p.slot, slot)
 		p.idx = append(p.idx, idx)
 		p.cell = append(p.cell, cell)
+	}
+	addQuestion := func() {
+		if t.NeedsQuestion() {
+			add(m.sp.text, -1, 0, 0)
+			for _, id := range question {
+				add(id, -1, 0, 0)
+			}
+			add(m.sp.textEnd, -1, 0, 0)
+		}
 	}
 	add(m.sp.bos, -1, 0, 0)
 	add(m.sp.task, -1, 0, 0)
@@ -146,12 +146,8 @@ func (m *Model) buildPrompt(t Task, nSlots int, question []int) prompt {
 		add(id, -1, 0, 0)
 	}
 	add(m.sp.taskEnd, -1, 0, 0)
-	if t.NeedsQuestion() {
-		add(m.sp.text, -1, 0, 0)
-		for _, id := range question {
-			add(id, -1, 0, 0)
-		}
-		add(m.sp.textEnd, -1, 0, 0)
+	if layout >= 1 {
+		addQuestion()
 	}
 	open, close := m.sp.text, m.sp.textEnd
 	if t.Image() {
@@ -161,19 +157,25 @@ func (m *Model) buildPrompt(t Task, nSlots int, question []int) prompt {
 	p.slots = len(p.ids)
 	for i := range nSlots {
 		idx, cell := 0, 0
-		if t.Image() {
-			cell = 1 + i
-		} else {
+		if !t.Image() {
 			// Text slot i shares an index embedding with response position i,
 			// which predicts token i: the decoder finds "its" slot by matching.
 			idx = 1 + i
+		} else if layout >= 1 {
+			cell = 1 + i
 		}
 		add(m.sp.pad, i, idx, cell)
 	}
 	add(close, -1, 0, 0)
+	if layout == 0 {
+		addQuestion()
+		if t == ImageReconstruct {
+			p.recon = p.slots
+		}
+	}
 	add(m.sp.response, m.respSlot(t, 0, nSlots), 1, 0)
-	if t == ImageReconstruct {
-		p.queries = len(p.ids)
+	if layout >= 1 && t == ImageReconstruct {
+		p.recon = len(p.ids)
 		for i := range ImageSlots {
 			add(m.sp.pad, -1, 0, 1+i)
 		}
@@ -209,7 +211,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 	imgIndex := make([]int, len(exs))
 	var encSeqs [][]int
 	var encFirst []int
-	queries := make([]int, len(exs)) // first reconstruction query, image.reconstruct only
+	recon := make([]int, len(exs)) // first position the image decoder head reads, image.reconstruct only
 	for i, ex := range exs {
 		if ex.Task > taskLM {
 			return nil, fmt.Errorf("llm: example %d: unknown task %d", i, ex.Task)
@@ -268,9 +270,6 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		if ex.Task.NeedsQuestion() {
 			question = m.tok.Encode(ex.Question)
 		}
-		if err := m.checkLayout(); err != nil {
-			return nil, err
-		}
 		p := m.buildPrompt(ex.Task, nSlots, question)
 		s := seq{ids: p.ids, slot: p.slot, idx: p.idx, cell: p.cell}
 		s.tgt = make([]int, len(s.ids))
@@ -296,7 +295,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		}
 		seqs[i] = s
 		if ex.Task == ImageReconstruct {
-			queries[i] = p.queries
+			recon[i] = p.recon
 		}
 	}
 	for i := range exs {
@@ -347,7 +346,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 				b.ids[r] = s.ids[j]
 				b.idx[r] = s.idx[j]
 				b.cell[r] = s.cell[j]
-				if exs[i].Task == ImageReconstruct && j >= queries[i] && j < queries[i]+ImageSlots {
+				if exs[i].Task == ImageReconstruct && j >= recon[i] && j < recon[i]+ImageSlots {
 					b.reconRows = append(b.reconRows, r) // cell order, like reconPatch
 				}
 				if sl := s.slot[j]; sl >= 0 {

@@ -112,8 +112,9 @@ type Config struct {
 //     every image slot (a slot sees only those before it, and so misses the parts of
 //     objects centred further on).
 //
-// A model of an older layout can still run the lm stage and be trained on (m4sc train
-// upgrades it), but refuses tasks.
+// Models are built, trained and run in the layout of their configuration, so files of
+// layout 0 keep working; New models (DefaultConfig) and `m4sc train`'s align stage
+// use PromptLayout.
 const PromptLayout = 1
 
 // DefaultConfig returns the shipped model's architecture for a vocabulary of vocab

@@ -226,9 +226,6 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 	if ins.Task >= numTasks {
 		return Output{}, fmt.Errorf("llm: unknown task %d", ins.Task)
 	}
-	if err := m.checkLayout(); err != nil {
-		return Output{}, err
-	}
 	if s.Dim != m.cfg.SemDim || s.N < 1 || len(s.Vectors) != s.N*s.Dim {
 		return Output{}, fmt.Errorf("llm: semantics of %d vectors x %d (%d values); the model takes vectors of %d", s.N, s.Dim, len(s.Vectors), m.cfg.SemDim)
 	}
@@ -276,7 +273,7 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 		g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
 		rows := make([]float32, 0, ImageSlots*d)
 		for i := range ImageSlots {
-			j := p.queries + i
+			j := p.recon + i
 			rows = append(rows, h[j*d:(j+1)*d]...)
 		}
 		patches := m.reconstruct(g, nn.NewTensor(rows, ImageSlots, d))

@@ -1,10 +1,10 @@
 package llm
 
 import (
-	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -173,52 +173,65 @@ func TestTopK(t *testing.T) {
 	}
 }
 
-// image.reconstruct's output through Decode is the training graph's prediction at the
-// cell queries, and a model of an older instruction layout refuses every task.
+// In both instruction layouts image.reconstruct's output through Decode is the
+// training graph's prediction at the positions the head reads (layout 1: the 16 cell
+// queries at the end; layout 0: the image slots), and VQA's question sits where
+// Template says.
 func TestReconstructAndLayout(t *testing.T) {
-	m := smallModel(t, ProjectorKAN)
+	m1 := smallModel(t, ProjectorKAN)
+	old := m1.cfg
+	old.Layout = 0
+	m0, err := m1.Rebuild(old, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m0.cellEmb != nil {
+		t.Fatal("layout 0 model has cell embeddings")
+	}
 	sc := dataset.GenerateScene(9)
 	ex := Example{Task: ImageReconstruct, Image: SceneImage(&sc)}
-	b, err := m.buildBatch([]Example{ex}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.reconRows) != ImageSlots || b.reconRows[0] != b.T-ImageSlots {
-		t.Fatalf("reconstruction rows %v of %d positions: want the last %d", b.reconRows, b.T, ImageSlots)
-	}
-	g := nn.NewGraph[float32](nil)
-	h, _ := m.forward(g, b)
-	want := make([]float32, ImagePixels)
-	unpatchify(want, m.reconstruct(g, g.Gather(h, b.reconRows)).Data)
-	sem, err := m.Encode(Input{Task: ImageReconstruct, Image: ex.Image})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := m.Decode(sem, Instruction{Task: ImageReconstruct}, DecodeOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worst float64
-	for i := range want {
-		worst = max(worst, math.Abs(float64(out.Image[i]-want[i])))
-	}
-	if worst > 1e-4 {
-		t.Errorf("Decode's reconstruction differs from the training graph's by %g", worst)
-	}
+	for layout, m := range []*Model{m0, m1} {
+		b, err := m.buildBatch([]Example{ex}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := b.T - ImageSlots
+		if layout == 0 {
+			first = 5 + len(m.taskIDs[ImageReconstruct]) - 1 // <bos><task>...</task><image>
+		}
+		if len(b.reconRows) != ImageSlots || b.reconRows[0] != first || b.reconRows[ImageSlots-1] != first+ImageSlots-1 {
+			t.Fatalf("layout %d: reconstruction rows %v of %d positions, want %d on", layout, b.reconRows, b.T, first)
+		}
+		g := nn.NewGraph[float32](nil)
+		h, _ := m.forward(g, b)
+		want := make([]float32, ImagePixels)
+		unpatchify(want, m.reconstruct(g, g.Gather(h, b.reconRows)).Data)
+		sem, err := m.Encode(Input{Task: ImageReconstruct, Image: ex.Image})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.Decode(sem, Instruction{Task: ImageReconstruct}, DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var worst float64
+		for i := range want {
+			worst = max(worst, math.Abs(float64(out.Image[i]-want[i])))
+		}
+		if worst > 1e-4 {
+			t.Errorf("layout %d: Decode's reconstruction differs from the training graph's by %g", layout, worst)
+		}
 
-	old := m.cfg
-	old.Layout = 0
-	m0, err := m.Rebuild(old, rand.New(rand.NewPCG(1, 2)))
-	if err != nil {
-		t.Fatal(err)
+		// The question's place, in the prompt and in the template.
+		q := m.tok.Encode("what color is the circle?")
+		p := m.buildPrompt(ImageVQA, ImageSlots, q)
+		tmpl := m.Template(ImageVQA, ImageSlots, "what color is the circle?")
+		qAt, imgAt := strings.Index(tmpl, "<text>"), strings.Index(tmpl, "<image>")
+		if (layout == 1) != (qAt < imgAt) || (layout == 1) != (p.slots > 6+len(q)) {
+			t.Errorf("layout %d: question at %d and image at %d in %q; slots from position %d", layout, qAt, imgAt, tmpl, p.slots)
+		}
 	}
-	if _, err := m0.Decode(sem, Instruction{Task: ImageReconstruct}, DecodeOptions{}); !errors.Is(err, ErrLayout) {
-		t.Errorf("layout-0 model decoded: %v", err)
-	}
-	if _, err := m0.buildBatch([]Example{ex}, nil); !errors.Is(err, ErrLayout) {
-		t.Errorf("layout-0 model built a task batch: %v", err)
-	}
-	if _, err := m0.buildBatch([]Example{LMExample("the union is strong")}, nil); err != nil {
-		t.Errorf("layout-0 model refused language modelling: %v", err)
+	if Template(ImageVQA, 1, "q") != m1.Template(ImageVQA, 1, "q") {
+		t.Error("Template is not the current layout's")
 	}
 }

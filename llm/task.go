@@ -81,8 +81,16 @@ func (t Task) NeedsQuestion() bool { return t == ImageVQA }
 // that the causal decoder's image slots can attend to it. Image slots carry cell
 // embeddings. A text response ends with <eos>; image.reconstruct's response is 16
 // cell queries, written "<cell>", whose hidden states the image decoder head reads.
-// This is layout PromptLayout.
-func Template(t Task, n int, question string) string {
+// This is layout PromptLayout; Model.Template gives a model's own.
+func Template(t Task, n int, question string) string { return template(PromptLayout, t, n, question) }
+
+// Template renders the instruction template in the model's layout (Config.Layout): in
+// layout 0 the question follows the image and image.reconstruct has no cell queries.
+func (m *Model) Template(t Task, n int, question string) string {
+	return template(m.cfg.Layout, t, n, question)
+}
+
+func template(layout int, t Task, n int, question string) string {
 	var b strings.Builder
 	b.WriteString("<bos><task>")
 	b.WriteString(taskWords[t%numTasks])
@@ -91,16 +99,21 @@ func Template(t Task, n int, question string) string {
 	if t.Image() {
 		open, close = "<image>", "</image>"
 	}
+	q := ""
 	if t.NeedsQuestion() {
-		b.WriteString("<text>")
-		b.WriteString(question)
-		b.WriteString("</text>")
+		q = "<text>" + question + "</text>"
+	}
+	if layout >= 1 {
+		b.WriteString(q)
 	}
 	b.WriteString(open)
 	b.WriteString(strings.Repeat("<sem>", n))
 	b.WriteString(close)
+	if layout == 0 {
+		b.WriteString(q)
+	}
 	b.WriteString("<response>")
-	if t == ImageReconstruct {
+	if layout >= 1 && t == ImageReconstruct {
 		b.WriteString(strings.Repeat("<cell>", ImageSlots))
 	}
 	return b.String()

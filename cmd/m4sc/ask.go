@@ -145,7 +145,7 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 	fmt.Fprintln(out, describe)
 	fmt.Fprintf(out, "semantics: %d vectors of %d reals\n", sem.N, sem.Dim)
 	if f.explain {
-		fmt.Fprintf(out, "template: %s\n", llm.Template(task, sem.N, ins.Question))
+		fmt.Fprintf(out, "template: %s\n", m.Template(task, sem.N, ins.Question))
 	}
 	res, err := m.Decode(sem, ins, llm.DecodeOptions{Beam: f.beam})
 	if err != nil {

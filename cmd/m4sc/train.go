@@ -191,10 +191,10 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 				}
 				log.Info("auxiliary image heads added", "from", prev)
 			}
-			if c = m.Config(); c.Layout != llm.PromptLayout && st != llm.StageLM {
-				// Weights of an older instruction layout (a language model trained
-				// before it, which no prompt has touched): add the zero cell
-				// embeddings the layout needs; it draws nothing from the source.
+			if c = m.Config(); c.Layout != llm.PromptLayout && st == llm.StageAlign {
+				// A language model from before the current instruction layout (no
+				// prompt has touched it): align starts in the current one, with the
+				// zero cell embeddings it needs; they draw nothing from the source.
 				c.Layout = llm.PromptLayout
 				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x6c6179))); err != nil {
 					return err
