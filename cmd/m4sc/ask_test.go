@@ -74,7 +74,7 @@ func TestAskEveryTask(t *testing.T) {
 			if task.Image() && !strings.Contains(ls[1], "16 vectors of 32 reals") {
 				t.Errorf("image semantics: %s", ls[1])
 			}
-			if task.NeedsQuestion() && !strings.Contains(ls[2], "<text>what color is the circle?</text><response>") {
+			if task.NeedsQuestion() && !strings.Contains(ls[2], "<text>what color is the circle?</text>") {
 				t.Errorf("vqa template: %s", ls[2])
 			}
 			if task != llm.ImageReconstruct {
