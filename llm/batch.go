@@ -35,8 +35,9 @@ func LMExample(sentence string) Example { return Example{Task: taskLM, Text: sen
 type batch struct {
 	B, T                  int     // examples, longest decoder sequence
 	groups                []group // the decoder's layout: rows group after group
-	ids, pos, idx, slot   []int   // decoder inputs, [B*T] each
-	cell                  []int   // cell embedding rows, [B*T] (0 for none)
+	ids, pos, idx, slot   []int   // decoder inputs, one per row of the grouped layout
+	cell                  []int   // cell embedding rows, likewise (0 for none)
+	hasCells              bool    // some row has a cell embedding
 	respRows, respTargets []int   // decoder rows whose next token is scored, and those tokens
 	// respWeights, when not nil, weighs each scored token by 1/(its example's scored
 	// tokens), so every example counts equally (see Weighting).
@@ -346,6 +347,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 				b.ids[r] = s.ids[j]
 				b.idx[r] = s.idx[j]
 				b.cell[r] = s.cell[j]
+				b.hasCells = b.hasCells || s.cell[j] > 0
 				if exs[i].Task == ImageReconstruct && j >= recon[i] && j < recon[i]+ImageSlots {
 					b.reconRows = append(b.reconRows, r) // cell order, like reconPatch
 				}
@@ -444,7 +446,7 @@ func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
 	}
 	x := g.Add(g.Gather(m.tokEmb, b.ids), g.Gather(m.posEmb, b.pos))
 	x = g.Add(x, g.Gather(m.idxEmb, b.idx))
-	if m.cellEmb != nil && slices.ContainsFunc(b.cell, func(c int) bool { return c > 0 }) {
+	if b.hasCells {
 		table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), m.cellEmb)
 		x = g.Add(x, g.Gather(table, b.cell))
 	}
