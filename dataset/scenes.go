@@ -163,6 +163,8 @@ const (
 	AskCount
 	AskExist
 	AskRelation
+	// NumQuestionKinds is the number of question kinds.
+	NumQuestionKinds = int(AskRelation) + 1
 )
 
 var kindNames = [...]string{"color", "shape", "size", "count", "exist", "relation"}
@@ -180,7 +182,25 @@ type QA struct {
 	Kind     QuestionKind
 	Question string
 	Answer   string
+	// Roles says which of the scene's objects (Scene.Objects, by index) the question
+	// is about: RoleNamed for the object an attribute question describes, for every
+	// object a count or existence question counts, and for the first object a
+	// relation names; RoleSecond for the object a relation compares it with; RoleNone
+	// for the rest. Training can supervise with it where a model attends (package llm).
+	Roles [MaxObjects]Role
 }
+
+// Role is an object's part in a question (QA.Roles).
+type Role uint8
+
+// The roles.
+const (
+	RoleNone Role = iota
+	RoleNamed
+	RoleSecond
+	// NumRoles is the number of roles.
+	NumRoles = int(RoleSecond) + 1
+)
 
 // Scene is one generated scene.
 type Scene struct {
@@ -461,32 +481,47 @@ func sceneYesNo(b bool) string {
 func sceneQuestions(rng *rand.Rand, objs []Object) []QA {
 	var qs []QA
 	seen := make(map[string]bool)
-	add := func(k QuestionKind, q, a string) {
-		if !seen[q] {
-			seen[q] = true
-			qs = append(qs, QA{Kind: k, Question: q, Answer: a})
+	// add records a question; named are the objects it is about (RoleNamed), second
+	// the object a relation compares with (RoleSecond), or -1.
+	add := func(k QuestionKind, q, a string, named func(Object) bool, second int) {
+		if seen[q] {
+			return
 		}
+		seen[q] = true
+		qa := QA{Kind: k, Question: q, Answer: a}
+		for j, o := range objs {
+			if named(o) {
+				qa.Roles[j] = RoleNamed
+			}
+		}
+		if second >= 0 {
+			qa.Roles[second] = RoleSecond
+		}
+		qs = append(qs, qa)
+	}
+	just := func(i int) func(Object) bool {
+		return func(o Object) bool { return o == objs[i] }
 	}
 	for i, o := range objs {
 		if d, ok := sceneRef(objs, i, useShape|useSize); ok {
-			add(AskColor, "what color is the "+d+"?", o.Color.String())
+			add(AskColor, "what color is the "+d+"?", o.Color.String(), just(i), -1)
 		}
 		if d, ok := sceneRef(objs, i, useColor|useSize); ok {
-			add(AskShape, "what shape is the "+d+"?", o.Shape.String())
+			add(AskShape, "what shape is the "+d+"?", o.Shape.String(), just(i), -1)
 		}
 		if d, ok := sceneRef(objs, i, useColor|useShape); ok {
-			add(AskSize, "what size is the "+d+"?", o.Size.String())
+			add(AskSize, "what size is the "+d+"?", o.Size.String(), just(i), -1)
 		}
 	}
 
-	add(AskCount, "how many objects are there?", strconv.Itoa(len(objs)))
+	add(AskCount, "how many objects are there?", strconv.Itoa(len(objs)), func(Object) bool { return true }, -1)
 	for s := Shape(0); s < numShapes; s++ {
-		n := sceneCountWhere(objs, func(o Object) bool { return o.Shape == s })
-		add(AskCount, "how many "+s.String()+"s are there?", strconv.Itoa(n))
+		is := func(o Object) bool { return o.Shape == s }
+		add(AskCount, "how many "+s.String()+"s are there?", strconv.Itoa(sceneCountWhere(objs, is)), is, -1)
 	}
 	for z := Size(0); z < numSizes; z++ {
-		n := sceneCountWhere(objs, func(o Object) bool { return o.Size == z })
-		add(AskCount, "how many "+z.String()+" objects are there?", strconv.Itoa(n))
+		is := func(o Object) bool { return o.Size == z }
+		add(AskCount, "how many "+z.String()+" objects are there?", strconv.Itoa(sceneCountWhere(objs, is)), is, -1)
 	}
 	var present [numColors]bool
 	for _, o := range objs {
@@ -495,20 +530,21 @@ func sceneQuestions(rng *rand.Rand, objs []Object) []QA {
 	absent := Color(rng.IntN(int(numColors)))
 	for c := Color(0); c < numColors; c++ {
 		if present[c] || c == absent {
-			n := sceneCountWhere(objs, func(o Object) bool { return o.Color == c })
-			add(AskCount, "how many "+c.String()+" objects are there?", strconv.Itoa(n))
+			is := func(o Object) bool { return o.Color == c }
+			add(AskCount, "how many "+c.String()+" objects are there?", strconv.Itoa(sceneCountWhere(objs, is)), is, -1)
 		}
 	}
 
 	for _, o := range objs {
-		add(AskExist, "is there a "+o.Color.String()+" "+o.Shape.String()+"?", "yes")
+		is := func(p Object) bool { return p.Color == o.Color && p.Shape == o.Shape }
+		add(AskExist, "is there a "+o.Color.String()+" "+o.Shape.String()+"?", "yes", is, -1)
 	}
 	c, s := Color(rng.IntN(int(numColors))), Shape(rng.IntN(int(numShapes)))
-	add(AskExist, "is there a "+c.String()+" "+s.String()+"?",
-		sceneYesNo(sceneCountWhere(objs, func(o Object) bool { return o.Color == c && o.Shape == s }) > 0))
+	isCS := func(o Object) bool { return o.Color == c && o.Shape == s }
+	add(AskExist, "is there a "+c.String()+" "+s.String()+"?", sceneYesNo(sceneCountWhere(objs, isCS) > 0), isCS, -1)
 	z, s := Size(rng.IntN(int(numSizes))), Shape(rng.IntN(int(numShapes)))
-	add(AskExist, "is there a "+z.String()+" "+s.String()+"?",
-		sceneYesNo(sceneCountWhere(objs, func(o Object) bool { return o.Size == z && o.Shape == s }) > 0))
+	isZS := func(o Object) bool { return o.Size == z && o.Shape == s }
+	add(AskExist, "is there a "+z.String()+" "+s.String()+"?", sceneYesNo(sceneCountWhere(objs, isZS) > 0), isZS, -1)
 
 	all := useShape | useColor | useSize
 	for i := range objs {
@@ -518,20 +554,21 @@ func sceneQuestions(rng *rand.Rand, objs []Object) []QA {
 			if !oki || !okj {
 				continue
 			}
-			a, b, da, db := objs[i], objs[j], di, dj
+			ia, ib, da, db := i, j, di, dj
 			if rng.IntN(2) == 1 {
-				a, b, da, db = b, a, dj, di
+				ia, ib, da, db = j, i, dj, di
 			}
+			a, b := objs[ia], objs[ib]
 			if rng.IntN(2) == 0 {
-				add(AskRelation, "is the "+da+" left of the "+db+"?", sceneYesNo(a.X < b.X))
+				add(AskRelation, "is the "+da+" left of the "+db+"?", sceneYesNo(a.X < b.X), just(ia), ib)
 			} else {
-				add(AskRelation, "is the "+da+" right of the "+db+"?", sceneYesNo(a.X > b.X))
+				add(AskRelation, "is the "+da+" right of the "+db+"?", sceneYesNo(a.X > b.X), just(ia), ib)
 			}
 			if sceneAbs(a.Y-b.Y) >= MinRowGap {
 				if rng.IntN(2) == 0 {
-					add(AskRelation, "is the "+da+" above the "+db+"?", sceneYesNo(a.Y < b.Y))
+					add(AskRelation, "is the "+da+" above the "+db+"?", sceneYesNo(a.Y < b.Y), just(ia), ib)
 				} else {
-					add(AskRelation, "is the "+da+" below the "+db+"?", sceneYesNo(a.Y > b.Y))
+					add(AskRelation, "is the "+da+" below the "+db+"?", sceneYesNo(a.Y > b.Y), just(ia), ib)
 				}
 			}
 		}

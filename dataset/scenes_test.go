@@ -467,3 +467,68 @@ func TestScenePlacementShortfall(t *testing.T) {
 		t.Errorf("%d of %d scenes lost objects in placement, want under 0.1%%", short, n)
 	}
 }
+
+// TestQuestionRoles checks each question's Roles against its answer: attribute
+// questions name one object, whose attribute is the answer; counts name as many
+// objects as they answer; existence questions name some object exactly when the
+// answer is yes; relations name one object first and one second, whose positions
+// give the answer.
+func TestQuestionRoles(t *testing.T) {
+	for i := range uint64(300) {
+		sc := GenerateScene(SceneTest.Seed(i))
+		for _, qa := range sc.QA {
+			var named, second []int
+			for j, r := range qa.Roles {
+				switch {
+				case r == RoleNamed:
+					named = append(named, j)
+				case r == RoleSecond:
+					second = append(second, j)
+				case r != RoleNone:
+					t.Fatalf("scene %d %q: role %d", i, qa.Question, r)
+				}
+				if r != RoleNone && j >= len(sc.Objects) {
+					t.Fatalf("scene %d %q: role for object %d of %d", i, qa.Question, j, len(sc.Objects))
+				}
+			}
+			fail := func() { t.Fatalf("scene %d %q (%s): named %v, second %v", i, qa.Question, qa.Answer, named, second) }
+			switch qa.Kind {
+			case AskColor, AskShape, AskSize:
+				if len(named) != 1 || len(second) != 0 {
+					fail()
+				}
+				o := sc.Objects[named[0]]
+				if a := [...]string{o.Color.String(), o.Shape.String(), o.Size.String()}[qa.Kind]; a != qa.Answer {
+					fail()
+				}
+			case AskCount:
+				if strconv.Itoa(len(named)) != qa.Answer || len(second) != 0 {
+					fail()
+				}
+			case AskExist:
+				if (len(named) > 0) != (qa.Answer == "yes") || len(second) != 0 {
+					fail()
+				}
+			case AskRelation:
+				if len(named) != 1 || len(second) != 1 {
+					fail()
+				}
+				a, b := sc.Objects[named[0]], sc.Objects[second[0]]
+				var yes bool
+				switch {
+				case strings.Contains(qa.Question, " left of "):
+					yes = a.X < b.X
+				case strings.Contains(qa.Question, " right of "):
+					yes = a.X > b.X
+				case strings.Contains(qa.Question, " above "):
+					yes = a.Y < b.Y
+				default:
+					yes = a.Y > b.Y
+				}
+				if (qa.Answer == "yes") != yes {
+					fail()
+				}
+			}
+		}
+	}
+}

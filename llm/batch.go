@@ -26,6 +26,10 @@ type Example struct {
 	Sigma float64
 
 	aux *auxTarget // what the auxiliary heads should read from Image, if known
+	// roles, for an image.vqa example of a generated scene, is each image cell's
+	// dataset.Role in the question (the role of the object centred there, RoleNone
+	// for empty cells), the role head's target (Config.RoleHead); nil if unknown.
+	roles *[ImageSlots]int
 }
 
 // LMExample returns a plain language-modelling example.
@@ -55,6 +59,9 @@ type batch struct {
 	reconPatch []float32 // their target patches, [len(reconRows) * PatchPixels]
 
 	aux auxBatch // targets of the auxiliary heads
+	// roleRows are the decoder rows of image slots whose role is known, roleTargets
+	// their roles (only for a model with the role head).
+	roleRows, roleTargets []int
 
 	tokens int // decoder positions that are not padding, for throughput figures
 }
@@ -213,6 +220,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 	var encSeqs [][]int
 	var encFirst []int
 	recon := make([]int, len(exs)) // first position the image decoder head reads, image.reconstruct only
+	slots := make([]int, len(exs)) // first image slot position, image tasks only
 	for i, ex := range exs {
 		if ex.Task > taskLM {
 			return nil, fmt.Errorf("llm: example %d: unknown task %d", i, ex.Task)
@@ -298,6 +306,7 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		if ex.Task == ImageReconstruct {
 			recon[i] = p.recon
 		}
+		slots[i] = p.slots
 	}
 	for i := range exs {
 		if exs[i].Task.Image() {
@@ -350,6 +359,10 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 				b.hasCells = b.hasCells || s.cell[j] > 0
 				if exs[i].Task == ImageReconstruct && j >= recon[i] && j < recon[i]+ImageSlots {
 					b.reconRows = append(b.reconRows, r) // cell order, like reconPatch
+				}
+				if roles := exs[i].roles; roles != nil && m.roleW != nil && j >= slots[i] && j < slots[i]+ImageSlots {
+					b.roleRows = append(b.roleRows, r)
+					b.roleTargets = append(b.roleTargets, roles[j-slots[i]])
 				}
 				if sl := s.slot[j]; sl >= 0 {
 					if exs[i].Task.Image() {
@@ -435,6 +448,17 @@ func first(ids []int, fallback int) int {
 // [B*T, Dim] and the clean semantic vectors [rows, SemDim] (text rows, then
 // ImageSlots rows per image; nil when the batch has no semantic input).
 func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
+	h, sem, _ = m.forwardRoles(g, b)
+	return h, sem
+}
+
+// RoleLayer is the number of decoder blocks after which the role head reads the image
+// slots: half the default depth, leaving two blocks to use what it names.
+const RoleLayer = 2
+
+// forwardRoles is forward that also returns the hidden states [len(b.roleRows), Dim]
+// of the rows the role head reads, after RoleLayer blocks (nil when there are none).
+func (m *Model) forwardRoles(g *graph, b *batch) (h, sem, roles *tensor) {
 	d := m.cfg.Dim
 	var parts []*tensor
 	if b.nt > 0 {
@@ -466,6 +490,7 @@ func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
 	}
 	// Each length group runs through the blocks on its own [examples, T] grid.
 	outs := make([]*tensor, len(b.groups))
+	var mids []*tensor // after RoleLayer blocks, per group, when the role head reads
 	r0 := 0
 	for k, gr := range b.groups {
 		n := len(gr.ex) * gr.T
@@ -475,6 +500,9 @@ func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
 		}
 		xg = g.Reshape(xg, len(gr.ex), gr.T, d)
 		for i := range m.blocks {
+			if i == RoleLayer && len(b.roleRows) > 0 {
+				mids = append(mids, g.Reshape(xg, n, d))
+			}
 			xg = m.blocks[i].forward(g, xg, m.cfg.Heads, true, nil, nil, 0, 0)
 		}
 		outs[k] = g.Reshape(xg, n, d)
@@ -484,8 +512,15 @@ func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
 	if len(outs) > 1 {
 		x = g.Concat(0, outs...)
 	}
+	if len(mids) > 0 {
+		mid := mids[0]
+		if len(mids) > 1 {
+			mid = g.Concat(0, mids...)
+		}
+		roles = g.Gather(mid, b.roleRows)
+	}
 	x = g.LayerNorm(x, m.lnfG, m.lnfB, nn.DefaultNormEps)
-	return x, sem
+	return x, sem, roles
 }
 
 // ReconWeight scales the reconstruction loss (mean squared error of pixels in [0, 1])
@@ -514,7 +549,7 @@ type Losses struct {
 
 // loss returns the training loss of a batch and its parts.
 func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
-	h, sem := m.forward(g, b)
+	h, sem, roleH := m.forwardRoles(g, b)
 	var terms []*tensor
 	var l Losses
 	if len(b.respRows) > 0 {
@@ -532,6 +567,11 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 	if a := m.auxLoss(g, sem, &b.aux); a != nil {
 		l.Aux = float64(a.Data[0])
 		terms = append(terms, g.Scale(a, AuxWeight))
+	}
+	if roleH != nil {
+		ce := g.CrossEntropy(g.Add(g.MatMul(roleH, m.roleW), m.roleB), b.roleTargets, nn.CrossEntropyOptions{})
+		l.Aux += float64(ce.Data[0])
+		terms = append(terms, g.Scale(ce, AuxWeight))
 	}
 	total := terms[0]
 	for _, t := range terms[1:] {

@@ -96,6 +96,12 @@ type Config struct {
 	// through the language model. Files from before it existed load without them.
 	AuxHeads bool `json:"aux_heads,omitempty"`
 
+	// RoleHead adds a training-only linear head on the decoder's image slots after
+	// RoleLayer blocks, which names each slot's part in an image.vqa question (aux.go).
+	// `m4sc train` adds it when the instruct stage starts; it needs Layout >= 1, where
+	// the slots come after the question.
+	RoleHead bool `json:"role_head,omitempty"`
+
 	// Layout is the instruction layout the decoder was trained on (see PromptLayout);
 	// 0 for files from before it was recorded. Task prompts need PromptLayout.
 	Layout int `json:"layout,omitempty"`
@@ -168,6 +174,8 @@ func (c Config) Validate() error {
 		return bad("kan_order %d outside [1, 7]", c.KANOrder)
 	case c.Layout < 0 || c.Layout > PromptLayout:
 		return bad("layout %d outside [0, %d] (a file from newer code?)", c.Layout, PromptLayout)
+	case c.RoleHead && (c.Layout < 1 || c.Layers <= RoleLayer):
+		return bad("role_head needs layout >= 1 (has %d) and more than %d layers (has %d)", c.Layout, RoleLayer, c.Layers)
 	case c.MLPHidden < 0 || c.MLPHidden > 1<<16:
 		return bad("mlp_hidden %d outside [0, 65536]", c.MLPHidden)
 	case c.ReconHidden < 1 || c.ReconHidden > 1<<16:

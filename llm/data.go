@@ -3,6 +3,8 @@ package llm
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/m4sc/m4sc/dataset"
 )
@@ -141,6 +143,30 @@ func SceneFor(split dataset.Split, rng *rand.Rand, i uint64) dataset.Scene {
 // Digits have no validation split: validation digits are drawn from the training digits
 // (the loss curve's digit part therefore tracks fit, not generalisation).
 func (d *Data) Sample(t Task, split dataset.Split, rng *rand.Rand) (Example, error) {
+	return d.sample(t, split, rng, nil)
+}
+
+// QuestionWeights weigh the question kinds of image.vqa examples, indexed by
+// dataset.QuestionKind. A scene's question is drawn by first drawing a kind, with these
+// weights over the kinds the scene has a question of, then one question of that kind.
+// All zero means a scene's questions are drawn uniformly, so the kinds come in the
+// proportions the generator asks them (counts about 38%, relations 17%).
+type QuestionWeights [dataset.NumQuestionKinds]float64
+
+// String gives the weights as kind=weight pairs ("count=0.35,relation=0.4"), and ""
+// when all are zero.
+func (qw QuestionWeights) String() string {
+	var parts []string
+	for k, w := range qw {
+		if w != 0 {
+			parts = append(parts, dataset.QuestionKind(k).String()+"="+strconv.FormatFloat(w, 'g', -1, 64))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// sample is Sample with image.vqa's questions drawn by qw (nil: uniformly).
+func (d *Data) sample(t Task, split dataset.Split, rng *rand.Rand, qw *QuestionWeights) (Example, error) {
 	sentences := d.Sentences[split]
 	switch t {
 	case taskLM, TextTransmit, TextEra:
@@ -168,8 +194,9 @@ func (d *Data) Sample(t Task, split dataset.Split, rng *rand.Rand) (Example, err
 		case ImageCaption:
 			ex.Answer = sc.Caption
 		case ImageVQA:
-			qa := sc.QA[rng.IntN(len(sc.QA))]
+			qa := pickQuestion(sc.QA, qw, rng)
 			ex.Question, ex.Answer = qa.Question, qa.Answer
+			ex.roles = sceneRoles(sc.Objects, qa.Roles)
 		}
 		return ex, nil
 	case ImageClassify:
@@ -185,4 +212,50 @@ func (d *Data) Sample(t Task, split dataset.Split, rng *rand.Rand) (Example, err
 		return Example{Task: t, Image: DigitImage(dg, dx, dy), Answer: DigitAnswer(dg.Label), aux: digitAux(dg.Label)}, nil
 	}
 	return Example{}, fmt.Errorf("llm: cannot sample task %v", t)
+}
+
+// pickQuestion draws one of a scene's questions, by qw when it is set and not all zero.
+func pickQuestion(qs []dataset.QA, qw *QuestionWeights, rng *rand.Rand) dataset.QA {
+	var have [dataset.NumQuestionKinds]int
+	var total float64
+	for _, q := range qs {
+		if have[q.Kind] == 0 && qw != nil {
+			total += qw[q.Kind]
+		}
+		have[q.Kind]++
+	}
+	if !(total > 0) {
+		return qs[rng.IntN(len(qs))]
+	}
+	u := rng.Float64() * total
+	kind := dataset.QuestionKind(0)
+	for k, w := range qw {
+		if have[k] == 0 || w <= 0 {
+			continue
+		}
+		kind = dataset.QuestionKind(k)
+		if u < w {
+			break
+		}
+		u -= w
+	}
+	n := rng.IntN(have[kind])
+	for _, q := range qs {
+		if q.Kind == kind {
+			if n == 0 {
+				return q
+			}
+			n--
+		}
+	}
+	return qs[0] // unreachable: have counts the questions of each kind
+}
+
+// sceneRoles places a question's object roles on the image cells their centres lie in.
+func sceneRoles(objs []dataset.Object, roles [dataset.MaxObjects]dataset.Role) *[ImageSlots]int {
+	var cells [ImageSlots]int
+	for j, o := range objs {
+		cells[CellOf(o.X, o.Y)] = int(roles[j])
+	}
+	return &cells
 }

@@ -54,6 +54,10 @@ func TestReadRejects(t *testing.T) {
 	}
 	big := m.cfg
 	big.Layers = 60
+	roleL0 := m.cfg // the role head needs the slots after the question
+	roleL0.RoleHead, roleL0.Layout = true, 0
+	roleShallow := m.cfg // and a block after RoleLayer
+	roleShallow.RoleHead, roleShallow.Layers = true, RoleLayer
 	drop := f
 	drop.Tensors = f.Tensors[:len(f.Tensors)-1]
 	for _, c := range []struct {
@@ -65,6 +69,8 @@ func TestReadRejects(t *testing.T) {
 		{"bad json", safetensors.File{Tensors: f.Tensors, Metadata: map[string]string{MetaConfig: "{"}}, "metadata"},
 		{"too big for its tensors", safetensors.File{Tensors: f.Tensors, Metadata: map[string]string{MetaConfig: big.marshal()}}, "needs at least"},
 		{"missing tensor", drop, "missing"},
+		{"role head in layout 0", safetensors.File{Tensors: f.Tensors, Metadata: map[string]string{MetaConfig: roleL0.marshal()}}, "role_head needs layout"},
+		{"role head too shallow", safetensors.File{Tensors: f.Tensors, Metadata: map[string]string{MetaConfig: roleShallow.marshal()}}, "role_head needs"},
 	} {
 		var buf bytes.Buffer
 		if err := safetensors.Write(&buf, c.f); err != nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/m4sc/m4sc/dataset"
 	"github.com/m4sc/m4sc/kan"
 	"github.com/m4sc/m4sc/llm/tokenizer"
 	"github.com/m4sc/m4sc/nn"
@@ -174,6 +175,9 @@ type Model struct {
 	// cellEmb [ImageSlots, Dim] marks image slot i and reconstruction query i as cell
 	// i (Config.Layout >= 1); nil before.
 	cellEmb *tensor
+	// roleW [Dim, dataset.NumRoles] and roleB are the role head (Config.RoleHead), nil
+	// without it.
+	roleW, roleB *tensor
 
 	sp       specials
 	taskIDs  [numTasks][]int
@@ -313,6 +317,11 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 	// with or without it.
 	if cfg.Layout >= 1 {
 		m.cellEmb = m.params.Scope("llm").Add("cell", nn.NewParam[float32](nil, ImageSlots, cfg.Dim))
+	}
+	if cfg.RoleHead {
+		rs := m.params.Scope("aux")
+		m.roleW = rs.Add("role/w", nn.NewParam[float32](nil, cfg.Dim, dataset.NumRoles))
+		m.roleB = rs.Add("role/bias", nn.NewParam[float32](nil, dataset.NumRoles))
 	}
 	return m, nil
 }

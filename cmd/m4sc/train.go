@@ -201,9 +201,18 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 				}
 				log.Info("instruction layout upgraded", "layout", c.Layout, "from", prev)
 			}
+			if c = m.Config(); !c.RoleHead && c.Layout >= 1 && st == llm.StageInstruct {
+				// The role head (llm.Config.RoleHead) trains in instruct only; it
+				// starts at zero and draws nothing from the source.
+				c.RoleHead = true
+				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x726f6c))); err != nil {
+					return err
+				}
+				log.Info("role head added", "from", prev)
+			}
 		}
 		def := llm.DefaultStageOptions[st]
-		o := llm.TrainOptions{Stage: st, Seed: seed, Steps: def.Steps, Batch: def.Batch, LR: def.LR, Warmup: def.Warmup,
+		o := llm.TrainOptions{Stage: st, Seed: seed, Steps: def.Steps, Batch: def.Batch, LR: def.LR, Warmup: def.Warmup, Questions: def.Questions,
 			Checkpoint: filepath.Join(f.runDir, string(st)+".ckpt"), CheckpointEvery: f.every,
 			Resume: f.resume || st != want, ValEvery: 100, ValBatches: 4}
 		if st == want {
