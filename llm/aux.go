@@ -154,6 +154,12 @@ func (m *Model) auxLoss(g *graph, sem *tensor, a *auxBatch) *tensor {
 	return total
 }
 
+// roleLoss is the role head's cross-entropy (Config.RoleHead): h holds the image
+// slots' hidden states after RoleLayer decoder blocks, targets their dataset.Role.
+func (m *Model) roleLoss(g *graph, h *tensor, targets []int) *tensor {
+	return g.CrossEntropy(g.Add(g.MatMul(h, m.roleW), m.roleB), targets, nn.CrossEntropyOptions{})
+}
+
 func hasTarget(ts []int) bool {
 	for _, t := range ts {
 		if t != nn.IgnoreIndex {

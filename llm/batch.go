@@ -443,22 +443,17 @@ func first(ids []int, fallback int) int {
 	return fallback
 }
 
-// forward runs the whole model on a batch: transmitter encoders, semantic head,
-// optional noise, receiver decoder. It returns the decoder's final hidden states
-// [B*T, Dim] and the clean semantic vectors [rows, SemDim] (text rows, then
-// ImageSlots rows per image; nil when the batch has no semantic input).
-func (m *Model) forward(g *graph, b *batch) (h, sem *tensor) {
-	h, sem, _ = m.forwardRoles(g, b)
-	return h, sem
-}
-
 // RoleLayer is the number of decoder blocks after which the role head reads the image
 // slots: half the default depth, leaving two blocks to use what it names.
 const RoleLayer = 2
 
-// forwardRoles is forward that also returns the hidden states [len(b.roleRows), Dim]
-// of the rows the role head reads, after RoleLayer blocks (nil when there are none).
-func (m *Model) forwardRoles(g *graph, b *batch) (h, sem, roles *tensor) {
+// forward runs the whole model on a batch: transmitter encoders, semantic head,
+// optional noise, receiver decoder. It returns the decoder's final hidden states
+// [rows of the grouped layout, Dim], the clean semantic vectors [rows, SemDim] (text
+// rows, then ImageSlots rows per image; nil when the batch has no semantic input), and
+// the hidden states [len(b.roleRows), Dim] the role head reads, after RoleLayer blocks
+// (nil when there are none).
+func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor) {
 	d := m.cfg.Dim
 	var parts []*tensor
 	if b.nt > 0 {
@@ -549,7 +544,7 @@ type Losses struct {
 
 // loss returns the training loss of a batch and its parts.
 func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
-	h, sem, roleH := m.forwardRoles(g, b)
+	h, sem, roleH := m.forward(g, b)
 	var terms []*tensor
 	var l Losses
 	if len(b.respRows) > 0 {
@@ -569,7 +564,7 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 		terms = append(terms, g.Scale(a, AuxWeight))
 	}
 	if roleH != nil {
-		ce := g.CrossEntropy(g.Add(g.MatMul(roleH, m.roleW), m.roleB), b.roleTargets, nn.CrossEntropyOptions{})
+		ce := m.roleLoss(g, roleH, b.roleTargets)
 		l.Aux += float64(ce.Data[0])
 		terms = append(terms, g.Scale(ce, AuxWeight))
 	}

@@ -217,28 +217,19 @@ func (d *Data) sample(t Task, split dataset.Split, rng *rand.Rand, qw *QuestionW
 // pickQuestion draws one of a scene's questions, by qw when it is set and not all zero.
 func pickQuestion(qs []dataset.QA, qw *QuestionWeights, rng *rand.Rand) dataset.QA {
 	var have [dataset.NumQuestionKinds]int
+	var w QuestionWeights // qw over the kinds the scene asks
 	var total float64
 	for _, q := range qs {
 		if have[q.Kind] == 0 && qw != nil {
-			total += qw[q.Kind]
+			w[q.Kind] = qw[q.Kind]
+			total += w[q.Kind]
 		}
 		have[q.Kind]++
 	}
 	if !(total > 0) {
 		return qs[rng.IntN(len(qs))]
 	}
-	u := rng.Float64() * total
-	kind := dataset.QuestionKind(0)
-	for k, w := range qw {
-		if have[k] == 0 || w <= 0 {
-			continue
-		}
-		kind = dataset.QuestionKind(k)
-		if u < w {
-			break
-		}
-		u -= w
-	}
+	kind := dataset.QuestionKind(weightedIndex(rng.Float64()*total, w[:]))
 	n := rng.IntN(have[kind])
 	for _, q := range qs {
 		if q.Kind == kind {

@@ -141,6 +141,24 @@ func stepRand(seed uint64, s Stage, step int64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, stageCode(s)<<56^uint64(step)))
 }
 
+// weightedIndex returns the index i whose weight interval holds u, with u drawn
+// uniformly from [0, sum of w): the first i with u < w[0]+...+w[i]. Should rounding
+// leave u past the end, it returns the last index of positive weight.
+func weightedIndex(u float64, w []float64) int {
+	last := -1
+	for i, wi := range w {
+		if wi <= 0 {
+			continue
+		}
+		if u < wi {
+			return i
+		}
+		u -= wi
+		last = i
+	}
+	return last
+}
+
 // sampleBatch draws a stage's batch.
 func sampleBatch(d *Data, s Stage, split dataset.Split, n int, qw *QuestionWeights, rng *rand.Rand) ([]Example, error) {
 	mix := stageMixtures[s]
@@ -150,16 +168,7 @@ func sampleBatch(d *Data, s Stage, split dataset.Split, n int, qw *QuestionWeigh
 	}
 	exs := make([]Example, 0, n)
 	for range n {
-		u := rng.Float64() * total
-		t := Task(0)
-		for i, w := range mix {
-			if u < w {
-				t = Task(i)
-				break
-			}
-			u -= w
-			t = Task(i)
-		}
+		t := Task(weightedIndex(rng.Float64()*total, mix[:]))
 		ex, err := d.sample(t, split, rng, qw)
 		if err != nil {
 			return nil, err

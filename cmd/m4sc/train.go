@@ -172,43 +172,8 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 				}
 				log.Info("projector replaced", "projector", proj, "params", m.ProjectorParams(), "from", prev)
 			}
-			// The lm stage never runs the image encoder: align starts it afresh, of the
-			// chosen kind.
-			c := m.Config()
-			if string(c.Stem()) != f.stem && (st == llm.StageAlign || cmd.Flags().Changed("img-stem")) {
-				c.ImgStem = llm.ImageStem(f.stem)
-				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x7374656d)), "img/"); err != nil {
-					return err
-				}
-				log.Info("image encoder replaced", "stem", f.stem, "from", prev)
-			}
-			if c = m.Config(); !c.AuxHeads {
-				// Weights from before the auxiliary heads: add them. They start at zero
-				// and draw nothing from the source, so this equals having had them.
-				c.AuxHeads = true
-				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x617578))); err != nil {
-					return err
-				}
-				log.Info("auxiliary image heads added", "from", prev)
-			}
-			if c = m.Config(); c.Layout != llm.PromptLayout && st == llm.StageAlign {
-				// A language model from before the current instruction layout (no
-				// prompt has touched it): align starts in the current one, with the
-				// zero cell embeddings it needs; they draw nothing from the source.
-				c.Layout = llm.PromptLayout
-				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x6c6179))); err != nil {
-					return err
-				}
-				log.Info("instruction layout upgraded", "layout", c.Layout, "from", prev)
-			}
-			if c = m.Config(); !c.RoleHead && c.Layout >= 1 && st == llm.StageInstruct {
-				// The role head (llm.Config.RoleHead) trains in instruct only; it
-				// starts at zero and draws nothing from the source.
-				c.RoleHead = true
-				if m, err = m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x726f6c))); err != nil {
-					return err
-				}
-				log.Info("role head added", "from", prev)
+			if m, err = upgradeModel(cmd, log, m, st, seed, f.stem, prev); err != nil {
+				return err
 			}
 		}
 		def := llm.DefaultStageOptions[st]
@@ -247,6 +212,51 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		}
 	}
 	return nil
+}
+
+// upgradeModel brings a model loaded from the previous stage's weights to what stage
+// st trains, in one Rebuild:
+//   - the lm stage never runs the image encoder, so align starts it afresh, of the
+//     chosen stem (or any stage, when --img-stem is given);
+//   - weights from before the auxiliary heads gain them;
+//   - a language model from before the current instruction layout (no prompt has
+//     touched it) enters it at align, with the cell embeddings it needs;
+//   - instruct adds the role head (llm.Config.RoleHead), which trains there only.
+//
+// Everything but the fresh image encoder starts at zero and is created after every
+// randomly initialised parameter, so it draws nothing from the source: the result
+// equals having had it from the start, and the image encoder gets the same draws as
+// when it is rebuilt alone.
+func upgradeModel(cmd *cobra.Command, log *slog.Logger, m *llm.Model, st llm.Stage, seed uint64, stem, from string) (*llm.Model, error) {
+	c := m.Config()
+	var fresh []string
+	var added []string
+	if string(c.Stem()) != stem && (st == llm.StageAlign || cmd.Flags().Changed("img-stem")) {
+		c.ImgStem = llm.ImageStem(stem)
+		fresh = append(fresh, "img/")
+		added = append(added, "image encoder ("+stem+" stem, fresh)")
+	}
+	if !c.AuxHeads {
+		c.AuxHeads = true
+		added = append(added, "auxiliary image heads")
+	}
+	if c.Layout != llm.PromptLayout && st == llm.StageAlign {
+		c.Layout = llm.PromptLayout
+		added = append(added, fmt.Sprintf("instruction layout %d", c.Layout))
+	}
+	if !c.RoleHead && c.Layout >= 1 && st == llm.StageInstruct {
+		c.RoleHead = true
+		added = append(added, "role head")
+	}
+	if c == m.Config() {
+		return m, nil
+	}
+	out, err := m.Rebuild(c, rand.New(rand.NewPCG(seed, 0x7374656d)), fresh...)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("model upgraded for the stage", "stage", st, "added", strings.Join(added, ", "), "from", from)
+	return out, nil
 }
 
 // runStage trains one stage with a progress display and a loss curve.
