@@ -227,3 +227,56 @@ func (m *Model) ReadCells(s Semantics) ([ImageSlots]Cell, error) {
 	}
 	return cells, nil
 }
+
+// GeoFeatures is the length of the spatial readout (Config.GeoReadout): the expected
+// centres (x, y) of the question's first and second objects, in cells from the image
+// centre, their difference, and the difference squashed by tanh(3 d), which is near
+// +-1 already for centres MinColumnGap pixels apart.
+const GeoFeatures = 8
+
+// geoReadout is the spatial readout of image.vqa. mid holds the image slots' decoder
+// states after RoleLayer blocks, [n*ImageSlots, Dim] for n images, slots in cell
+// order. Each slot's role probabilities (the role head) weigh the slots into one
+// distribution over cells per role; each slot's centre is its cell's centre moved by
+// at most half a cell (offsets, [n*ImageSlots, 2], in half cells, which geoOffLoss
+// trains); the readout is the expected centres of the named and the second object and
+// their differences, mapped by geoW to [n, Dim].
+//
+// Why a readout and not more attention: with the role head telling the slots which
+// object is which, 6000 steps of instruction tuning still answered relations at
+// chance (MODEL.md). Comparing two positions needs the response position to fetch two
+// coordinates through two attention heads and subtract them, which it never found; a
+// soft-argmax over the cells (a spatial softmax, as keypoint networks use) hands it the
+// difference, leaving the decoder to read the question's direction and the sign.
+func (m *Model) geoReadout(g *graph, mid *tensor) (feat, offsets *tensor) {
+	n := mid.Dim(0) / ImageSlots
+	logp := g.LogSoftmax(g.Add(g.MatMul(mid, m.roleW), m.roleB), nil)
+	att := g.Softmax(g.Transpose(g.Reshape(logp, n, ImageSlots, dataset.NumRoles), 1, 2), nil) // [n, roles, cells]
+	offsets = g.Tanh(g.Add(g.MatMul(mid, m.geoOffW), m.geoOffB))
+	centres := make([]float32, 0, n*ImageSlots*2)
+	for range n {
+		for c := range ImageSlots {
+			centres = append(centres, float32(c%PatchGrid)+0.5-PatchGrid/2, float32(c/PatchGrid)+0.5-PatchGrid/2)
+		}
+	}
+	at := g.Add(g.Scale(offsets, 0.5), nn.NewTensor(centres, n*ImageSlots, 2))
+	pos := g.BatchMatMul(att, g.Reshape(at, n, ImageSlots, 2), false, false) // [n, roles, 2]
+	a := g.Reshape(g.Slice(pos, 1, int(dataset.RoleNamed), int(dataset.RoleNamed)+1), n, 2)
+	b := g.Reshape(g.Slice(pos, 1, int(dataset.RoleSecond), int(dataset.RoleSecond)+1), n, 2)
+	d := g.Sub(a, b)
+	f := g.Concat(1, a, b, d, g.Tanh(g.Scale(d, 3)))
+	return g.MatMul(f, m.geoW), offsets
+}
+
+// geoOffTarget is the offset head's target for a cell holding an object centred at
+// pixel (x, y) of the cell, in half cells from the cell's centre.
+func geoOffTarget(x, y int) (float32, float32) {
+	const half = PatchSize / 2
+	return (float32(x)+0.5)/half - 1, (float32(y)+0.5)/half - 1
+}
+
+// geoOffLoss is the mean squared error of the offset head on the cells that hold an
+// object: offsets [rows, 2] from geoReadout, sel the rows with targets [len(sel)*2].
+func (m *Model) geoOffLoss(g *graph, offsets *tensor, sel []int, targets []float32) *tensor {
+	return g.MSE(g.Gather(offsets, sel), nn.NewTensor(targets, len(sel), 2))
+}

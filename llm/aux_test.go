@@ -252,7 +252,7 @@ func TestRoleHead(t *testing.T) {
 	for range 60 {
 		g.Reset()
 		m.params.ZeroGrad()
-		_, _, roles := m.forward(g, b)
+		_, _, roles, _ := m.forward(g, b)
 		ce := m.roleLoss(g, roles, b.roleTargets)
 		g.Backward(ce)
 		opt.Step(m.params)
@@ -284,8 +284,8 @@ func TestRoleHead(t *testing.T) {
 	if len(b0.roleRows) != 0 {
 		t.Errorf("a model without the head scores %d role rows", len(b0.roleRows))
 	}
-	h1, _, _ := m.forward(g, b)
-	h2, _, _ := m0.forward(nn.NewGraph[float32](nil), b0)
+	h1, _, _, _ := m.forward(g, b)
+	h2, _, _, _ := m0.forward(nn.NewGraph[float32](nil), b0)
 	if !slices.Equal(h1.Data, h2.Data) {
 		t.Error("the role head changed the decoder's outputs")
 	}

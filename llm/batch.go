@@ -62,6 +62,10 @@ type batch struct {
 	// roleRows are the decoder rows of image slots whose role is known, roleTargets
 	// their roles (only for a model with the role head).
 	roleRows, roleTargets []int
+	// geoSel are the rows of the spatial readout's offsets (all groups' geoRows in
+	// order) whose cell holds an object, geoTargets their centres (geoOffTarget).
+	geoSel     []int
+	geoTargets []float32
 
 	tokens int // decoder positions that are not padding, for throughput figures
 }
@@ -339,9 +343,30 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 	b.slot = make([]int, rows)
 	b.cell = make([]int, rows)
 	r0 := 0
-	for _, gr := range b.groups {
+	geoN := 0 // spatial readout rows so far
+	for k := range b.groups {
+		gr := &b.groups[k]
+		g0 := r0
+		if m.geoW != nil {
+			gr.geoAt = make([]int, len(gr.ex)*gr.T)
+		}
 		for _, i := range gr.ex {
 			s := seqs[i]
+			if m.geoW != nil && exs[i].Task == ImageVQA {
+				for c := range ImageSlots {
+					gr.geoRows = append(gr.geoRows, r0-g0+slots[i]+c)
+					if a := exs[i].aux; a != nil && a.cells && a.cell[0][c] == 1 {
+						pos := a.cell[4][c]
+						x, y := geoOffTarget(pos%PatchSize, pos/PatchSize)
+						b.geoSel = append(b.geoSel, geoN)
+						b.geoTargets = append(b.geoTargets, x, y)
+					}
+					geoN++
+				}
+				for j := slots[i] + ImageSlots; j < len(s.ids); j++ {
+					gr.geoAt[r0-g0+j] = len(gr.geoRows) / ImageSlots
+				}
+			}
 			if exs[i].Task == ImageReconstruct {
 				b.reconPatch = patchify(b.reconPatch, exs[i].Image) // in reconRows' order
 			}
@@ -452,8 +477,9 @@ const RoleLayer = 2
 // [rows of the grouped layout, Dim], the clean semantic vectors [rows, SemDim] (text
 // rows, then ImageSlots rows per image; nil when the batch has no semantic input), and
 // the hidden states [len(b.roleRows), Dim] the role head reads, after RoleLayer blocks
-// (nil when there are none).
-func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor) {
+// (nil when there are none), and the spatial readout's offsets of b.geoSel's numbering
+// (nil without image.vqa examples or Config.GeoReadout).
+func (m *Model) forward(g *graph, b *batch) (h, sem, roles, geoOff *tensor) {
 	d := m.cfg.Dim
 	var parts []*tensor
 	if b.nt > 0 {
@@ -486,6 +512,7 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor) {
 	// Each length group runs through the blocks on its own [examples, T] grid.
 	outs := make([]*tensor, len(b.groups))
 	var mids []*tensor // after RoleLayer blocks, per group, when the role head reads
+	var offs []*tensor // the spatial readout's offsets, per group that has one
 	r0 := 0
 	for k, gr := range b.groups {
 		n := len(gr.ex) * gr.T
@@ -497,6 +524,12 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor) {
 		for i := range m.blocks {
 			if i == RoleLayer && len(b.roleRows) > 0 {
 				mids = append(mids, g.Reshape(xg, n, d))
+			}
+			if i == RoleLayer && len(gr.geoRows) > 0 {
+				feat, off := m.geoReadout(g, g.Gather(g.Reshape(xg, n, d), gr.geoRows))
+				offs = append(offs, off)
+				table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), feat)
+				xg = g.Add(xg, g.Gather(table, gr.geoAt, len(gr.ex), gr.T))
 			}
 			xg = m.blocks[i].forward(g, xg, m.cfg.Heads, true, nil, nil, 0, 0)
 		}
@@ -514,8 +547,14 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor) {
 		}
 		roles = g.Gather(mid, b.roleRows)
 	}
+	if len(offs) > 0 {
+		geoOff = offs[0]
+		if len(offs) > 1 {
+			geoOff = g.Concat(0, offs...)
+		}
+	}
 	x = g.LayerNorm(x, m.lnfG, m.lnfB, nn.DefaultNormEps)
-	return x, sem, roles
+	return x, sem, roles, geoOff
 }
 
 // ReconWeight scales the reconstruction loss (mean squared error of pixels in [0, 1])
@@ -538,13 +577,13 @@ const (
 type Losses struct {
 	Text  float64 // mean cross-entropy of the scored tokens, nats, averaged as the Weighting says
 	Recon float64 // mean squared pixel error of reconstructed images
-	Aux   float64 // summed cross-entropies of the auxiliary heads (aux.go), nats
+	Aux   float64 // summed cross-entropies of the auxiliary heads (aux.go), nats, plus the spatial readout's offset error
 	Total float64 // Text + ReconWeight*Recon + AuxWeight*Aux, what is minimised
 }
 
 // loss returns the training loss of a batch and its parts.
 func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
-	h, sem, roleH := m.forward(g, b)
+	h, sem, roleH, geoOff := m.forward(g, b)
 	var terms []*tensor
 	var l Losses
 	if len(b.respRows) > 0 {
@@ -568,6 +607,11 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 		l.Aux += float64(ce.Data[0])
 		terms = append(terms, g.Scale(ce, AuxWeight))
 	}
+	if geoOff != nil && len(b.geoSel) > 0 {
+		mse := m.geoOffLoss(g, geoOff, b.geoSel, b.geoTargets)
+		l.Aux += float64(mse.Data[0])
+		terms = append(terms, g.Scale(mse, AuxWeight))
+	}
 	total := terms[0]
 	for _, t := range terms[1:] {
 		total = g.Add(total, t)
@@ -581,6 +625,11 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 type group struct {
 	ex []int
 	T  int
+	// geoRows are the group's image.vqa slot rows (Config.GeoReadout), ImageSlots per
+	// example in cell order, numbered within the group; geoAt gives each of the
+	// group's rows 1+k when it follows the image of the k-th of those examples, which
+	// receives the k-th spatial readout, and 0 elsewhere.
+	geoRows, geoAt []int
 }
 
 // A batch's examples are laid out in at most maxGroups length groups, each of which

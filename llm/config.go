@@ -102,6 +102,14 @@ type Config struct {
 	// the slots come after the question.
 	RoleHead bool `json:"role_head,omitempty"`
 
+	// GeoReadout adds the spatial readout of image.vqa (aux.go): after RoleLayer
+	// blocks, the role head's per-cell probabilities pick where the question's first
+	// and second objects are, a linear head refines each cell's centre, and the
+	// expected positions and their differences enter every position after the image.
+	// Relations ("is the A left of the B?") need the two positions compared; without
+	// it the decoder answered them at chance. It needs RoleHead.
+	GeoReadout bool `json:"geo_readout,omitempty"`
+
 	// Layout is the instruction layout the decoder was trained on (see PromptLayout);
 	// 0 for files from before it was recorded. Task prompts need PromptLayout.
 	Layout int `json:"layout,omitempty"`
@@ -176,6 +184,8 @@ func (c Config) Validate() error {
 		return bad("layout %d outside [0, %d] (a file from newer code?)", c.Layout, PromptLayout)
 	case c.RoleHead && (c.Layout < 1 || c.Layers <= RoleLayer):
 		return bad("role_head needs layout >= 1 (has %d) and more than %d layers (has %d)", c.Layout, RoleLayer, c.Layers)
+	case c.GeoReadout && !c.RoleHead:
+		return bad("geo_readout needs role_head")
 	case c.MLPHidden < 0 || c.MLPHidden > 1<<16:
 		return bad("mlp_hidden %d outside [0, 65536]", c.MLPHidden)
 	case c.ReconHidden < 1 || c.ReconHidden > 1<<16:

@@ -178,6 +178,10 @@ type Model struct {
 	// roleW [Dim, dataset.NumRoles] and roleB are the role head (Config.RoleHead), nil
 	// without it.
 	roleW, roleB *tensor
+	// geoOffW [Dim, 2] and geoOffB predict each image slot's object centre within its
+	// cell, geoW [GeoFeatures, Dim] maps the spatial readout into the decoder
+	// (Config.GeoReadout); nil without it.
+	geoOffW, geoOffB, geoW *tensor
 
 	sp       specials
 	taskIDs  [numTasks][]int
@@ -322,6 +326,12 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 		rs := m.params.Scope("aux")
 		m.roleW = rs.Add("role/w", nn.NewParam[float32](nil, cfg.Dim, dataset.NumRoles))
 		m.roleB = rs.Add("role/bias", nn.NewParam[float32](nil, dataset.NumRoles))
+	}
+	if cfg.GeoReadout {
+		gs := m.params.Scope("llm")
+		m.geoOffW = gs.Add("geo/off/w", nn.NewParam[float32](nil, cfg.Dim, 2))
+		m.geoOffB = gs.Add("geo/off/bias", nn.NewParam[float32](nil, 2))
+		m.geoW = gs.Add("geo/w", nn.NewParam[float32](nil, GeoFeatures, cfg.Dim))
 	}
 	return m, nil
 }

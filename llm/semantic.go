@@ -140,10 +140,17 @@ type decoder struct {
 	B, n   int
 	caches []layerCache
 	hidden []float32
+	// geoSlots is the position of the first image slot of an image.vqa prompt when the
+	// model has the spatial readout (Config.GeoReadout), else -1; geo is the readout
+	// [Dim], computed when the prompt passes RoleLayer and added there to every later
+	// position.
+	geoSlots int
+	geo      []float32
+	geoMid   []float32 // the slots' states after RoleLayer blocks, until geo is computed
 }
 
 func (m *Model) newDecoder(B int) *decoder {
-	d := &decoder{m: m, g: nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0))), B: B}
+	d := &decoder{m: m, g: nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0))), B: B, geoSlots: -1}
 	size := B * m.cfg.MaxSeq * m.cfg.Dim // heads * head dim = Dim
 	for range m.blocks {
 		d.caches = append(d.caches, layerCache{k: make([]float32, size), v: make([]float32, size)})
@@ -158,12 +165,50 @@ func (d *decoder) run(x []float32, T int) []float32 {
 	d.g.Reset()
 	h := nn.NewTensor(x, d.B, T, m.cfg.Dim)
 	for i := range m.blocks {
+		if i == RoleLayer && d.geoSlots >= 0 {
+			h = d.addGeo(h, T)
+		}
 		h = m.blocks[i].forward(d.g, h, m.cfg.Heads, true, nil, &d.caches[i], d.n, m.cfg.MaxSeq)
 	}
 	h = d.g.LayerNorm(h, m.lnfG, m.lnfB, nn.DefaultNormEps)
 	d.n += T
 	d.hidden = append(d.hidden[:0], h.Data...)
 	return d.hidden
+}
+
+// addGeo adds the spatial readout to the positions of h [B, T, Dim] (positions
+// [n, n+T)) that follow the image. Sequence 0's image slot rows are gathered as they
+// pass, in one call or over several, and the readout is computed once all are in.
+func (d *decoder) addGeo(h *tensor, T int) *tensor {
+	m, dim := d.m, d.m.cfg.Dim
+	first := d.geoSlots + ImageSlots // first position after the slots
+	if d.geo == nil {
+		if d.geoMid == nil {
+			d.geoMid = make([]float32, ImageSlots*dim)
+		}
+		for t := range T {
+			if c := d.n + t - d.geoSlots; c >= 0 && c < ImageSlots {
+				copy(d.geoMid[c*dim:(c+1)*dim], h.Data[t*dim:(t+1)*dim])
+				if c == ImageSlots-1 {
+					feat, _ := m.geoReadout(d.g, nn.NewTensor(d.geoMid, ImageSlots, dim))
+					d.geo = append([]float32(nil), feat.Data...)
+				}
+			}
+		}
+	}
+	if d.geo == nil || d.n+T <= first {
+		return h
+	}
+	out := append([]float32(nil), h.Data...)
+	for b := range d.B {
+		for t := max(0, first-d.n); t < T; t++ {
+			row := out[(b*T+t)*dim : (b*T+t+1)*dim]
+			for k, v := range d.geo {
+				row[k] += v
+			}
+		}
+	}
+	return nn.NewTensor(out, d.B, T, dim)
 }
 
 // broadcast copies sequence 0 of a one-sequence decoder into every sequence of d.
@@ -176,6 +221,7 @@ func (d *decoder) broadcast(src *decoder) {
 		}
 	}
 	d.n = src.n
+	d.geoSlots, d.geo = src.geoSlots, src.geo
 }
 
 // reorder makes sequence b continue sequence parent[b].
@@ -268,6 +314,9 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 		m.embed(x[j*d:(j+1)*d], p.ids[j], j, p.idx[j], p.cell[j], slot)
 	}
 	pre := m.newDecoder(1)
+	if ins.Task == ImageVQA && m.geoW != nil {
+		pre.geoSlots = p.slots
+	}
 	h := pre.run(x, T)
 	if ins.Task == ImageReconstruct {
 		g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))

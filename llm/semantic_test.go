@@ -45,7 +45,7 @@ func TestIncrementalDecoderMatchesForward(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := nn.NewGraph[float32](nil)
-		h, _, _ := m.forward(g, b)
+		h, _, _, _ := m.forward(g, b)
 		want := h.Data
 
 		sem, err := m.Encode(Input{Task: ex.Task, Text: ex.Text, Image: ex.Image})
@@ -152,7 +152,7 @@ func TestGreedyMatchesForward(t *testing.T) {
 		b.ids[first+j] = id
 	}
 	g := nn.NewGraph[float32](nil)
-	h, _, _ := m.forward(g, b)
+	h, _, _, _ := m.forward(g, b)
 	d := m.cfg.Dim
 	for j, r := range b.respRows[:n] {
 		lg := m.logits(nil, h.Data[r*d:(r+1)*d], 1)
@@ -203,7 +203,7 @@ func TestReconstructAndLayout(t *testing.T) {
 			t.Fatalf("layout %d: reconstruction rows %v of %d positions, want %d on", layout, b.reconRows, b.T, first)
 		}
 		g := nn.NewGraph[float32](nil)
-		h, _, _ := m.forward(g, b)
+		h, _, _, _ := m.forward(g, b)
 		want := make([]float32, ImagePixels)
 		unpatchify(want, m.reconstruct(g, g.Gather(h, b.reconRows)).Data)
 		sem, err := m.Encode(Input{Task: ImageReconstruct, Image: ex.Image})

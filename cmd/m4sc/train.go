@@ -221,7 +221,8 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 //   - weights from before the auxiliary heads gain them;
 //   - a language model from before the current instruction layout (no prompt has
 //     touched it) enters it at align, with the cell embeddings it needs;
-//   - instruct adds the role head (llm.Config.RoleHead), which trains there only.
+//   - instruct adds the role head (llm.Config.RoleHead) and the spatial readout that
+//     uses it (llm.Config.GeoReadout), which train there only.
 //
 // Everything but the fresh image encoder starts at zero and is created after every
 // randomly initialised parameter, so it draws nothing from the source: the result
@@ -247,6 +248,10 @@ func upgradeModel(cmd *cobra.Command, log *slog.Logger, m *llm.Model, st llm.Sta
 	if !c.RoleHead && c.Layout >= 1 && st == llm.StageInstruct {
 		c.RoleHead = true
 		added = append(added, "role head")
+	}
+	if !c.GeoReadout && c.RoleHead && st == llm.StageInstruct {
+		c.GeoReadout = true
+		added = append(added, "spatial readout")
 	}
 	if c == m.Config() {
 		return m, nil

@@ -1,0 +1,194 @@
+package llm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/nn"
+)
+
+// geoModel is smallModel with three blocks, the role head and the spatial readout,
+// all with random weights so that every part shows in the outputs.
+func geoModel(t *testing.T) *Model {
+	t.Helper()
+	m := smallModel(t, ProjectorKAN)
+	cfg := m.Config()
+	cfg.Layers, cfg.RoleHead, cfg.GeoReadout = RoleLayer+1, true, true
+	m, err := m.Rebuild(cfg, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, p := range []*tensor{m.cellEmb, m.roleW, m.roleB, m.geoOffW, m.geoOffB, m.geoW} {
+		for i := range p.Data {
+			p.Data[i] = float32(r.NormFloat64())
+		}
+	}
+	return m
+}
+
+// The readout is the expected centres of the named and the second object under the
+// role head's distributions over cells, and their differences.
+func TestGeoReadoutFeatures(t *testing.T) {
+	m := geoModel(t)
+	d := m.cfg.Dim
+	// Slot states that are one-hot in three coordinates; the role head reads role k
+	// from coordinate k, strongly; offsets are zero; geoW copies the features out.
+	clear(m.roleB.Data)
+	clear(m.roleW.Data)
+	clear(m.geoOffW.Data)
+	clear(m.geoOffB.Data)
+	clear(m.geoW.Data)
+	for k := range dataset.NumRoles {
+		m.roleW.Data[k*dataset.NumRoles+k] = 40
+	}
+	for k := range GeoFeatures {
+		m.geoW.Data[k*d+k] = 1
+	}
+	mid := make([]float32, ImageSlots*d)
+	roleOf := map[int]dataset.Role{5: dataset.RoleNamed, 14: dataset.RoleSecond}
+	for c := range ImageSlots {
+		mid[c*d+int(roleOf[c])] = 1 // RoleNone (0) elsewhere
+	}
+	g := nn.NewGraph[float32](nil)
+	feat, off := m.geoReadout(g, nn.NewTensor(mid, ImageSlots, d))
+	if off.Dim(0) != ImageSlots || off.Dim(1) != 2 {
+		t.Fatalf("offsets of shape %v", off.Shape())
+	}
+	// Cell 5 is (1, 1), cell 14 is (2, 3): centres (-0.5, -0.5) and (0.5, 1.5).
+	dx, dy := -1.0, -2.0
+	want := []float64{-0.5, -0.5, 0.5, 1.5, dx, dy, math.Tanh(3 * dx), math.Tanh(3 * dy)}
+	for k, w := range want {
+		if got := float64(feat.Data[k]); math.Abs(got-w) > 1e-4 {
+			t.Errorf("feature %d = %.5f, want %.5f", k, got, w)
+		}
+	}
+	for k := GeoFeatures; k < d; k++ {
+		if feat.Data[k] != 0 {
+			t.Fatalf("feature row has %v at %d, beyond the readout", feat.Data[k], k)
+		}
+	}
+}
+
+// The batch marks every image.vqa slot for the readout, targets the offsets of the
+// cells that hold an object (which give back the object's centre), and adds the
+// readout only after the image; the incremental decoder computes the same.
+func TestGeoReadoutBatchAndDecoder(t *testing.T) {
+	m := geoModel(t)
+	sc := dataset.GenerateScene(7)
+	ex := Example{Task: ImageVQA, Image: SceneImage(&sc), Question: sc.QA[0].Question, Answer: sc.QA[0].Answer, aux: sceneAux(sc.Objects)}
+	b, err := m.buildBatch([]Example{ex, {Task: ImageCaption, Image: SceneImage(&sc), Answer: sc.Caption}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, after int
+	for _, gr := range b.groups {
+		rows += len(gr.geoRows)
+		for _, k := range gr.geoAt {
+			if k > 0 {
+				after++
+			}
+		}
+	}
+	if rows != ImageSlots {
+		t.Fatalf("%d readout rows, want %d (one vqa example)", rows, ImageSlots)
+	}
+	p := m.buildPrompt(ImageVQA, ImageSlots, m.tok.Encode(ex.Question))
+	if wantAfter := len(p.ids) - p.slots - ImageSlots + len(m.tok.Encode(ex.Answer)); after != wantAfter {
+		t.Errorf("readout added at %d positions, want %d (those after the image)", after, wantAfter)
+	}
+	if len(b.geoSel) != len(sc.Objects) {
+		t.Fatalf("%d offset targets for %d objects", len(b.geoSel), len(sc.Objects))
+	}
+	byCell := make(map[int]dataset.Object)
+	for _, o := range sc.Objects {
+		byCell[CellOf(o.X, o.Y)] = o
+	}
+	for k, c := range b.geoSel { // cells in order, the vqa example's rows first
+		o, ok := byCell[c]
+		if !ok {
+			t.Fatalf("offset target at cell %d, which holds no object", c)
+		}
+		x := float64(c%PatchGrid*PatchSize) + (float64(b.geoTargets[2*k])+1)*PatchSize/2 - 0.5
+		y := float64(c/PatchGrid*PatchSize) + (float64(b.geoTargets[2*k+1])+1)*PatchSize/2 - 0.5
+		if math.Abs(x-float64(o.X)) > 1e-4 || math.Abs(y-float64(o.Y)) > 1e-4 {
+			t.Errorf("object %d at (%d, %d): targets give (%.2f, %.2f)", k, o.X, o.Y, x, y)
+		}
+	}
+
+	// One example alone: the training forward pass against the incremental decoder.
+	b, err = m.buildBatch([]Example{ex}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _, off := m.forward(nn.NewGraph[float32](nil), b)
+	if off == nil || off.Dim(0) != ImageSlots {
+		t.Fatal("forward returned no offsets for a vqa example")
+	}
+	sem, err := m.Encode(Input{Task: ImageVQA, Image: ex.Image})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.cfg.Dim
+	e := slotEmbeddingsOf(m, sem)
+	dec := m.newDecoder(1)
+	dec.geoSlots = p.slots
+	x := make([]float32, d)
+	var worst float64
+	for j := range b.T {
+		var slot []float32
+		if s := b.slot[j]; s > 0 {
+			slot = e[(s-1)*d : s*d]
+		}
+		m.embed(x, b.ids[j], j, b.idx[j], b.cell[j], slot)
+		hj := dec.run(x, 1)
+		for c := range d {
+			worst = max(worst, math.Abs(float64(hj[c]-h.Data[j*d+c])))
+		}
+	}
+	if worst > 1e-4 {
+		t.Errorf("incremental decoder differs from forward by %.2e", worst)
+	}
+
+	// Without the readout the positions after the image change, those before do not.
+	m0, err := m.Rebuild(func() Config { c := m.Config(); c.GeoReadout = false; return c }(), rand.New(rand.NewPCG(5, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b0, err := m0.buildBatch([]Example{ex}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h0, _, _, off0 := m0.forward(nn.NewGraph[float32](nil), b0)
+	if off0 != nil {
+		t.Error("a model without the readout returned offsets")
+	}
+	first := p.slots + ImageSlots
+	for j := range b.T {
+		same := true
+		for c := range d {
+			same = same && h0.Data[j*d+c] == h.Data[j*d+c]
+		}
+		if same != (j < first) {
+			t.Errorf("position %d (first after the image %d): unchanged = %v", j, first, same)
+		}
+	}
+}
+
+// slotEmbeddingsOf computes the decoder's slot embeddings of semantic vectors.
+func slotEmbeddingsOf(m *Model, sem Semantics) []float32 {
+	d := m.cfg.Dim
+	e := make([]float32, sem.N*d)
+	for i := range sem.N {
+		for c := range d {
+			v := m.semInB.Data[c]
+			for k := range sem.Dim {
+				v += sem.Vectors[i*sem.Dim+k] * m.semIn.Data[k*d+c]
+			}
+			e[i*d+c] = v
+		}
+	}
+	return e
+}
