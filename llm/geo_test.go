@@ -131,23 +131,9 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := m.cfg.Dim
-	e := slotEmbeddingsOf(m, sem)
 	dec := m.newDecoder(1)
 	dec.geoSlots = p.slots
-	x := make([]float32, d)
-	var worst float64
-	for j := range b.T {
-		var slot []float32
-		if s := b.slot[j]; s > 0 {
-			slot = e[(s-1)*d : s*d]
-		}
-		m.embed(x, b.ids[j], j, b.idx[j], b.cell[j], slot)
-		hj := dec.run(x, 1)
-		for c := range d {
-			worst = max(worst, math.Abs(float64(hj[c]-h.Data[j*d+c])))
-		}
-	}
+	worst := incrementalWorst(m, dec, b, sem, h.Data)
 	if worst > 1e-4 {
 		t.Errorf("incremental decoder differs from forward by %.2e", worst)
 	}
@@ -165,7 +151,7 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	if off0 != nil {
 		t.Error("a model without the readout returned offsets")
 	}
-	first := p.slots + ImageSlots
+	d, first := m.cfg.Dim, p.slots+ImageSlots
 	for j := range b.T {
 		same := true
 		for c := range d {
@@ -175,20 +161,4 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 			t.Errorf("position %d (first after the image %d): unchanged = %v", j, first, same)
 		}
 	}
-}
-
-// slotEmbeddingsOf computes the decoder's slot embeddings of semantic vectors.
-func slotEmbeddingsOf(m *Model, sem Semantics) []float32 {
-	d := m.cfg.Dim
-	e := make([]float32, sem.N*d)
-	for i := range sem.N {
-		for c := range d {
-			v := m.semInB.Data[c]
-			for k := range sem.Dim {
-				v += sem.Vectors[i*sem.Dim+k] * m.semIn.Data[k*d+c]
-			}
-			e[i*d+c] = v
-		}
-	}
-	return e
 }

@@ -52,36 +52,43 @@ func TestIncrementalDecoderMatchesForward(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := m.cfg.Dim
-		e := make([]float32, sem.N*d)
-		for i := range sem.N {
-			for c := range d {
-				v := m.semInB.Data[c]
-				for k := range sem.Dim {
-					v += sem.Vectors[i*sem.Dim+k] * m.semIn.Data[k*d+c]
-				}
-				e[i*d+c] = v
-			}
-		}
-		dec := m.newDecoder(1)
-		x := make([]float32, d)
-		var worst float64
-		for j := range b.T {
-			var slot []float32
-			if s := b.slot[j]; s > 0 {
-				slot = e[(s-1)*d : s*d]
-			}
-			m.embed(x, b.ids[j], j, b.idx[j], b.cell[j], slot)
-			h := dec.run(x, 1)
-			for c := range d {
-				worst = max(worst, math.Abs(float64(h[c]-want[j*d+c])))
-			}
-		}
+		worst := incrementalWorst(m, m.newDecoder(1), b, sem, want)
 		t.Logf("%s: %d positions, worst difference %.2e", ex.Task, b.T, worst)
 		if worst > 1e-4 {
 			t.Errorf("%s: incremental decoder differs from the forward pass by %g", ex.Task, worst)
 		}
 	}
+}
+
+// incrementalWorst feeds batch b (one example) position by position through dec, the
+// slots embedded from sem, and returns the largest difference from the forward pass's
+// final hidden states want.
+func incrementalWorst(m *Model, dec *decoder, b *batch, sem Semantics, want []float32) float64 {
+	d := m.cfg.Dim
+	e := make([]float32, sem.N*d)
+	for i := range sem.N {
+		for c := range d {
+			v := m.semInB.Data[c]
+			for k := range sem.Dim {
+				v += sem.Vectors[i*sem.Dim+k] * m.semIn.Data[k*d+c]
+			}
+			e[i*d+c] = v
+		}
+	}
+	x := make([]float32, d)
+	var worst float64
+	for j := range b.T {
+		var slot []float32
+		if s := b.slot[j]; s > 0 {
+			slot = e[(s-1)*d : s*d]
+		}
+		m.embed(x, b.ids[j], j, b.idx[j], b.cell[j], slot)
+		h := dec.run(x, 1)
+		for c := range d {
+			worst = max(worst, math.Abs(float64(h[c]-want[j*d+c])))
+		}
+	}
+	return worst
 }
 
 // Greedy decoding and beam search run on every task and give well-formed output; a
