@@ -188,6 +188,38 @@ type QA struct {
 	// relation names; RoleSecond for the object a relation compares it with; RoleNone
 	// for the rest. Training can supervise with it where a model attends (package llm).
 	Roles [MaxObjects]Role
+	// Toward is a relation question's direction, DirNone for other kinds: the answer
+	// is yes exactly when the named object lies that way of the second one.
+	Toward Direction
+}
+
+// Direction is the way a relation question looks (QA.Toward).
+type Direction uint8
+
+// The directions, DirNone for questions that are not relations.
+const (
+	DirNone Direction = iota
+	DirLeft
+	DirRight
+	DirAbove
+	DirBelow
+)
+
+// Vector is the unit step of the direction in image coordinates (x right, y down),
+// (0, 0) for DirNone: a relation's answer is yes exactly when this vector's dot
+// product with (named centre - second centre) is positive.
+func (d Direction) Vector() (dx, dy int) {
+	switch d {
+	case DirLeft:
+		return -1, 0
+	case DirRight:
+		return 1, 0
+	case DirAbove:
+		return 0, -1
+	case DirBelow:
+		return 0, 1
+	}
+	return 0, 0
 }
 
 // Role is an object's part in a question (QA.Roles).
@@ -483,9 +515,9 @@ func sceneQuestions(rng *rand.Rand, objs []Object) []QA {
 	seen := make(map[string]bool)
 	// add records a question; named are the objects it is about (RoleNamed), second
 	// the object a relation compares with (RoleSecond), or -1.
-	add := func(k QuestionKind, q, a string, named func(Object) bool, second int) {
+	add := func(k QuestionKind, q, a string, named func(Object) bool, second int) *QA {
 		if seen[q] {
-			return
+			return nil
 		}
 		seen[q] = true
 		qa := QA{Kind: k, Question: q, Answer: a}
@@ -498,9 +530,16 @@ func sceneQuestions(rng *rand.Rand, objs []Object) []QA {
 			qa.Roles[second] = RoleSecond
 		}
 		qs = append(qs, qa)
+		return &qs[len(qs)-1]
 	}
 	just := func(i int) func(Object) bool {
 		return func(o Object) bool { return o == objs[i] }
+	}
+	// relate adds a relation question and records its direction.
+	relate := func(q, a string, first, second int, dir Direction) {
+		if r := add(AskRelation, q, a, just(first), second); r != nil {
+			r.Toward = dir
+		}
 	}
 	for i, o := range objs {
 		if d, ok := sceneRef(objs, i, useShape|useSize); ok {
@@ -560,15 +599,15 @@ func sceneQuestions(rng *rand.Rand, objs []Object) []QA {
 			}
 			a, b := objs[ia], objs[ib]
 			if rng.IntN(2) == 0 {
-				add(AskRelation, "is the "+da+" left of the "+db+"?", sceneYesNo(a.X < b.X), just(ia), ib)
+				relate("is the "+da+" left of the "+db+"?", sceneYesNo(a.X < b.X), ia, ib, DirLeft)
 			} else {
-				add(AskRelation, "is the "+da+" right of the "+db+"?", sceneYesNo(a.X > b.X), just(ia), ib)
+				relate("is the "+da+" right of the "+db+"?", sceneYesNo(a.X > b.X), ia, ib, DirRight)
 			}
 			if sceneAbs(a.Y-b.Y) >= MinRowGap {
 				if rng.IntN(2) == 0 {
-					add(AskRelation, "is the "+da+" above the "+db+"?", sceneYesNo(a.Y < b.Y), just(ia), ib)
+					relate("is the "+da+" above the "+db+"?", sceneYesNo(a.Y < b.Y), ia, ib, DirAbove)
 				} else {
-					add(AskRelation, "is the "+da+" below the "+db+"?", sceneYesNo(a.Y > b.Y), just(ia), ib)
+					relate("is the "+da+" below the "+db+"?", sceneYesNo(a.Y > b.Y), ia, ib, DirBelow)
 				}
 			}
 		}

@@ -528,6 +528,20 @@ func TestQuestionRoles(t *testing.T) {
 				if (qa.Answer == "yes") != yes {
 					fail()
 				}
+				// Toward names the phrase's direction, and its vector decides the answer.
+				want := map[string]Direction{" left of ": DirLeft, " right of ": DirRight, " above ": DirAbove, " below ": DirBelow}
+				for phrase, d := range want {
+					if strings.Contains(qa.Question, phrase) && qa.Toward != d {
+						fail()
+					}
+				}
+				vx, vy := qa.Toward.Vector()
+				if (vx*(a.X-b.X)+vy*(a.Y-b.Y) > 0) != yes {
+					fail()
+				}
+			}
+			if (qa.Kind == AskRelation) != (qa.Toward != DirNone) {
+				fail()
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/m4sc/m4sc/dataset"
 	"github.com/m4sc/m4sc/nn"
 )
 
@@ -30,6 +31,9 @@ type Example struct {
 	// dataset.Role in the question (the role of the object centred there, RoleNone
 	// for empty cells), the role head's target (Config.RoleHead); nil if unknown.
 	roles *[ImageSlots]int
+	// toward is the question's direction when roles is set (dataset.QA.Toward), the
+	// spatial readout's direction target.
+	toward dataset.Direction
 }
 
 // LMExample returns a plain language-modelling example.
@@ -63,9 +67,11 @@ type batch struct {
 	// their roles (only for a model with the role head).
 	roleRows, roleTargets []int
 	// geoSel are the rows of the spatial readout's offsets (all groups' geoRows in
-	// order) whose cell holds an object, geoTargets their centres (geoOffTarget).
-	geoSel     []int
-	geoTargets []float32
+	// order) whose cell holds an object, geoTargets their centres (geoOffTarget);
+	// dirSel the examples of the readout (all groups' geoFirst in order) whose
+	// question's direction is known, dirTargets its vector.
+	geoSel, dirSel         []int
+	geoTargets, dirTargets []float32
 
 	tokens int // decoder positions that are not padding, for throughput figures
 }
@@ -363,6 +369,12 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 					}
 					geoN++
 				}
+				if exs[i].roles != nil { // a generated scene's question: its direction is known
+					vx, vy := exs[i].toward.Vector()
+					b.dirSel = append(b.dirSel, geoN/ImageSlots-1)
+					b.dirTargets = append(b.dirTargets, float32(vx), float32(vy))
+				}
+				gr.geoFirst = append(gr.geoFirst, r0-g0+slots[i]+ImageSlots)
 				for j := slots[i] + ImageSlots; j < len(s.ids); j++ {
 					gr.geoAt[r0-g0+j] = len(gr.geoRows) / ImageSlots
 				}
@@ -477,9 +489,9 @@ const RoleLayer = 2
 // [rows of the grouped layout, Dim], the clean semantic vectors [rows, SemDim] (text
 // rows, then ImageSlots rows per image; nil when the batch has no semantic input), and
 // the hidden states [len(b.roleRows), Dim] the role head reads, after RoleLayer blocks
-// (nil when there are none), and the spatial readout's offsets of b.geoSel's numbering
-// (nil without image.vqa examples or Config.GeoReadout).
-func (m *Model) forward(g *graph, b *batch) (h, sem, roles, geoOff *tensor) {
+// (nil when there are none), and the spatial readout's trained parts in the numbering
+// of b.geoSel and b.dirSel (nil without image.vqa examples or Config.GeoReadout).
+func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor, gp geo) {
 	d := m.cfg.Dim
 	var parts []*tensor
 	if b.nt > 0 {
@@ -511,8 +523,8 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles, geoOff *tensor) {
 	}
 	// Each length group runs through the blocks on its own [examples, T] grid.
 	outs := make([]*tensor, len(b.groups))
-	var mids []*tensor // after RoleLayer blocks, per group, when the role head reads
-	var offs []*tensor // the spatial readout's offsets, per group that has one
+	var mids []*tensor       // after RoleLayer blocks, per group, when the role head reads
+	var offs, dirs []*tensor // the spatial readout's trained parts, per group that has one
 	r0 := 0
 	for k, gr := range b.groups {
 		n := len(gr.ex) * gr.T
@@ -526,8 +538,10 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles, geoOff *tensor) {
 				mids = append(mids, g.Reshape(xg, n, d))
 			}
 			if i == RoleLayer && len(gr.geoRows) > 0 {
-				feat, off := m.geoReadout(g, g.Gather(g.Reshape(xg, n, d), gr.geoRows))
-				offs = append(offs, off)
+				flat := g.Reshape(xg, n, d)
+				feat, parts := m.geoReadout(g, g.Gather(flat, gr.geoRows), g.Gather(flat, gr.geoFirst))
+				offs = append(offs, parts.off)
+				dirs = append(dirs, parts.dir)
 				table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), feat)
 				xg = g.Add(xg, g.Gather(table, gr.geoAt, len(gr.ex), gr.T))
 			}
@@ -548,13 +562,13 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles, geoOff *tensor) {
 		roles = g.Gather(mid, b.roleRows)
 	}
 	if len(offs) > 0 {
-		geoOff = offs[0]
+		gp.off, gp.dir = offs[0], dirs[0]
 		if len(offs) > 1 {
-			geoOff = g.Concat(0, offs...)
+			gp.off, gp.dir = g.Concat(0, offs...), g.Concat(0, dirs...)
 		}
 	}
 	x = g.LayerNorm(x, m.lnfG, m.lnfB, nn.DefaultNormEps)
-	return x, sem, roles, geoOff
+	return x, sem, roles, gp
 }
 
 // ReconWeight scales the reconstruction loss (mean squared error of pixels in [0, 1])
@@ -577,13 +591,13 @@ const (
 type Losses struct {
 	Text  float64 // mean cross-entropy of the scored tokens, nats, averaged as the Weighting says
 	Recon float64 // mean squared pixel error of reconstructed images
-	Aux   float64 // summed cross-entropies of the auxiliary heads (aux.go), nats, plus the spatial readout's offset error
+	Aux   float64 // summed cross-entropies of the auxiliary heads (aux.go), nats, plus the spatial readout's squared errors
 	Total float64 // Text + ReconWeight*Recon + AuxWeight*Aux, what is minimised
 }
 
 // loss returns the training loss of a batch and its parts.
 func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
-	h, sem, roleH, geoOff := m.forward(g, b)
+	h, sem, roleH, gp := m.forward(g, b)
 	var terms []*tensor
 	var l Losses
 	if len(b.respRows) > 0 {
@@ -607,10 +621,11 @@ func (m *Model) loss(g *graph, b *batch) (*tensor, Losses) {
 		l.Aux += float64(ce.Data[0])
 		terms = append(terms, g.Scale(ce, AuxWeight))
 	}
-	if geoOff != nil && len(b.geoSel) > 0 {
-		mse := m.geoOffLoss(g, geoOff, b.geoSel, b.geoTargets)
-		l.Aux += float64(mse.Data[0])
-		terms = append(terms, g.Scale(mse, AuxWeight))
+	if gp.off != nil {
+		if mse := m.geoLoss(g, gp, b.geoSel, b.geoTargets, b.dirSel, b.dirTargets); mse != nil {
+			l.Aux += float64(mse.Data[0])
+			terms = append(terms, g.Scale(mse, AuxWeight))
+		}
 	}
 	total := terms[0]
 	for _, t := range terms[1:] {
@@ -626,10 +641,11 @@ type group struct {
 	ex []int
 	T  int
 	// geoRows are the group's image.vqa slot rows (Config.GeoReadout), ImageSlots per
-	// example in cell order, numbered within the group; geoAt gives each of the
-	// group's rows 1+k when it follows the image of the k-th of those examples, which
-	// receives the k-th spatial readout, and 0 elsewhere.
-	geoRows, geoAt []int
+	// example in cell order, numbered within the group, and geoFirst each example's
+	// first row after its image; geoAt gives each of the group's rows 1+k when it
+	// follows the image of the k-th of those examples, which receives the k-th
+	// spatial readout, and 0 elsewhere.
+	geoRows, geoFirst, geoAt []int
 }
 
 // A batch's examples are laid out in at most maxGroups length groups, each of which

@@ -197,6 +197,7 @@ func (d *Data) sample(t Task, split dataset.Split, rng *rand.Rand, qw *QuestionW
 			qa := pickQuestion(sc.QA, qw, rng)
 			ex.Question, ex.Answer = qa.Question, qa.Answer
 			ex.roles = sceneRoles(sc.Objects, qa.Roles)
+			ex.toward = qa.Toward
 		}
 		return ex, nil
 	case ImageClassify:

@@ -21,7 +21,7 @@ func geoModel(t *testing.T) *Model {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, p := range []*tensor{m.cellEmb, m.roleW, m.roleB, m.geoOffW, m.geoOffB, m.geoW} {
+	for _, p := range []*tensor{m.cellEmb, m.roleW, m.roleB, m.geoOffW, m.geoOffB, m.geoDirW, m.geoDirB, m.geoW} {
 		for i := range p.Data {
 			p.Data[i] = float32(r.NormFloat64())
 		}
@@ -30,7 +30,8 @@ func geoModel(t *testing.T) *Model {
 }
 
 // The readout is the expected centres of the named and the second object under the
-// role head's distributions over cells, and their differences.
+// role head's distributions over cells, their differences, and the answer's sign
+// along the direction the direction head reads.
 func TestGeoReadoutFeatures(t *testing.T) {
 	m := geoModel(t)
 	d := m.cfg.Dim
@@ -41,6 +42,13 @@ func TestGeoReadoutFeatures(t *testing.T) {
 	clear(m.geoOffW.Data)
 	clear(m.geoOffB.Data)
 	clear(m.geoW.Data)
+	clear(m.geoDirW.Data)
+	clear(m.geoDirB.Data)
+	// The direction head reads coordinate 3 of the position after the image as
+	// "left": the vector (-1, 0).
+	m.geoDirW.Data[3*2] = -1
+	at := make([]float32, d)
+	at[3] = 1
 	for k := range dataset.NumRoles {
 		m.roleW.Data[k*dataset.NumRoles+k] = 40
 	}
@@ -53,13 +61,17 @@ func TestGeoReadoutFeatures(t *testing.T) {
 		mid[c*d+int(roleOf[c])] = 1 // RoleNone (0) elsewhere
 	}
 	g := nn.NewGraph[float32](nil)
-	feat, off := m.geoReadout(g, nn.NewTensor(mid, ImageSlots, d))
-	if off.Dim(0) != ImageSlots || off.Dim(1) != 2 {
-		t.Fatalf("offsets of shape %v", off.Shape())
+	feat, parts := m.geoReadout(g, nn.NewTensor(mid, ImageSlots, d), nn.NewTensor(at, 1, d))
+	if parts.off.Dim(0) != ImageSlots || parts.off.Dim(1) != 2 {
+		t.Fatalf("offsets of shape %v", parts.off.Shape())
 	}
-	// Cell 5 is (1, 1), cell 14 is (2, 3): centres (-0.5, -0.5) and (0.5, 1.5).
+	if parts.dir.Data[0] != -1 || parts.dir.Data[1] != 0 {
+		t.Fatalf("direction %v, want (-1, 0)", parts.dir.Data)
+	}
+	// Cell 5 is (1, 1), cell 14 is (2, 3): centres (-0.5, -0.5) and (0.5, 1.5); the
+	// named object is left of the second, so the sign is positive ("yes").
 	dx, dy := -1.0, -2.0
-	want := []float64{-0.5, -0.5, 0.5, 1.5, dx, dy, math.Tanh(3 * dx), math.Tanh(3 * dy)}
+	want := []float64{-0.5, -0.5, 0.5, 1.5, dx, dy, math.Tanh(3 * dx), math.Tanh(3 * dy), math.Tanh(3 * -dx)}
 	for k, w := range want {
 		if got := float64(feat.Data[k]); math.Abs(got-w) > 1e-4 {
 			t.Errorf("feature %d = %.5f, want %.5f", k, got, w)
@@ -78,7 +90,17 @@ func TestGeoReadoutFeatures(t *testing.T) {
 func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	m := geoModel(t)
 	sc := dataset.GenerateScene(7)
-	ex := Example{Task: ImageVQA, Image: SceneImage(&sc), Question: sc.QA[0].Question, Answer: sc.QA[0].Answer, aux: sceneAux(sc.Objects)}
+	var qa dataset.QA
+	for _, q := range sc.QA {
+		if q.Kind == dataset.AskRelation {
+			qa = q
+		}
+	}
+	if qa.Toward == dataset.DirNone {
+		t.Fatal("scene 7 has no relation question")
+	}
+	ex := Example{Task: ImageVQA, Image: SceneImage(&sc), Question: qa.Question, Answer: qa.Answer,
+		aux: sceneAux(sc.Objects), roles: sceneRoles(sc.Objects, qa.Roles), toward: qa.Toward}
 	b, err := m.buildBatch([]Example{ex, {Task: ImageCaption, Image: SceneImage(&sc), Answer: sc.Caption}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +120,10 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	p := m.buildPrompt(ImageVQA, ImageSlots, m.tok.Encode(ex.Question))
 	if wantAfter := len(p.ids) - p.slots - ImageSlots + len(m.tok.Encode(ex.Answer)); after != wantAfter {
 		t.Errorf("readout added at %d positions, want %d (those after the image)", after, wantAfter)
+	}
+	vx, vy := qa.Toward.Vector()
+	if len(b.dirSel) != 1 || b.dirSel[0] != 0 || b.dirTargets[0] != float32(vx) || b.dirTargets[1] != float32(vy) {
+		t.Errorf("direction targets %v of rows %v, want (%d, %d) of row 0", b.dirTargets, b.dirSel, vx, vy)
 	}
 	if len(b.geoSel) != len(sc.Objects) {
 		t.Fatalf("%d offset targets for %d objects", len(b.geoSel), len(sc.Objects))
@@ -123,8 +149,8 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, _, off := m.forward(nn.NewGraph[float32](nil), b)
-	if off == nil || off.Dim(0) != ImageSlots {
+	h, _, _, gp := m.forward(nn.NewGraph[float32](nil), b)
+	if gp.off == nil || gp.off.Dim(0) != ImageSlots || gp.dir.Dim(0) != 1 {
 		t.Fatal("forward returned no offsets for a vqa example")
 	}
 	sem, err := m.Encode(Input{Task: ImageVQA, Image: ex.Image})
@@ -147,8 +173,8 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h0, _, _, off0 := m0.forward(nn.NewGraph[float32](nil), b0)
-	if off0 != nil {
+	h0, _, _, gp0 := m0.forward(nn.NewGraph[float32](nil), b0)
+	if gp0.off != nil {
 		t.Error("a model without the readout returned offsets")
 	}
 	d, first := m.cfg.Dim, p.slots+ImageSlots

@@ -179,9 +179,10 @@ type Model struct {
 	// without it.
 	roleW, roleB *tensor
 	// geoOffW [Dim, 2] and geoOffB predict each image slot's object centre within its
-	// cell, geoW [GeoFeatures, Dim] maps the spatial readout into the decoder
+	// cell, geoDirW [Dim, 2] and geoDirB the direction a question looks, geoW
+	// [GeoFeatures, Dim] maps the spatial readout into the decoder
 	// (Config.GeoReadout); nil without it.
-	geoOffW, geoOffB, geoW *tensor
+	geoOffW, geoOffB, geoDirW, geoDirB, geoW *tensor
 
 	sp       specials
 	taskIDs  [numTasks][]int
@@ -331,6 +332,8 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 		gs := m.params.Scope("llm")
 		m.geoOffW = gs.Add("geo/off/w", nn.NewParam[float32](nil, cfg.Dim, 2))
 		m.geoOffB = gs.Add("geo/off/bias", nn.NewParam[float32](nil, 2))
+		m.geoDirW = gs.Add("geo/dir/w", nn.NewParam[float32](nil, cfg.Dim, 2))
+		m.geoDirB = gs.Add("geo/dir/bias", nn.NewParam[float32](nil, 2))
 		m.geoW = gs.Add("geo/w", nn.NewParam[float32](nil, GeoFeatures, cfg.Dim))
 	}
 	return m, nil

@@ -178,7 +178,8 @@ func (d *decoder) run(x []float32, T int) []float32 {
 
 // addGeo adds the spatial readout to the positions of h [B, T, Dim] (positions
 // [n, n+T)) that follow the image. Sequence 0's image slot rows are gathered as they
-// pass, in one call or over several, and the readout is computed once all are in.
+// pass, in one call or over several, and the readout is computed when the first
+// position after them arrives (before anything is added to it).
 func (d *decoder) addGeo(h *tensor, T int) *tensor {
 	m, dim := d.m, d.m.cfg.Dim
 	first := d.geoSlots + ImageSlots // first position after the slots
@@ -189,11 +190,12 @@ func (d *decoder) addGeo(h *tensor, T int) *tensor {
 		for t := range T {
 			if c := d.n + t - d.geoSlots; c >= 0 && c < ImageSlots {
 				copy(d.geoMid[c*dim:(c+1)*dim], h.Data[t*dim:(t+1)*dim])
-				if c == ImageSlots-1 {
-					feat, _ := m.geoReadout(d.g, nn.NewTensor(d.geoMid, ImageSlots, dim))
-					d.geo = append([]float32(nil), feat.Data...)
-				}
 			}
+		}
+		if t := first - d.n; t >= 0 && t < T {
+			at := nn.NewTensor(append([]float32(nil), h.Data[t*dim:(t+1)*dim]...), 1, dim)
+			feat, _ := m.geoReadout(d.g, nn.NewTensor(d.geoMid, ImageSlots, dim), at)
+			d.geo = append([]float32(nil), feat.Data...)
 		}
 	}
 	if d.geo == nil || d.n+T <= first {
