@@ -193,8 +193,8 @@ func sceneSemantics(t *testing.T, m *Model, sc dataset.Scene) Semantics {
 // TestRoleHead checks the role head's targets and rows: an image.vqa example of a
 // generated scene scores exactly its 16 image slots, each with the role of the object
 // centred in that cell; other tasks and models without the head score none; a few
-// optimiser steps on the role loss alone learn the roles; and the head, training-only,
-// leaves the decoder's outputs as they were.
+// optimiser steps on the role loss alone learn the roles; and the head alone (without
+// the spatial readout that uses it) leaves the decoder's outputs as they were.
 func TestRoleHead(t *testing.T) {
 	m := smallModel(t, ProjectorKAN)
 	c := m.Config()

@@ -96,16 +96,18 @@ type Config struct {
 	// through the language model. Files from before it existed load without them.
 	AuxHeads bool `json:"aux_heads,omitempty"`
 
-	// RoleHead adds a training-only linear head on the decoder's image slots after
-	// RoleLayer blocks, which names each slot's part in an image.vqa question (aux.go).
-	// `m4sc train` adds it when the instruct stage starts; it needs Layout >= 1, where
-	// the slots come after the question.
+	// RoleHead adds a linear head on the decoder's image slots after RoleLayer
+	// blocks, which names each slot's part in an image.vqa question (aux.go); it is
+	// trained on the question's roles, and inference uses it only through the spatial
+	// readout (GeoReadout). `m4sc train` adds it when the instruct stage starts; it
+	// needs Layout >= 1, where the slots come after the question.
 	RoleHead bool `json:"role_head,omitempty"`
 
 	// GeoReadout adds the spatial readout of image.vqa (aux.go): after RoleLayer
 	// blocks, the role head's per-cell probabilities pick where the question's first
-	// and second objects are, a linear head refines each cell's centre, and the
-	// expected positions and their differences enter every position after the image.
+	// and second objects are, an offset head refines each cell's centre, a direction
+	// head reads which way the question looks, and the positions, their difference
+	// and its sign along that direction enter every position after the image.
 	// Relations ("is the A left of the B?") need the two positions compared; without
 	// it the decoder answered them at chance. It needs RoleHead.
 	GeoReadout bool `json:"geo_readout,omitempty"`

@@ -69,15 +69,23 @@
 // would bring, and make the attributes linearly readable in what the channel carries.
 // Inference never runs them.
 //
-// StageInstruct adds one more training-only readout, the role head (Config.RoleHead):
-// after RoleLayer decoder blocks, each image slot of an image.vqa example names its
-// cell's part in the question (dataset.QA.Roles: the object asked about or counted,
-// the object a relation compares it with, or neither). In layout 1 the slots come after
-// the question and can attend to it; the head teaches them to find what it names,
-// which the answer then only has to compare or count. Without it, relation questions
-// stayed at chance through 6000 instruct steps and 600 more on questions weighted
-// towards relations (QuestionWeights).
+// StageInstruct adds the role head (Config.RoleHead): after RoleLayer decoder blocks,
+// each image slot of an image.vqa example names its cell's part in the question
+// (dataset.QA.Roles: the object asked about or counted, the object a relation compares
+// it with, or neither). In layout 1 the slots come after the question and can attend
+// to it; the head teaches them to find what it names, which the answer then only has
+// to compare or count.
 //
+// Counting needs no more than that; relations did. With the role head alone they
+// stayed at chance, so StageInstruct also adds a spatial readout (Config.GeoReadout,
+// aux.go), which runs at inference too: the role head's probabilities, normalised over
+// the cells, give the expected centres of the question's two objects (each cell's
+// centre refined by an offset head trained on the objects' centres); a direction head
+// reads from the question which way it looks (dataset.QA.Toward); and the readout
+// (the centres, their difference, and the sign of the difference along that direction)
+// is added, through a learned map, to every decoder position after the image, at the
+// same depth. The decoder still writes the answer.
+
 // # Shapes and files
 //
 // Images are HWC float32 [ImageSize*ImageSize*ImageChannels] in [0, 1]. Parameters are
