@@ -230,8 +230,8 @@ func (m *Model) ReadCells(s Semantics) ([ImageSlots]Cell, error) {
 
 // GeoFeatures is the length of the spatial readout (Config.GeoReadout): the expected
 // centres (x, y) of the question's first and second objects, in cells from the image
-// centre; their difference d and tanh(3 d), which is near +-1 already for centres
-// MinColumnGap pixels apart; and the answer's sign, tanh(3 u.d), where u is the
+// centre; their difference d and tanh(3 d), about +-0.8 already for centres
+// dataset.MinColumnGap (3) pixels apart; and the answer's sign, tanh(3 u.d), where u is the
 // direction the question looks (dataset.Direction's vector, as the direction head
 // reads it from the question).
 const GeoFeatures = 9

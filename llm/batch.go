@@ -642,9 +642,9 @@ type group struct {
 	T  int
 	// geoRows are the group's image.vqa slot rows (Config.GeoReadout), ImageSlots per
 	// example in cell order, numbered within the group, and geoFirst each example's
-	// first row after its image; geoAt gives each of the group's rows 1+k when it
-	// follows the image of the k-th of those examples, which receives the k-th
-	// spatial readout, and 0 elsewhere.
+	// first row after its image; geoAt gives each of the group's rows 1+k when it is
+	// a position (not padding) after the image of the k-th of those examples, which
+	// receives the k-th spatial readout, and 0 elsewhere.
 	geoRows, geoFirst, geoAt []int
 }
 

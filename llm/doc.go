@@ -85,7 +85,7 @@
 // (the centres, their difference, and the sign of the difference along that direction)
 // is added, through a learned map, to every decoder position after the image, at the
 // same depth. The decoder still writes the answer.
-
+//
 // # Shapes and files
 //
 // Images are HWC float32 [ImageSize*ImageSize*ImageChannels] in [0, 1]. Parameters are

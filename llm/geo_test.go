@@ -3,6 +3,7 @@ package llm
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -185,6 +186,77 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 		}
 		if same != (j < first) {
 			t.Errorf("position %d (first after the image %d): unchanged = %v", j, first, same)
+		}
+	}
+}
+
+// In a batch of several length groups every image.vqa example gets its own readout:
+// each example's hidden states equal those of the example run alone; and Decode (which
+// sets the readout up itself) starts its answer with the token the forward pass ranks
+// first at <response>.
+func TestGeoReadoutGroupsAndDecode(t *testing.T) {
+	m := geoModel(t)
+	var exs []Example
+	for i := range 6 {
+		sc := dataset.GenerateScene(uint64(100 + i))
+		qa := sc.QA[(7*i)%len(sc.QA)]
+		exs = append(exs, Example{Task: ImageVQA, Image: SceneImage(&sc), Question: qa.Question, Answer: qa.Answer,
+			aux: sceneAux(sc.Objects), roles: sceneRoles(sc.Objects, qa.Roles), toward: qa.Toward})
+		if i%2 == 0 {
+			exs = append(exs, Example{Task: TextTransmit, Text: strings.Repeat("the state of our union is strong ", 1+i)})
+		}
+	}
+	b, err := m.buildBatch(exs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.groups) < 2 {
+		t.Fatalf("%d length groups; the test needs several", len(b.groups))
+	}
+	h, _, _, _ := m.forward(nn.NewGraph[float32](nil), b)
+	d := m.cfg.Dim
+	r0 := 0
+	for _, gr := range b.groups {
+		for q, i := range gr.ex {
+			if exs[i].Task != ImageVQA {
+				continue
+			}
+			one, err := m.buildBatch([]Example{exs[i]}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h1, _, _, _ := m.forward(nn.NewGraph[float32](nil), one)
+			var worst float64
+			for j := range one.T * d {
+				worst = max(worst, math.Abs(float64(h.Data[(r0+q*gr.T)*d+j]-h1.Data[j])))
+			}
+			if worst > 1e-4 {
+				t.Errorf("example %d in a group of %d: differs from running alone by %.2e", i, len(gr.ex), worst)
+			}
+		}
+		r0 += len(gr.ex) * gr.T
+	}
+
+	ex := exs[0]
+	one, err := m.buildBatch([]Example{ex}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, _, _, _ := m.forward(nn.NewGraph[float32](nil), one)
+	p := m.buildPrompt(ImageVQA, ImageSlots, m.tok.Encode(ex.Question))
+	resp := len(p.ids) - 1
+	want := argmax(m.logits(nil, h1.Data[resp*d:(resp+1)*d], 1))
+	sem, err := m.Encode(Input{Task: ImageVQA, Image: ex.Image})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, beam := range []int{1, 3} {
+		out, err := m.Decode(sem, Instruction{Task: ImageVQA, Question: ex.Question}, DecodeOptions{Beam: beam})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if beam == 1 && (len(out.Tokens) == 0 || out.Tokens[0] != want) {
+			t.Errorf("greedy Decode begins %v, the forward pass ranks %d first", out.Tokens, want)
 		}
 	}
 }

@@ -213,7 +213,8 @@ func (d *decoder) addGeo(h *tensor, T int) *tensor {
 	return nn.NewTensor(out, d.B, T, dim)
 }
 
-// broadcast copies sequence 0 of a one-sequence decoder into every sequence of d.
+// broadcast copies sequence 0 of a one-sequence decoder into every sequence of d. The
+// spatial readout comes along: every sequence shares the one prompt.
 func (d *decoder) broadcast(src *decoder) {
 	per := d.m.cfg.MaxSeq * d.m.cfg.Dim
 	for l := range d.caches {
@@ -224,6 +225,7 @@ func (d *decoder) broadcast(src *decoder) {
 	}
 	d.n = src.n
 	d.geoSlots, d.geo = src.geoSlots, src.geo
+	d.geoMid = append([]float32(nil), src.geoMid...)
 }
 
 // reorder makes sequence b continue sequence parent[b].
