@@ -480,6 +480,12 @@ func first(ids []int, fallback int) int {
 	return fallback
 }
 
+// zeroRowFirst returns rows [V, d] below a row of zeros, [1+V, d]: a table that
+// Gather reads with 0 for "add nothing" and 1+i for row i.
+func zeroRowFirst(g *graph, rows *tensor) *tensor {
+	return g.Concat(0, nn.NewTensor(make([]float32, rows.Dim(1)), 1, rows.Dim(1)), rows)
+}
+
 // RoleLayer is the number of decoder blocks after which the role head reads the image
 // slots: half the default depth, leaving two blocks to use what it names.
 const RoleLayer = 2
@@ -504,7 +510,7 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor, gp geo) {
 	x := g.Add(g.Gather(m.tokEmb, b.ids), g.Gather(m.posEmb, b.pos))
 	x = g.Add(x, g.Gather(m.idxEmb, b.idx))
 	if b.hasCells {
-		table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), m.cellEmb)
+		table := zeroRowFirst(g, m.cellEmb)
 		x = g.Add(x, g.Gather(table, b.cell))
 	}
 	if len(parts) > 0 {
@@ -518,7 +524,7 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor, gp geo) {
 			s = g.Add(s, nn.NewTensor(b.noise, s.Dim(0), s.Dim(1)))
 		}
 		e := m.slotEmbeddings(g, s)
-		table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), e)
+		table := zeroRowFirst(g, e)
 		x = g.Add(x, g.Gather(table, b.slot))
 	}
 	// Each length group runs through the blocks on its own [examples, T] grid.
@@ -542,7 +548,7 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor, gp geo) {
 				feat, parts := m.geoReadout(g, g.Gather(flat, gr.geoRows), g.Gather(flat, gr.geoFirst))
 				offs = append(offs, parts.off)
 				dirs = append(dirs, parts.dir)
-				table := g.Concat(0, nn.NewTensor(make([]float32, d), 1, d), feat)
+				table := zeroRowFirst(g, feat)
 				xg = g.Add(xg, g.Gather(table, gr.geoAt, len(gr.ex), gr.T))
 			}
 			xg = m.blocks[i].forward(g, xg, m.cfg.Heads, true, nil, nil, 0, 0)
