@@ -6,9 +6,6 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"github.com/m4sc/m4sc/nn"
 )
 
@@ -266,7 +263,7 @@ func (m *Model) embed(dst []float32, id, pos, idx, cell int, slot []float32) {
 func (m *Model) logits(dst, h []float32, rows int) []float32 {
 	d, V := m.cfg.Dim, m.cfg.Vocab
 	dst = append(dst[:0], make([]float32, rows*V)...)
-	blas32.Implementation().Sgemm(blas.NoTrans, blas.Trans, rows, V, d, 1, h, d, m.tokEmb.Data, d, 0, dst, V)
+	nn.Sgemm(false, true, rows, V, d, 1, h, d, m.tokEmb.Data, d, 0, dst, V)
 	return dst
 }
 
@@ -306,7 +303,7 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 	for i := range s.N {
 		copy(e[i*d:(i+1)*d], m.semInB.Data)
 	}
-	blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, s.N, d, s.Dim, 1, s.Vectors, s.Dim, m.semIn.Data, d, 1, e, d)
+	nn.Sgemm(false, false, s.N, d, s.Dim, 1, s.Vectors, s.Dim, m.semIn.Data, d, 1, e, d)
 	p := m.buildPrompt(ins.Task, s.N, question)
 	T := len(p.ids)
 	x := make([]float32, T*d)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -41,7 +40,7 @@ func shapeAcc[T Float](dst, src []T) {
 	}
 	switch d := any(dst).(type) {
 	case []float32:
-		blas32.Implementation().Saxpy(len(src), 1, any(src).([]float32), 1, d, 1)
+		vec32.Saxpy(len(src), 1, any(src).([]float32), 1, d, 1)
 	case []float64:
 		blas64.Implementation().Daxpy(len(src), 1, any(src).([]float64), 1, d, 1)
 	}
