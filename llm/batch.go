@@ -597,7 +597,7 @@ const (
 type Losses struct {
 	Text  float64 // mean cross-entropy of the scored tokens, nats, averaged as the Weighting says
 	Recon float64 // mean squared pixel error of reconstructed images
-	Aux   float64 // summed cross-entropies of the auxiliary heads (aux.go), nats, plus the spatial readout's squared errors
+	Aux   float64 // summed cross-entropies of the auxiliary heads (heads.go), nats, plus the spatial readout's squared errors
 	Total float64 // Text + ReconWeight*Recon + AuxWeight*Aux, what is minimised
 }
 

@@ -90,20 +90,20 @@ type Config struct {
 	MLPHidden   int `json:"mlp_hidden"`
 	ReconHidden int `json:"recon_hidden"` // hidden width of the image decoder head (DefaultReconHidden)
 
-	// AuxHeads adds the training-only readouts of image semantics (see aux.go):
+	// AuxHeads adds the training-only readouts of image semantics (see heads.go):
 	// linear heads that name the object centred in each image cell and a digit's
 	// class, so the image encoder learns attributes from a direct signal and not only
 	// through the language model. Files from before it existed load without them.
 	AuxHeads bool `json:"aux_heads,omitempty"`
 
 	// RoleHead adds a linear head on the decoder's image slots after RoleLayer
-	// blocks, which names each slot's part in an image.vqa question (aux.go); it is
+	// blocks, which names each slot's part in an image.vqa question (heads.go); it is
 	// trained on the question's roles, and inference uses it only through the spatial
 	// readout (GeoReadout). `m4sc train` adds it when the instruct stage starts; it
 	// needs Layout >= 1, where the slots come after the question.
 	RoleHead bool `json:"role_head,omitempty"`
 
-	// GeoReadout adds the spatial readout of image.vqa (aux.go): after RoleLayer
+	// GeoReadout adds the spatial readout of image.vqa (readout.go): after RoleLayer
 	// blocks, the role head's per-cell probabilities pick where the question's first
 	// and second objects are, an offset head refines each cell's centre, a direction
 	// head reads which way the question looks, and the positions, their difference

@@ -63,7 +63,7 @@
 // `m4sc train` drives it with progress, checkpoints and loss curves.
 //
 // In StageAlign and StageInstruct the image semantic vectors also feed training-only
-// linear readouts (Config.AuxHeads, aux.go): for generated scenes, which object (shape,
+// linear readouts (Config.AuxHeads, heads.go): for generated scenes, which object (shape,
 // colour, size, or none) is centred in each vector's cell and where; for digits, the
 // class. They give the image encoder a direct signal, as a pre-trained vision backbone
 // would bring, and make the attributes linearly readable in what the channel carries.
@@ -78,7 +78,7 @@
 //
 // Counting needs no more than that; relations did. With the role head alone they
 // stayed at chance, so StageInstruct also adds a spatial readout (Config.GeoReadout,
-// aux.go), which runs at inference too: the role head's probabilities, normalised over
+// readout.go), which runs at inference too: the role head's probabilities, normalised over
 // the cells, give the expected centres of the question's two objects (each cell's
 // centre refined by an offset head trained on the objects' centres); a direction head
 // reads from the question which way it looks (dataset.QA.Toward); and the readout

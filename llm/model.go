@@ -313,7 +313,7 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 	m.recW2 = rec.Add("w2", nn.XavierUniform(rng, nn.NewParam[float32](nil, cfg.ReconHidden, PatchPixels)))
 	m.recB2 = rec.Add("b2/bias", nn.NewParam[float32](nil, PatchPixels))
 
-	// Last and zero-initialised: they draw nothing from rng (see aux.go).
+	// Last and zero-initialised: they draw nothing from rng (see heads.go).
 	if cfg.AuxHeads {
 		m.aux = newAuxHeads(m.params.Scope("aux"), cfg.SemDim)
 	}
