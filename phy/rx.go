@@ -40,21 +40,68 @@ var (
 type ReceiverConfig struct {
 	// WindowAdvance starts every FFT window this many samples early into the cyclic
 	// prefix, leaving room for multipath and timing drift; the channel estimate takes
-	// the resulting linear phase in. Default 3.
+	// the resulting linear phase in. Default DefaultWindowAdvance.
 	WindowAdvance int
 }
 
-// Receiver finds and decodes 802.11a frames in a stream of 20 Msps samples (clause
-// 17.3). It is a state machine fed by Receive; it keeps the samples of at most one
-// frame (about 110,000 for the longest) and resumes across calls.
+// DefaultWindowAdvance is ReceiverConfig.WindowAdvance's default, in samples.
+const DefaultWindowAdvance = 3
+
+// ReceiverState is where a Receiver stands in the stream, as in liquid-dsp's
+// ofdmframesync (seek the preamble, the long sequence, the header, the symbols). The
+// states follow one another in this order for every frame; a frame that fails, ends
+// or is cut short returns the receiver to StateSeek.
+type ReceiverState uint8
+
+const (
+	// StateSeek looks for an L-STF (clause 17.3.3) by its lag-16 autocorrelation.
+	StateSeek ReceiverState = iota
+	// StateLongTraining has detected a short training field and waits for the long
+	// one: it locates the L-LTF, refines the carrier offset and estimates the channel.
+	StateLongTraining
+	// StateSignal decodes SIGNAL (clause 17.3.4) and tells a legacy frame from a
+	// semantic one by the axis of the symbols after it.
+	StateSignal
+	// StateHeader decodes the m4sc header of a semantic frame.
+	StateHeader
+	// StatePayload waits for the frame's last symbol and decodes DATA (clause 17.3.5)
+	// or the semantic payload.
+	StatePayload
+)
+
+func (s ReceiverState) String() string {
+	switch s {
+	case StateSeek:
+		return "seek"
+	case StateLongTraining:
+		return "long training"
+	case StateSignal:
+		return "signal"
+	case StateHeader:
+		return "header"
+	case StatePayload:
+		return "payload"
+	}
+	return fmt.Sprintf("ReceiverState(%d)", int(s))
+}
+
+// Receiver finds and decodes 802.11a and semantic frames in a stream of 20 Msps
+// samples (clause 17.3). It is a state machine (ReceiverState) fed by Receive in
+// chunks of any size; it keeps the samples of at most one frame (about 110,000 for
+// the longest) and resumes across calls. Flush ends a stream; Reset forgets one.
 type Receiver struct {
 	cfg ReceiverConfig
 	det detector
 	fft *FFT64
 
-	buf  []complex64 // samples from stream index base on
-	base int64
-	scan int // where detection resumes in buf
+	// Stream state, cleared by Reset.
+	state ReceiverState
+	p     pendingFrame // the frame in progress, in every state but StateSeek
+	buf   []complex64  // samples from stream index base on, DC removed
+	base  int64
+	scan  int       // where detection resumes in buf
+	dc    complex64 // running DC estimate of the input
+	eos   bool      // the stream has ended (Flush): no more samples will come
 
 	// per frame scratch
 	work           []complex64
@@ -78,28 +125,27 @@ type Receiver struct {
 	symbols        []complex64 // equalised data symbols of the frame, for EVM
 	wsAll          []float32
 	evmErr, evmRef float64
-	pending        *pendingFrame
-	dc             complex64            // running DC estimate of the input
 	allBins        [][FFTSize]complex64 // FFT of every DATA symbol of the frame
 	theta, slope   []float64            // per symbol pilot phase and slope
 }
 
+// pendingFrame is what the receiver knows of the frame in progress. Indices are into
+// Receiver.buf, which is not compacted while a frame is in progress.
 type pendingFrame struct {
-	t1         int // index in buf of the first long training symbol
-	cfo        float64
-	sig        SignalField
-	haveSig    bool
-	classified bool // legacy or semantic decided
-	semantic   bool
-	hdr        SemanticHeader
-	haveHdr    bool
-	sigErr     error // SIGNAL failed; the frame rests on the m4sc header alone
+	detEnd   int     // where the L-STF detector's run ended
+	t1       int     // first sample of the first long training symbol (from StateSignal on)
+	cfo      float64 // radians per sample
+	sigDone  bool    // SIGNAL decoded (sig) or failed (sigErr)
+	sig      SignalField
+	sigErr   error // SIGNAL failed; the frame rests on the m4sc header alone
+	semantic bool
+	hdr      SemanticHeader // from StatePayload on, for a semantic frame
 }
 
-// NewReceiver returns a receiver.
+// NewReceiver returns a receiver in StateSeek.
 func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	if cfg.WindowAdvance == 0 {
-		cfg.WindowAdvance = 3
+		cfg.WindowAdvance = DefaultWindowAdvance
 	}
 	if cfg.WindowAdvance < 0 || cfg.WindowAdvance > CPLen/2 {
 		return nil, fmt.Errorf("phy: receiver window advance %d outside 0..%d", cfg.WindowAdvance, CPLen/2)
@@ -128,8 +174,26 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	r.pilotK = PilotSubcarriers()
 	r.pilotV = PilotValues()
 	r.polarity = PilotPolarity()
+	r.Reset()
 	return r, nil
 }
+
+// Reset returns the receiver to StateSeek at the start of a new stream: the frame in
+// progress, the samples held and the DC estimate are forgotten, and stream indices
+// (Frame.Start) count from 0 again. Buffers are kept for reuse.
+func (r *Receiver) Reset() {
+	r.state = StateSeek
+	r.p = pendingFrame{}
+	r.buf = r.buf[:0]
+	r.base = 0
+	r.scan = 0
+	r.dc = 0
+	r.eos = false
+	r.det = detector{}
+}
+
+// State returns the receiver's state.
+func (r *Receiver) State() ReceiverState { return r.state }
 
 // dcPole sets the input DC tracker's time constant, 2^12 samples (205 us): it follows a
 // receiver's DC offset (HackRF's DC spike) while leaving the OFDM spectrum, which has
@@ -150,23 +214,28 @@ func (r *Receiver) Receive(frames []Frame, x []complex64) []Frame {
 		r.buf[n+i] = complex(real(v)-dr, imag(v)-di)
 	}
 	r.dc = complex(dr, di)
+	return r.run(frames)
+}
+
+// Flush ends the stream and appends the frames its last samples complete. While
+// samples keep coming the receiver looks further ahead than a frame needs (the long
+// training search spans several hundred samples past the detection); at the end of
+// the stream it decodes with what there is, so a frame that ends on the stream's last
+// sample decodes. A frame the stream cuts short is reported with ErrTruncated. The
+// receiver is then Reset, ready for a new stream.
+func (r *Receiver) Flush(frames []Frame) []Frame {
+	r.eos = true
+	frames = r.run(frames)
+	r.Reset()
+	return frames
+}
+
+// run advances the state machine as far as the samples allow.
+func (r *Receiver) run(frames []Frame) []Frame {
 	for {
-		if r.pending == nil {
-			end := r.det.scan(r.buf, r.scan)
-			if end < 0 {
-				// Keep only what the next scan needs.
-				r.scan = max(0, len(r.buf)-detWindow-16) // rescan the tail next time
-				r.compact(r.scan - 400)
-				return frames
-			}
-			r.pending = &pendingFrame{t1: -1}
-			r.pending.cfo = coarseCFO(r.buf, max(0, end-detRun-detWindow-16), end)
-			r.scan = end
-			r.pending.t1 = -end - 1 // detection end, until the LTF is found
-		}
 		f, done, ok := r.step()
 		if !ok {
-			return frames // need more samples
+			return frames
 		}
 		if done {
 			frames = append(frames, f)
@@ -174,22 +243,8 @@ func (r *Receiver) Receive(frames []Frame, x []complex64) []Frame {
 	}
 }
 
-// Flush ends the stream: a frame in progress is reported as truncated.
-func (r *Receiver) Flush(frames []Frame) []Frame {
-	if p := r.pending; p != nil {
-		f := Frame{Start: r.base + int64(max(0, p.t1-192)), Err: ErrTruncated}
-		if p.haveSig {
-			f.Rate, f.Length = p.sig.Rate.Mbps, p.sig.Length
-		}
-		frames = append(frames, f)
-		r.pending = nil
-	}
-	r.buf = r.buf[:0]
-	r.scan = 0
-	return frames
-}
-
-// compact drops samples before index keep.
+// compact drops samples before index keep. Only StateSeek compacts, so no index of a
+// frame in progress moves.
 func (r *Receiver) compact(keep int) {
 	if keep <= 0 || keep < len(r.buf)/2 {
 		return
@@ -198,32 +253,82 @@ func (r *Receiver) compact(keep int) {
 	r.buf = r.buf[:n]
 	r.base += int64(keep)
 	r.scan -= keep
-	if r.pending != nil {
-		if r.pending.t1 >= 0 {
-			r.pending.t1 -= keep
-		} else {
-			r.pending.t1 += keep
-		}
-	}
 }
 
-// step advances the pending frame. It returns ok=false when it needs more samples,
-// done=true with a frame when one is finished (decoded or failed).
+// have reports whether the state may go on: the samples up to index want are in (all
+// the current state looks at while the stream runs), or the stream has ended and those
+// up to need are (what decoding reads). When the stream has ended short of need, the
+// frame is cut: truncated is true.
+func (r *Receiver) have(need, want int) (ok, truncated bool) {
+	if want <= len(r.buf) || r.eos && need <= len(r.buf) {
+		return true, false
+	}
+	return false, r.eos
+}
+
+// done ends the frame in progress with f; detection resumes at scan.
+func (r *Receiver) done(f Frame, scan int) (Frame, bool, bool) {
+	r.state = StateSeek
+	r.p = pendingFrame{}
+	r.scan = min(scan, len(r.buf))
+	return f, true, true
+}
+
+// truncated ends the frame in progress as cut short by the end of the stream.
+func (r *Receiver) truncated() (Frame, bool, bool) {
+	p := &r.p
+	f := Frame{Start: r.base + int64(max(0, p.detEnd-160)), Err: ErrTruncated, CFO: p.cfo * SampleRate / (2 * math.Pi)}
+	if r.state > StateLongTraining {
+		f.Start = r.base + int64(max(0, p.t1-192))
+	}
+	if p.sigDone && p.sigErr == nil {
+		f.Rate, f.Length = p.sig.Rate.Mbps, p.sig.Length
+	}
+	if r.state == StatePayload && p.semantic {
+		f.Kind, f.Header, f.Length = p.hdr.Kind, p.hdr, int(p.hdr.Length)
+	}
+	return r.done(f, len(r.buf))
+}
+
+// step advances the state machine by one state. It returns ok=false when it needs
+// more samples, done=true with a frame when one is finished (decoded or failed).
 func (r *Receiver) step() (f Frame, done, ok bool) {
-	p := r.pending
-	if p.t1 < 0 {
-		end := -p.t1 - 1
-		// The LTF's first symbol starts about 192 samples after the STF's start; the
-		// detector's run ended somewhere in the STF's second half.
-		lo, hi := end-120, end+260
-		if hi+64+64 > len(r.buf) {
+	p := &r.p
+	adv := r.cfg.WindowAdvance
+	switch r.state {
+	case StateSeek:
+		end := r.det.scan(r.buf, r.scan)
+		if end < 0 {
+			// Keep only what the next scan needs.
+			r.scan = max(0, len(r.buf)-detWindow-16) // rescan the tail next time
+			r.compact(r.scan - 400)
 			return f, false, false
 		}
-		t1, found := r.findLTF(max(0, lo), hi, p.cfo)
+		r.p = pendingFrame{detEnd: end, cfo: coarseCFO(r.buf, max(0, end-detRun-detWindow-16), end)}
+		r.scan = end
+		r.state = StateLongTraining
+		return f, false, true
+
+	case StateLongTraining:
+		// The LTF's first symbol starts about 192 samples after the STF's start; the
+		// detector's run ended somewhere in the STF's second half.
+		lo, hi := max(0, p.detEnd-120), p.detEnd+260
+		clipped := false
+		if ok, cut := r.have(lo+2*64, hi+2*64); cut {
+			return r.truncated()
+		} else if !ok {
+			return f, false, false
+		}
+		if hi+2*64 > len(r.buf) {
+			// The stream has ended: search up to its last sample.
+			hi, clipped = len(r.buf)-2*64, true
+		}
+		t1, found := r.findLTF(lo, hi, p.cfo)
 		if !found {
-			r.pending = nil
-			r.scan = end
-			return Frame{Start: r.base + int64(max(0, end-160)), Err: ErrNoLTF, CFO: p.cfo * SampleRate / (2 * math.Pi)}, true, true
+			if clipped {
+				return r.truncated()
+			}
+			return r.done(Frame{Start: r.base + int64(max(0, p.detEnd-160)), Err: ErrNoLTF, CFO: p.cfo * SampleRate / (2 * math.Pi)}, p.detEnd)
 		}
 		p.t1 = t1
 		// Fine carrier offset from the repeated long symbols: the phase of
@@ -236,88 +341,105 @@ func (r *Receiver) step() (f Frame, done, ok bool) {
 		}
 		p.cfo += -math.Atan2(imag(c), real(c)) / 64
 		r.estimateChannel(t1, p.cfo)
-	}
-	t1 := p.t1
-	if !p.haveSig {
-		if t1+128+SymbolLen > len(r.buf) {
-			return f, false, false
-		}
-		sig, err := r.decodeSignal(t1, p.cfo)
-		if err != nil {
-			// The m4sc header carries all a semantic frame needs and is sent more
-			// robustly than SIGNAL: if the next symbol is QBPSK, try it.
-			if t1+128+3*SymbolLen > len(r.buf) {
+		r.state = StateSignal
+		return f, false, true
+
+	case StateSignal:
+		t1 := p.t1
+		if !p.sigDone {
+			sigEnd := t1 + 128 + SymbolLen
+			if ok, cut := r.have(sigEnd-adv, sigEnd); cut {
+				return r.truncated()
+			} else if !ok {
 				return f, false, false
 			}
-			if !p.classified && r.isQBPSK(t1, p.cfo) {
-				p.classified, p.semantic, p.haveSig = true, true, true
-				p.sigErr = err
-			} else {
-				r.pending = nil
-				r.scan = t1 + 128 + SymbolLen
-				return r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w", err)}), true, true
+			p.sig, p.sigErr = r.decodeSignal(t1, p.cfo)
+			p.sigDone = true
+		}
+		// A semantic frame is marked by QBPSK on the two symbols after SIGNAL. Look
+		// when SIGNAL failed (the m4sc header carries all a semantic frame needs and
+		// is sent more robustly than SIGNAL) and when a 6 Mbit/s SIGNAL may cover one.
+		nsym := 0
+		look := p.sigErr != nil
+		if p.sigErr == nil {
+			nsym = p.sig.Rate.DataSymbols(p.sig.Length)
+			look = p.sig.Rate.Mbps == 6 && nsym >= 2
+		}
+		if look {
+			end := t1 + 128 + 3*SymbolLen
+			if ok, cut := r.have(end-adv, end); cut {
+				return r.truncated()
+			} else if !ok {
+				return f, false, false
 			}
-		} else {
-			p.sig, p.haveSig = sig, true
+			p.semantic = r.isQBPSK(t1, p.cfo)
 		}
-	}
-	if p.sigErr != nil {
-		return r.stepSemantic(p, t1+128+SymbolLen)
-	}
-	nsym := p.sig.Rate.DataSymbols(p.sig.Length)
-	end := t1 + 128 + SymbolLen*(1+nsym)
-	if !p.classified && p.sig.Rate.Mbps == 6 {
-		// A 6 Mbit/s SIGNAL may cover a semantic frame: look at the next symbol.
-		if t1+128+3*SymbolLen > len(r.buf) {
-			return f, false, false
+		switch {
+		case p.semantic:
+			r.state = StateHeader
+		case p.sigErr != nil:
+			return r.done(r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w", p.sigErr)}), t1+128+SymbolLen)
+		default:
+			r.state = StatePayload
 		}
-		p.semantic = nsym >= 2 && r.isQBPSK(t1, p.cfo)
-	}
-	p.classified = true
-	if p.semantic {
-		return r.stepSemantic(p, end)
-	}
-	if end+1 > len(r.buf) {
-		return f, false, false
-	}
-	f = r.frameHeader(t1, p, Frame{Rate: p.sig.Rate.Mbps, Length: p.sig.Length})
-	psdu, evm, err := r.decodeData(t1, p.cfo, p.sig.Rate, p.sig.Length, 1, nsym)
-	f.EVM = evm
-	if err != nil {
-		f.Err = err
-	} else {
-		f.PSDU = psdu
-		f.FCSOK = len(psdu) > FCSLen && CheckFCS(psdu)
-	}
-	r.pending = nil
-	r.scan = end
-	return f, true, true
-}
+		return f, false, true
 
-// stepSemantic decodes the m4sc header and the payload of a semantic frame. sigEnd is
-// where the legacy SIGNAL says the frame ends; a header that fails skips to there.
-func (r *Receiver) stepSemantic(p *pendingFrame, sigEnd int) (f Frame, done, ok bool) {
-	t1 := p.t1
-	if !p.haveHdr {
-		if t1+128+SymbolLen*(1+SemanticHeaderSymbols) > len(r.buf) {
+	case StateHeader:
+		t1 := p.t1
+		end := t1 + 128 + SymbolLen*(1+SemanticHeaderSymbols)
+		if ok, cut := r.have(end-adv, end); cut {
+			return r.truncated()
+		} else if !ok {
 			return f, false, false
 		}
 		h, err := r.decodeHeader(t1, p.cfo)
 		if err != nil {
-			r.pending = nil
 			if p.sigErr != nil {
-				r.scan = t1 + 128 + SymbolLen
-				return r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w; m4sc header: %w", p.sigErr, err)}), true, true
+				return r.done(r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w; m4sc header: %w", p.sigErr, err)}), t1+128+SymbolLen)
 			}
-			r.scan = min(sigEnd, len(r.buf))
-			return r.frameHeader(t1, p, Frame{Kind: KindSemantic, Err: fmt.Errorf("phy: m4sc header: %w", err)}), true, true
+			// Skip to where the legacy SIGNAL says the frame ends.
+			sigEnd := t1 + 128 + SymbolLen*(1+p.sig.Rate.DataSymbols(p.sig.Length))
+			return r.done(r.frameHeader(t1, p, Frame{Kind: KindSemantic, Err: fmt.Errorf("phy: m4sc header: %w", err)}), sigEnd)
 		}
-		p.hdr, p.haveHdr = h, true
+		p.hdr = h
+		r.state = StatePayload
+		return f, false, true
+
+	case StatePayload:
+		if p.semantic {
+			return r.semanticPayload()
+		}
+		t1 := p.t1
+		nsym := p.sig.Rate.DataSymbols(p.sig.Length)
+		end := t1 + 128 + SymbolLen*(1+nsym)
+		if ok, cut := r.have(end-adv, end); cut {
+			return r.truncated()
+		} else if !ok {
+			return f, false, false
+		}
+		f = r.frameHeader(t1, p, Frame{Rate: p.sig.Rate.Mbps, Length: p.sig.Length})
+		psdu, evm, err := r.decodeData(t1, p.cfo, p.sig.Rate, p.sig.Length, 1, nsym)
+		f.EVM = evm
+		if err != nil {
+			f.Err = err
+		} else {
+			f.PSDU = psdu
+			f.FCSOK = len(psdu) > FCSLen && CheckFCS(psdu)
+		}
+		return r.done(f, end)
 	}
-	h := p.hdr
+	panic(fmt.Sprintf("phy: receiver in unknown state %v", r.state))
+}
+
+// semanticPayload decodes the payload of a semantic frame whose header is p.hdr.
+func (r *Receiver) semanticPayload() (f Frame, done, ok bool) {
+	p := &r.p
+	t1, h := p.t1, p.hdr
 	nsym := h.payloadSymbols()
 	end := t1 + 128 + SymbolLen*(1+SemanticHeaderSymbols+nsym)
-	if end+1 > len(r.buf) {
+	if ok, cut := r.have(end-r.cfg.WindowAdvance, end); cut {
+		return r.truncated()
+	} else if !ok {
 		return f, false, false
 	}
 	f = r.frameHeader(t1, p, Frame{Kind: h.Kind, Header: h, Length: int(h.Length)})
@@ -334,9 +456,7 @@ func (r *Receiver) stepSemantic(p *pendingFrame, sigEnd int) (f Frame, done, ok 
 	for i, k := range r.data {
 		f.SubcarrierSNR[i] = r.w[FFTBin(k)]
 	}
-	r.pending = nil
-	r.scan = end
-	return f, true, true
+	return r.done(f, end)
 }
 
 func (r *Receiver) frameHeader(t1 int, p *pendingFrame, f Frame) Frame {
