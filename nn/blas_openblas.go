@@ -10,29 +10,81 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
 // Under the openblas tag every float32 matrix product goes to OpenBLAS through
 // gonum's netlib wrapper (cblas_sgemm); float64 products (gradient checks only) stay
-// with gonum. The library must be installed: Debian's libopenblas-dev.
+// with gonum. The library comes from Debian's libopenblas-dev.
+//
+// Threads: OpenBLAS runs single-threaded and this package splits each large product
+// into row (or column) blocks over its own pool of goroutines, the same pool that
+// runs the elementwise loops, attention and the optimiser. Two thread pools on two
+// cores fight: OpenBLAS's idle threads spin (sched_yield) for a long while after each
+// product, taking the cores from the Go loops that follow, which cost more than a
+// third of a training step's CPU time when measured. One pool, Go's, owns every core.
 func init() {
 	f32 = netlib.Implementation{}
+	C.openblas_set_num_threads(1)
 }
 
-// SetBLASThreads sets the number of threads OpenBLAS splits a product over.
-func SetBLASThreads(n int) {
-	if n < 1 {
-		n = 1
+// transposedFast: OpenBLAS packs both operands, so op(A) = A^T costs nothing extra.
+const transposedFast = true
+
+// splitWork is the size m*n*k above which a product is split over goroutines: below
+// it, one core finishes in about the time a hand-over takes.
+const splitWork = 1 << 18
+
+// sgemm runs cblas_sgemm, split into contiguous blocks of C's rows (or of its columns
+// when C is wider than tall) over GOMAXPROCS goroutines when the product is large.
+func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	w := runtime.GOMAXPROCS(0)
+	if w <= 1 || m*n*k < splitWork || k == 0 {
+		f32.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
 	}
-	C.openblas_set_num_threads(C.int(n))
+	const align = 16
+	if m >= n {
+		blocks := (m + align - 1) / align
+		parallelFor(w, blocks, 2*align*n*k, func(lo, hi int) {
+			r0, r1 := lo*align, min(hi*align, m)
+			var ar []float32
+			if tA == blas.Trans {
+				ar = a[r0:] // columns r0.. of A
+			} else {
+				ar = a[r0*lda:] // rows r0.. of A
+			}
+			f32.Sgemm(tA, tB, r1-r0, n, k, alpha, ar, lda, b, ldb, beta, c[r0*ldc:], ldc)
+		})
+		return
+	}
+	blocks := (n + align - 1) / align
+	parallelFor(w, blocks, 2*align*m*k, func(lo, hi int) {
+		c0, c1 := lo*align, min(hi*align, n)
+		var bc []float32
+		if tB == blas.Trans {
+			bc = b[c0*ldb:] // rows c0.. of B
+		} else {
+			bc = b[c0:] // columns c0.. of B
+		}
+		f32.Sgemm(tA, tB, m, c1-c0, k, alpha, a, lda, bc, ldb, beta, c[c0:], ldc)
+	})
+}
+
+// SetBLASThreads sets the number of threads OpenBLAS splits one product over. This
+// package keeps it at one and splits products itself (see above); the setting is for
+// measuring the alternative.
+func SetBLASThreads(n int) {
+	C.openblas_set_num_threads(C.int(max(1, n)))
 }
 
 // UsingBLAS reports which BLAS this build multiplies matrices with.
 func UsingBLAS() BLASInfo {
 	cfg := strings.TrimSpace(C.GoString(C.openblas_get_config()))
-	n := int(C.openblas_get_num_threads())
-	return BLASInfo{Name: "openblas", Detail: fmt.Sprintf("%s, %d threads", cfg, n), Threads: n}
+	n := runtime.GOMAXPROCS(0)
+	return BLASInfo{Name: "openblas", Detail: fmt.Sprintf("%s; one OpenBLAS thread per block, products split over %d goroutines", cfg, n), Threads: n}
 }

@@ -92,7 +92,26 @@ func (g *Graph[T]) binary(op binOp, a, b *Tensor[T]) *Tensor[T] {
 	out := g.like(a, anyNeeds(a, b))
 	y, x, z := out.Data, a.Data, b.Data
 	nb, last := len(z), lastDim(a)
-	if form == bcSame {
+	if split(g.workers, len(y), 2) {
+		parallelElems(g.workers, len(y), 2, func(lo, hi int) {
+			binaryRange(op, form, y, x, z, nb, last, lo, hi)
+		})
+	} else {
+		binaryRange(op, form, y, x, z, nb, last, 0, len(y))
+	}
+	if out.needs {
+		g.push(record[T]{bw: rule[T](binaryBackward[float32], binaryBackward[float64]), out: out, a: a, b: b, i: [4]int{int(op), form}})
+	}
+	return out
+}
+
+// binaryRange computes elements [lo, hi) of a binary operation, one loop per
+// operation and broadcast form so that the inner loops carry no branches.
+func binaryRange[T Float](op binOp, form int, y, x, z []T, nb, last, lo, hi int) {
+	y, x = y[lo:hi], x[lo:hi]
+	switch form {
+	case bcSame:
+		z = z[lo:hi]
 		switch op {
 		case opAdd:
 			for i := range y {
@@ -111,25 +130,42 @@ func (g *Graph[T]) binary(op binOp, a, b *Tensor[T]) *Tensor[T] {
 				y[i] = x[i] / z[i]
 			}
 		}
-	} else {
-		for i := range y {
-			v := z[bIndex(form, i, nb, last)]
-			switch op {
-			case opAdd:
+		return
+	case bcScalar:
+		v := z[0]
+		switch op {
+		case opAdd:
+			for i := range y {
 				y[i] = x[i] + v
-			case opSub:
+			}
+		case opSub:
+			for i := range y {
 				y[i] = x[i] - v
-			case opMul:
+			}
+		case opMul:
+			for i := range y {
 				y[i] = x[i] * v
-			case opDiv:
+			}
+		case opDiv:
+			for i := range y {
 				y[i] = x[i] / v
 			}
 		}
+		return
 	}
-	if out.needs {
-		g.push(record[T]{bw: rule[T](binaryBackward[float32], binaryBackward[float64]), out: out, a: a, b: b, i: [4]int{int(op), form}})
+	for i := range y {
+		v := z[bIndex(form, lo+i, nb, last)]
+		switch op {
+		case opAdd:
+			y[i] = x[i] + v
+		case opSub:
+			y[i] = x[i] - v
+		case opMul:
+			y[i] = x[i] * v
+		case opDiv:
+			y[i] = x[i] / v
+		}
 	}
-	return out
 }
 
 // binaryBackward, with b's gradient summed over the elements b was repeated to:
@@ -140,37 +176,110 @@ func binaryBackward[T Float](g *Graph[T], r *record[T]) {
 	dy, x, z := r.out.Grad, r.a.Data, r.b.Data
 	da, db := gradOf(r.a), gradOf(r.b)
 	nb, last := len(z), lastDim(r.a)
-	for i, d := range dy {
+	if da != nil {
+		// da's elements are independent: split them across workers.
+		if split(g.workers, len(dy), 2) {
+			parallelElems(g.workers, len(dy), 2, func(lo, hi int) {
+				binaryGradA(op, form, da, dy, z, nb, last, lo, hi)
+			})
+		} else {
+			binaryGradA(op, form, da, dy, z, nb, last, 0, len(dy))
+		}
+	}
+	if db == nil {
+		return
+	}
+	if !split(g.workers, len(dy), 3) {
+		binaryGradB(op, form, db, dy, x, z, nb, last, 0, len(dy))
+		return
+	}
+	switch form {
+	case bcSame:
+		parallelElems(g.workers, len(dy), 3, func(lo, hi int) {
+			binaryGradB(op, form, db, dy, x, z, nb, last, lo, hi)
+		})
+	case bcSuffix:
+		// b repeats every nb elements of a: split b's elements, each worker summing
+		// its columns over every repetition.
+		reps := len(dy) / nb
+		parallelElems(g.workers, nb, 3*reps, func(lo, hi int) {
+			for rep := 0; rep < reps; rep++ {
+				binaryGradB(op, form, db, dy, x, z, nb, last, rep*nb+lo, rep*nb+hi)
+			}
+		})
+	case bcRow:
+		// One b element per row of last elements: split whole rows.
+		rows := len(dy) / last
+		parallelFor(g.workers, rows, 3*last, func(lo, hi int) {
+			binaryGradB(op, form, db, dy, x, z, nb, last, lo*last, hi*last)
+		})
+	default:
+		binaryGradB(op, form, db, dy, x, z, nb, last, 0, len(dy))
+	}
+}
+
+// binaryGradA adds a's gradient for elements [lo, hi).
+func binaryGradA[T Float](op binOp, form int, da, dy, z []T, nb, last, lo, hi int) {
+	da, dy = da[lo:hi], dy[lo:hi]
+	switch op {
+	case opAdd, opSub:
+		for i, d := range dy {
+			da[i] += d
+		}
+	case opMul:
+		if form == bcSame {
+			z = z[lo:hi]
+			for i, d := range dy {
+				da[i] += d * z[i]
+			}
+			return
+		}
+		for i, d := range dy {
+			da[i] += d * z[bIndex(form, lo+i, nb, last)]
+		}
+	case opDiv:
+		for i, d := range dy {
+			da[i] += d / z[bIndex(form, lo+i, nb, last)]
+		}
+	}
+}
+
+// binaryGradB adds b's gradient from elements [lo, hi) of a.
+func binaryGradB[T Float](op binOp, form int, db, dy, x, z []T, nb, last, lo, hi int) {
+	if form == bcSame {
+		db, dy, x, z = db[lo:hi], dy[lo:hi], x[lo:hi], z[lo:hi]
+		switch op {
+		case opAdd:
+			for i, d := range dy {
+				db[i] += d
+			}
+		case opSub:
+			for i, d := range dy {
+				db[i] -= d
+			}
+		case opMul:
+			for i, d := range dy {
+				db[i] += d * x[i]
+			}
+		case opDiv:
+			for i, d := range dy {
+				db[i] -= d * x[i] / (z[i] * z[i])
+			}
+		}
+		return
+	}
+	for i := lo; i < hi; i++ {
+		d := dy[i]
 		j := bIndex(form, i, nb, last)
 		switch op {
 		case opAdd:
-			if da != nil {
-				da[i] += d
-			}
-			if db != nil {
-				db[j] += d
-			}
+			db[j] += d
 		case opSub:
-			if da != nil {
-				da[i] += d
-			}
-			if db != nil {
-				db[j] -= d
-			}
+			db[j] -= d
 		case opMul:
-			if da != nil {
-				da[i] += d * z[j]
-			}
-			if db != nil {
-				db[j] += d * x[i]
-			}
+			db[j] += d * x[i]
 		case opDiv:
-			if da != nil {
-				da[i] += d / z[j]
-			}
-			if db != nil {
-				db[j] -= d * x[i] / (z[j] * z[j])
-			}
+			db[j] -= d * x[i] / (z[j] * z[j])
 		}
 	}
 }
@@ -178,10 +287,7 @@ func binaryBackward[T Float](g *Graph[T], r *record[T]) {
 // Scale returns s*x.
 func (g *Graph[T]) Scale(x *Tensor[T], s float64) *Tensor[T] {
 	out := g.like(x, x.needs)
-	sv := T(s)
-	for i, v := range x.Data {
-		out.Data[i] = v * sv
-	}
+	scaleRange(out.Data, x.Data, T(s), g.workers)
 	if out.needs {
 		g.push(record[T]{bw: rule[T](scaleBackward[float32], scaleBackward[float64]), out: out, a: x, f: [2]float64{s}})
 	}
@@ -191,10 +297,35 @@ func (g *Graph[T]) Scale(x *Tensor[T], s float64) *Tensor[T] {
 // scaleBackward: y = s x -> dx += s dy.
 func scaleBackward[T Float](g *Graph[T], r *record[T]) {
 	s := T(r.f[0])
-	dx := r.a.Grad
-	for i, d := range r.out.Grad {
-		dx[i] += s * d
+	dx, dy := r.a.Grad, r.out.Grad
+	if !split(g.workers, len(dy), 1) {
+		for i, d := range dy {
+			dx[i] += s * d
+		}
+		return
 	}
+	parallelElems(g.workers, len(dy), 1, func(lo, hi int) {
+		dx := dx[lo:hi]
+		for i, d := range dy[lo:hi] {
+			dx[i] += s * d
+		}
+	})
+}
+
+// scaleRange sets y = s x, in parallel when large.
+func scaleRange[T Float](y, x []T, s T, workers int) {
+	if !split(workers, len(x), 1) {
+		for i, v := range x {
+			y[i] = v * s
+		}
+		return
+	}
+	parallelElems(workers, len(x), 1, func(lo, hi int) {
+		y := y[lo:hi]
+		for i, v := range x[lo:hi] {
+			y[i] = v * s
+		}
+	})
 }
 
 type unaryOp int
@@ -237,56 +368,125 @@ func sigmoid(x float64) float64 {
 func (g *Graph[T]) unary(op unaryOp, x *Tensor[T]) *Tensor[T] {
 	out := g.like(x, x.needs)
 	y := out.Data
-	for i, v := range x.Data {
-		f := float64(v)
-		switch op {
-		case opGELU:
-			y[i] = T(0.5 * f * math.Erfc(-f/math.Sqrt2))
-		case opSiLU:
-			y[i] = T(f * sigmoid(f))
-		case opTanh:
-			y[i] = T(math.Tanh(f))
-		case opSigmoid:
-			y[i] = T(sigmoid(f))
-		case opExp:
-			y[i] = T(math.Exp(f))
-		case opSquare:
-			y[i] = v * v
-		}
+	var deriv []T
+	if op == opGELU && out.needs {
+		// GELU's derivative needs erfc and exp again; computing it here, while x is
+		// in cache, halves the work of the pair of passes.
+		deriv = g.buf(len(y))
+	}
+	if split(g.workers, len(y), unaryCost[op]) {
+		parallelElems(g.workers, len(y), unaryCost[op], func(lo, hi int) {
+			unaryRange(op, y, x.Data, deriv, lo, hi)
+		})
+	} else {
+		unaryRange(op, y, x.Data, deriv, 0, len(y))
 	}
 	if out.needs {
-		g.push(record[T]{bw: rule[T](unaryBackward[float32], unaryBackward[float64]), out: out, a: x, i: [4]int{int(op)}})
+		g.push(record[T]{bw: rule[T](unaryBackward[float32], unaryBackward[float64]), out: out, a: x, i: [4]int{int(op)}, aux: deriv})
 	}
 	return out
 }
 
+// unaryCost is a rough count of scalar operations per element, for parallelElems.
+var unaryCost = [...]int{opGELU: 40, opSiLU: 20, opTanh: 20, opSigmoid: 20, opExp: 15, opSquare: 1}
+
+const invSqrt2Pi = 0.3989422804014327 // 1/sqrt(2 pi)
+
+// unaryRange computes elements [lo, hi) of y = f(x), and f'(x) into deriv for GELU
+// when deriv is not nil.
+func unaryRange[T Float](op unaryOp, y, x, deriv []T, lo, hi int) {
+	y, x = y[lo:hi], x[lo:hi]
+	switch op {
+	case opGELU:
+		if deriv != nil {
+			deriv = deriv[lo:hi]
+			for i, v := range x {
+				f := float64(v)
+				cdf := 0.5 * math.Erfc(-f/math.Sqrt2)
+				y[i] = T(f * cdf)
+				deriv[i] = T(cdf + f*math.Exp(-0.5*f*f)*invSqrt2Pi)
+			}
+			return
+		}
+		for i, v := range x {
+			f := float64(v)
+			y[i] = T(0.5 * f * math.Erfc(-f/math.Sqrt2))
+		}
+	case opSiLU:
+		for i, v := range x {
+			f := float64(v)
+			y[i] = T(f * sigmoid(f))
+		}
+	case opTanh:
+		for i, v := range x {
+			y[i] = T(math.Tanh(float64(v)))
+		}
+	case opSigmoid:
+		for i, v := range x {
+			y[i] = T(sigmoid(float64(v)))
+		}
+	case opExp:
+		for i, v := range x {
+			y[i] = T(math.Exp(float64(v)))
+		}
+	case opSquare:
+		for i, v := range x {
+			y[i] = v * v
+		}
+	}
+}
+
 // unaryBackward, dx += dy * f'(x):
-// GELU: Phi(x) + x phi(x);  SiLU: s + x s (1-s) with s = sigmoid(x);
-// tanh: 1 - y^2;  sigmoid: y (1-y);  exp: y;  square: 2x.
+// GELU: Phi(x) + x phi(x) (saved by the forward pass);  SiLU: s + x s (1-s) with
+// s = sigmoid(x);  tanh: 1 - y^2;  sigmoid: y (1-y);  exp: y;  square: 2x.
 func unaryBackward[T Float](g *Graph[T], r *record[T]) {
 	op := unaryOp(r.i[0])
-	x, y, dy, dx := r.a.Data, r.out.Data, r.out.Grad, r.a.Grad
-	for i, d := range dy {
-		f := float64(x[i])
-		var dd float64
-		switch op {
-		case opGELU:
-			dd = 0.5*math.Erfc(-f/math.Sqrt2) + f*math.Exp(-0.5*f*f)/math.Sqrt(2*math.Pi)
-		case opSiLU:
-			s := sigmoid(f)
-			dd = s + f*s*(1-s)
-		case opTanh:
-			t := float64(y[i])
-			dd = 1 - t*t
-		case opSigmoid:
-			s := float64(y[i])
-			dd = s * (1 - s)
-		case opExp:
-			dd = float64(y[i])
-		case opSquare:
-			dd = 2 * f
+	x, y, dy, dx, deriv := r.a.Data, r.out.Data, r.out.Grad, r.a.Grad, r.aux
+	cost := unaryCost[op]
+	if op == opGELU {
+		cost = 2
+	}
+	if split(g.workers, len(dy), cost) {
+		parallelElems(g.workers, len(dy), cost, func(lo, hi int) {
+			unaryGradRange(op, dx, dy, x, y, deriv, lo, hi)
+		})
+	} else {
+		unaryGradRange(op, dx, dy, x, y, deriv, 0, len(dy))
+	}
+}
+
+func unaryGradRange[T Float](op unaryOp, dx, dy, x, y, deriv []T, lo, hi int) {
+	dx, dy, x, y = dx[lo:hi], dy[lo:hi], x[lo:hi], y[lo:hi]
+	switch op {
+	case opGELU:
+		deriv = deriv[lo:hi]
+		for i, d := range dy {
+			dx[i] += d * deriv[i]
 		}
-		dx[i] += d * T(dd)
+	case opSiLU:
+		for i, d := range dy {
+			f := float64(x[i])
+			s := sigmoid(f)
+			dx[i] += d * T(s+f*s*(1-s))
+		}
+	case opTanh:
+		for i, d := range dy {
+			t := y[i]
+			dx[i] += d * (1 - t*t)
+		}
+	case opSigmoid:
+		for i, d := range dy {
+			s := y[i]
+			dx[i] += d * (s * (1 - s))
+		}
+	case opExp:
+		for i, d := range dy {
+			dx[i] += d * y[i]
+		}
+	case opSquare:
+		for i, d := range dy {
+			dx[i] += d * 2 * x[i]
+		}
 	}
 }
 

@@ -79,9 +79,16 @@ func (g *Graph[T]) BackwardWith(out *Tensor[T], grad []T) {
 		return
 	}
 	for i := range g.tape {
-		o := g.tape[i].out
-		if o.Grad == nil {
-			o.Grad = g.buf(len(o.Data))
+		r := &g.tape[i]
+		if r.view {
+			if r.a.Grad == nil {
+				r.a.Grad = g.buf(len(r.a.Data))
+			}
+			r.out.Grad = r.a.Grad
+			continue
+		}
+		if r.out.Grad == nil {
+			r.out.Grad = g.buf(len(r.out.Data))
 		}
 	}
 	copy(out.Grad, grad)

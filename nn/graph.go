@@ -16,6 +16,9 @@ type record[T Float] struct {
 	aux     []T // saved values the rule needs (statistics, masks), from the arena
 	aux2    []T
 	fn      func() // rule of an operation defined outside the package (OnBackward)
+	// view marks an output that shares a's buffers (Reshape): its gradient buffer is
+	// a's, so gradients reach a without a rule.
+	view bool
 }
 
 // Graph records a forward pass and runs it backwards. Every tensor it returns lives in
@@ -32,6 +35,16 @@ type Graph[T Float] struct {
 	tensors []*Tensor[T]
 	nextT   int
 	workers int
+	f64     []float64 // scratch64
+}
+
+// scratch64 returns float64 scratch of n elements, reused by the next call: for
+// per-row partial results that are summed in order afterwards.
+func (g *Graph[T]) scratch64(n int) []float64 {
+	if cap(g.f64) < n {
+		g.f64 = make([]float64, n)
+	}
+	return g.f64[:n]
 }
 
 // NewGraph returns an empty graph drawing randomness from rng (which may be nil if no

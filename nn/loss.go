@@ -213,7 +213,7 @@ func (g *Graph[T]) CrossEntropy(logits *Tensor[T], targets []int, opts CrossEntr
 	} else {
 		e = g.buf(v)
 	}
-	var loss, wsum float64
+	// Check every target and weight first, so the parallel pass below cannot panic.
 	for i, t := range targets {
 		if t == IgnoreIndex {
 			continue
@@ -221,38 +221,33 @@ func (g *Graph[T]) CrossEntropy(logits *Tensor[T], targets []int, opts CrossEntr
 		if t < 0 || t >= v {
 			panic(fmt.Sprintf("nn: CrossEntropy target %d at position %d for logits %v; want [0, %d) or IgnoreIndex", t, i, logits.Shape(), v))
 		}
+		if opts.Weights != nil {
+			if w := opts.Weights[i]; !(w >= 0) || math.IsInf(w, 1) {
+				panic(fmt.Sprintf("nn: CrossEntropy weight %v at position %d; want a finite value >= 0", w, i))
+			}
+		}
+	}
+	// Rows in parallel, each row's weighted loss kept in float64 and summed in row
+	// order afterwards, so the result does not depend on the number of workers.
+	rowLoss := g.scratch64(rows)
+	ce := ceArgs[T]{logits: logits.Data, targets: targets, weights: opts.Weights, e: e, wt: wt, rowLoss: rowLoss, v: v, rows: rows, eps: eps, save: out.needs}
+	if out.needs && split(g.workers, rows, 8*v) {
+		c := ce // only this copy escapes to the heap, and only when splitting
+		parallelFor(g.workers, rows, 8*v, func(lo, hi int) { c.run(lo, hi) })
+	} else {
+		ce.run(0, rows)
+	}
+	var loss, wsum float64
+	for i, t := range targets {
+		if t == IgnoreIndex {
+			continue
+		}
 		w := 1.0
 		if opts.Weights != nil {
 			w = opts.Weights[i]
-			if !(w >= 0) || math.IsInf(w, 1) {
-				panic(fmt.Sprintf("nn: CrossEntropy weight %v at position %d; want a finite value >= 0", w, i))
-			}
-			if w == 0 {
-				continue
-			}
 		}
-		xr := logits.Data[i*v : i*v+v]
-		m, _ := rowMax(xr, nil)
-		er := e[:v]
-		if out.needs {
-			er = e[i*v : i*v+v]
-		}
-		s := expShift(er, xr, m)
-		lse := float64(m) + math.Log(s)
-		l := lse - float64(xr[t])
-		if eps > 0 {
-			var sx float64
-			for _, x := range xr {
-				sx += float64(x)
-			}
-			l = (1-eps)*l + eps*(lse-sx/float64(v))
-		}
-		loss += w * l
+		loss += rowLoss[i]
 		wsum += w
-		if out.needs {
-			e[rows*v+i] = T(1 / s)
-			wt[i], wt[rows+i] = T(w), T(t)
-		}
 	}
 	var scale float64
 	if wsum > 0 {
@@ -266,6 +261,57 @@ func (g *Graph[T]) CrossEntropy(logits *Tensor[T], targets []int, opts CrossEntr
 	return out
 }
 
+// ceArgs holds what CrossEntropy's rows need.
+type ceArgs[T Float] struct {
+	logits  []T
+	targets []int
+	weights []float64
+	e, wt   []T
+	rowLoss []float64
+	v, rows int
+	eps     float64
+	save    bool // keep the exponentials for the rule; else e is one row of scratch
+}
+
+// run computes the weighted loss of rows [lo, hi) into rowLoss.
+func (a *ceArgs[T]) run(lo, hi int) {
+	v, rows, e := a.v, a.rows, a.e
+	for i := lo; i < hi; i++ {
+		t := a.targets[i]
+		a.rowLoss[i] = 0
+		if t == IgnoreIndex {
+			continue
+		}
+		w := 1.0
+		if a.weights != nil {
+			if w = a.weights[i]; w == 0 {
+				continue
+			}
+		}
+		xr := a.logits[i*v : i*v+v]
+		m, _ := rowMax(xr, nil)
+		er := e[:v]
+		if a.save {
+			er = e[i*v : i*v+v]
+		}
+		s := expShift(er, xr, m)
+		lse := float64(m) + math.Log(s)
+		l := lse - float64(xr[t])
+		if a.eps > 0 {
+			var sx float64
+			for _, x := range xr {
+				sx += float64(x)
+			}
+			l = (1-a.eps)*l + a.eps*(lse-sx/float64(v))
+		}
+		a.rowLoss[i] = w * l
+		if a.save {
+			e[rows*v+i] = T(1 / s)
+			a.wt[i], a.wt[rows+i] = T(w), T(t)
+		}
+	}
+}
+
 // crossEntropyBackward, per counted row with p = softmax(x) = exp(x - max) / sum:
 // l = lse(x) - sum_j q_j x_j -> dx_j += dy w/W (p_j - q_j), q_j = (1-eps)[j = t] + eps/V.
 func crossEntropyBackward[T Float](g *Graph[T], r *record[T]) {
@@ -273,13 +319,26 @@ func crossEntropyBackward[T Float](g *Graph[T], r *record[T]) {
 	scale, eps := r.f[0], r.f[1]
 	dx := r.a.Grad
 	dy := float64(r.out.Grad[0])
-	for i, w := range r.aux2[:rows] {
+	if !split(g.workers, rows, 2*v) {
+		ceGrad(dx, r.aux, r.aux2, dy, scale, eps, v, rows, 0, rows)
+		return
+	}
+	parallelFor(g.workers, rows, 2*v, func(lo, hi int) {
+		ceGrad(dx, r.aux, r.aux2, dy, scale, eps, v, rows, lo, hi)
+	})
+}
+
+// ceGrad adds the gradient of rows [lo, hi): aux holds the exponentials and the
+// reciprocal sums, aux2 the weights and targets (see CrossEntropy).
+func ceGrad[T Float](dx, aux, aux2 []T, dy, scale, eps float64, v, rows, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		w := aux2[i]
 		if w == 0 {
 			continue
 		}
 		c := dy * float64(w) * scale
-		a, b := T(c*float64(r.aux[rows*v+i])), T(c*eps/float64(v))
-		er := r.aux[i*v : i*v+v]
+		a, b := T(c*float64(aux[rows*v+i])), T(c*eps/float64(v))
+		er := aux[i*v : i*v+v]
 		dxr := dx[i*v : i*v+v][:len(er)]
 		if b == 0 {
 			for j, x := range er {
@@ -290,7 +349,7 @@ func crossEntropyBackward[T Float](g *Graph[T], r *record[T]) {
 				dxr[j] += a*x - b
 			}
 		}
-		dxr[int(r.aux2[rows+i])] -= T(c * (1 - eps))
+		dxr[int(aux2[rows+i])] -= T(c * (1 - eps))
 	}
 }
 

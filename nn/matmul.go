@@ -19,7 +19,7 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 	switch a := any(a).(type) {
 	case []float32:
-		f32.Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
@@ -70,8 +70,9 @@ func (g *Graph[T]) matmul(x, w *Tensor[T], wT bool) *Tensor[T] {
 //
 // gonum's Gemm is about six times slower when its first operand is transposed (5
 // against 28 GFLOP/s for a [2048,256]^T x [2048,1024] product on the reference
-// machine), so the weight gradient transposes that operand into arena scratch first
-// and multiplies without transposition: the copy costs a fraction of what it saves.
+// machine), so with gonum the weight gradient transposes that operand into arena
+// scratch first and multiplies without transposition: the copy costs a fraction of
+// what it saves. OpenBLAS packs its operands either way (transposedFast).
 func matmulBackward[T Float](g *Graph[T], r *record[T]) {
 	m, n, k, wT := r.i[0], r.i[1], r.i[2], r.i[3] == 1
 	dy := r.out.Grad
@@ -83,6 +84,14 @@ func matmulBackward[T Float](g *Graph[T], r *record[T]) {
 		}
 	}
 	if dw := gradOf(r.b); dw != nil {
+		if transposedFast {
+			if wT { // dW [n, k] += dY^T X
+				gemm(true, false, n, k, m, 1, dy, n, r.a.Data, k, 1, dw, k)
+			} else { // dW [k, n] += X^T dY
+				gemm(true, false, k, n, m, 1, r.a.Data, k, dy, n, 1, dw, n)
+			}
+			return
+		}
 		if wT {
 			dyT := g.buf(m * n) // [n, m]
 			transpose(dyT, dy, m, n)

@@ -8,7 +8,7 @@ import (
 )
 
 // Shape operations: Reshape, Transpose, Permute, Slice, Concat, Gather and Dropout.
-// Every result is a fresh arena tensor holding a copy of the elements it takes from its
+// Every result but Reshape's (a view, see Reshape) is a fresh arena tensor holding a copy of the elements it takes from its
 // inputs, never a view: a later write to an input (an optimiser step on a parameter,
 // a caller refilling a constant) cannot reach a result, and each result's gradient
 // buffer is its own. The copies move whole contiguous runs (rows, inner blocks) with
@@ -69,8 +69,9 @@ func shapeProd(dims []int) int {
 }
 
 // Reshape returns x's elements in row-major order under a new shape with the same
-// number of elements; one dimension may be -1 and is then inferred. The result is a
-// copy (see the note on shape operations above), so it shares no buffer with x.
+// number of elements; one dimension may be -1 and is then inferred. Unlike the other
+// shape operations the result is a view: it shares x's data and gradient buffers, so
+// it costs no copy forward or backward, and a write to x's data shows through it.
 func (g *Graph[T]) Reshape(x *Tensor[T], shape ...int) *Tensor[T] {
 	if len(shape) > MaxDims {
 		panic(fmt.Sprintf("nn: Reshape of %v to rank %d above %d", x.Shape(), len(shape), MaxDims))
@@ -99,18 +100,33 @@ func (g *Graph[T]) Reshape(x *Tensor[T], shape ...int) *Tensor[T] {
 	} else if known != n {
 		panic(fmt.Sprintf("nn: Reshape of %v (%d elements) to %v", x.Shape(), n, append([]int(nil), shape...)))
 	}
-	out := g.shapeLikeDims(x, x.needs, &dims, len(shape))
-	copy(out.Data, x.Data)
+	out := g.view(x, &dims, len(shape))
 	if out.needs {
-		g.push(record[T]{bw: rule[T](reshapeBackward[float32], reshapeBackward[float64]), out: out, a: x})
+		g.push(record[T]{bw: rule[T](viewBackward[float32], viewBackward[float64]), out: out, a: x, view: true})
 	}
 	return out
 }
 
-// reshapeBackward: y = x in another shape, same element order -> dx += dy.
-func reshapeBackward[T Float](g *Graph[T], r *record[T]) {
-	shapeAcc(r.a.Grad, r.out.Grad)
+// view returns an arena tensor header with the shape dims[:nd] over x's own data.
+func (g *Graph[T]) view(x *Tensor[T], dims *[MaxDims]int, nd int) *Tensor[T] {
+	var t *Tensor[T]
+	if g.nextT < len(g.tensors) {
+		t = g.tensors[g.nextT]
+		*t = Tensor[T]{}
+	} else {
+		t = new(Tensor[T])
+		g.tensors = append(g.tensors, t)
+	}
+	g.nextT++
+	t.dims, t.nd = *dims, nd
+	t.Data = x.Data
+	t.needs = x.needs
+	return t
 }
+
+// viewBackward: y = x in another shape, same element order, sharing x's gradient
+// buffer (BackwardWith points y's gradient at x's) -> dx += dy has already happened.
+func viewBackward[T Float](g *Graph[T], r *record[T]) {}
 
 // Transpose swaps dimensions d0 and d1 of x (negative values count from the end), for
 // example [batch, tokens, heads, headDim] -> [batch, heads, tokens, headDim] with

@@ -79,11 +79,16 @@ func shpValues[T Float](t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { shpCheck(t, c.got, c.shape, c.data) })
 	}
-	// Results are copies: writing to an input afterwards leaves them alone.
+	// Reshape is a view of its input; the other results are copies that a later
+	// write to the input leaves alone.
 	r := g.Reshape(x23, 6)
+	tr := g.Transpose(x23, 0, 1)
 	x23.Data[0] = 99
-	if r.Data[0] != 0 {
-		t.Errorf("Reshape result follows a later write to its input")
+	if r.Data[0] != 99 {
+		t.Errorf("Reshape result does not share its input's data")
+	}
+	if tr.Data[0] != 0 {
+		t.Errorf("Transpose result follows a later write to its input")
 	}
 }
 

@@ -1,0 +1,93 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The float32 product of whichever BLAS this build uses (gonum by default, OpenBLAS
+// under the openblas tag, split over goroutines when large) must match a float64
+// product computed one element at a time, within float32 rounding: each of the k
+// products and sums rounds with relative error 2^-24, so the error of an entry is
+// bounded by about k 2^-24 sum|a||b| (Higham, Accuracy and Stability, eq. 3.5); a
+// blocked or split summation does better in practice. The test allows 4 k 2^-24
+// times sum|a_il b_lj| and reports the worst ratio of error to that scale.
+func TestGemmMatchesFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := []struct{ m, n, k int }{
+		{1, 1, 1}, {3, 5, 7}, {64, 64, 64}, // below the split threshold
+		{300, 40, 50},   // taller than wide: rows split
+		{40, 300, 50},   // wider than tall: columns split
+		{257, 129, 131}, // ragged blocks
+		{2048, 128, 128},
+	}
+	worst := 0.0
+	for _, s := range shapes {
+		for tr := 0; tr < 4; tr++ {
+			tA, tB := tr&1 == 1, tr&2 == 2
+			// Leading dimensions wider than the matrices, as sub-matrices have.
+			ar, ac := s.m, s.k
+			if tA {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if tB {
+				br, bc = s.n, s.k
+			}
+			lda, ldb, ldc := ac+3, bc+1, s.n+2
+			a := randSlice(rng, ar*lda)
+			b := randSlice(rng, br*ldb)
+			c := randSlice(rng, s.m*ldc)
+			c0 := append([]float32(nil), c...)
+			const alpha, beta = 0.75, 0.5
+			gemm(tA, tB, s.m, s.n, s.k, alpha, a, lda, b, ldb, beta, c, ldc)
+			at := func(i, l int) float64 {
+				if tA {
+					return float64(a[l*lda+i])
+				}
+				return float64(a[i*lda+l])
+			}
+			bt := func(l, j int) float64 {
+				if tB {
+					return float64(b[j*ldb+l])
+				}
+				return float64(b[l*ldb+j])
+			}
+			for i := 0; i < s.m; i++ {
+				for j := 0; j < ldc; j++ {
+					if j >= s.n {
+						if c[i*ldc+j] != c0[i*ldc+j] {
+							t.Fatalf("%v tA=%v tB=%v: wrote outside C at (%d, %d)", s, tA, tB, i, j)
+						}
+						continue
+					}
+					var want, scale float64
+					for l := 0; l < s.k; l++ {
+						want += at(i, l) * bt(l, j)
+						scale += math.Abs(at(i, l) * bt(l, j))
+					}
+					want = alpha*want + beta*float64(c0[i*ldc+j])
+					scale = alpha*scale + math.Abs(beta*float64(c0[i*ldc+j]))
+					tol := 4 * float64(s.k+1) * 0x1p-24 * scale
+					err := math.Abs(float64(c[i*ldc+j]) - want)
+					if err > tol {
+						t.Fatalf("%v tA=%v tB=%v: C[%d,%d] = %g, want %g (error %.3g > %.3g)", s, tA, tB, i, j, c[i*ldc+j], want, err, tol)
+					}
+					if scale > 0 {
+						worst = max(worst, err/(float64(s.k+1)*0x1p-24*scale))
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%s: worst error %.3f k 2^-24 sum|ab| (bound 4)", UsingBLAS().Name, worst)
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
