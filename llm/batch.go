@@ -104,15 +104,15 @@ func unpatchify(dst, patches []float32) {
 	}
 }
 
-// textTokens tokenizes a text input of task t, truncated to MaxText tokens and to
-// what the text encoder's MaxText+8 positions hold once encoderInput has framed it
-// with 5 special tokens and the task's word (4 tokens for "transmit" with the
-// shipped tokenizer, so such a text keeps MaxText-1 tokens).
+// textTokens tokenizes a text input of task t, cut to MaxTextTokens(t), what the text
+// encoder's MaxText+8 positions hold once encoderInput has framed it with 5 special
+// tokens and the task's word. Only training examples are ever cut here (a few of the
+// State of the Union's longest sentences, as the shipped model was trained):
+// Encode refuses longer texts before (checkInput).
 func (m *Model) textTokens(t Task, s string) []int {
 	ids := m.tok.Encode(s)
-	limit := min(m.cfg.MaxText, m.encPos.Dim(0)-5-len(m.taskIDs[t%numTasks]))
-	if len(ids) > limit {
-		ids = ids[:max(limit, 0)]
+	if limit := m.MaxTextTokens(t % numTasks); len(ids) > limit {
+		ids = ids[:limit]
 	}
 	return ids
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/m4sc/m4sc/nn"
 )
@@ -19,7 +20,7 @@ type Input struct {
 
 // Semantics are the semantic vectors of one input: N vectors of Dim reals each,
 // unit root-mean-square per vector before any channel. Text gives one vector per token
-// of its sentence (at most Config.MaxText), an image always ImageSlots vectors.
+// of its sentence (at most Model.MaxTextTokens), an image always ImageSlots vectors.
 type Semantics struct {
 	Task    Task
 	N, Dim  int
@@ -33,15 +34,36 @@ type Instruction struct {
 	Question string
 }
 
+// MaxBeam is the widest beam Decode searches (DecodeOptions.Beam). Every beam keeps
+// its own key/value cache of 2*Layers*MaxSeq*Dim float32 values (640 KiB for
+// DefaultConfig, so 40 MiB at 64 beams), and each step ranks Beam*Beam candidates:
+// memory and time grow with the width, for responses of at most MaxText tokens.
+// Unbounded, a width of 100,000 grew to 24 GB before the system killed it.
+const MaxBeam = 64
+
 // DecodeOptions choose the text generation.
 type DecodeOptions struct {
-	// Beam is the beam width; 0 or 1 decodes greedily.
+	// Beam is the beam width, 0 to MaxBeam; 0 or 1 decodes greedily.
 	Beam int
-	// MaxTokens bounds the response; 0 means Config.MaxText.
+	// MaxTokens bounds the response, 0 to Config.MaxText tokens; 0 means
+	// Config.MaxText.
 	MaxTokens int
 
 	// forceLength ignores <eos> until MaxTokens (benchmarks of untrained models).
 	forceLength bool
+}
+
+// Validate reports an option out of range for a model of configuration c: a beam
+// wider than MaxBeam, or a response longer than c.MaxText tokens, is refused rather
+// than narrowed, so a caller learns the limit.
+func (o DecodeOptions) Validate(c Config) error {
+	switch {
+	case o.Beam < 0 || o.Beam > MaxBeam:
+		return fmt.Errorf("llm: beam width %d outside 0 to %d (0 or 1: greedy)", o.Beam, MaxBeam)
+	case o.MaxTokens < 0 || o.MaxTokens > c.MaxText:
+		return fmt.Errorf("llm: max tokens %d outside 0 to %d, the model's max_text (0 means %d)", o.MaxTokens, c.MaxText, c.MaxText)
+	}
+	return nil
 }
 
 // Output is a task's result at the receiver.
@@ -49,6 +71,42 @@ type Output struct {
 	Text   string    // the response of text-output tasks
 	Tokens []int     // its token ids, <eos> excluded
 	Image  []float32 // ImageReconstruct's image, HWC [ImagePixels] in [0, 1]
+}
+
+// TextTooLongError is the error for a text with more tokens than the model takes
+// (MaxTextTokens for a text input, Config.MaxText for a question). The text is never
+// cut: the caller shortens it or sends it in parts.
+type TextTooLongError struct {
+	What   string // what is too long, for example "text.transmit text" or "image.vqa question"
+	Tokens int    // the text's tokens
+	Words  int    // its words (runs of non-space characters)
+	Max    int    // the most tokens taken
+}
+
+func (e *TextTooLongError) Error() string {
+	// Words per token vary with the text (numbers and rare words take several
+	// tokens), so the limit in words is this text's own rate applied to Max.
+	return fmt.Sprintf("llm: %s of %d tokens (%d words) is too long: one message takes at most %d tokens, about %d words of this text; shorten it or send it in parts",
+		e.What, e.Tokens, e.Words, e.Max, e.Max*e.Words/max(e.Tokens, 1))
+}
+
+// MaxTextTokens returns the most tokens a text input of task t may have: Config.MaxText,
+// or fewer when the text encoder's MaxText+8 positions, which also hold <bos>,
+// <task>, the task's word, </task>, <text> and </text>, run out first (MaxText-1 for
+// text.transmit with the shipped tokenizer). It is 0 for image tasks.
+func (m *Model) MaxTextTokens(t Task) int {
+	if t >= numTasks || t.Image() {
+		return 0
+	}
+	return max(min(m.cfg.MaxText, m.encPos.Dim(0)-5-len(m.taskIDs[t])), 0)
+}
+
+// checkText refuses a text of more than limit tokens.
+func (m *Model) checkText(what, text string, limit int) error {
+	if n := len(m.tok.Encode(text)); n > limit {
+		return &TextTooLongError{What: what, Tokens: n, Words: len(strings.Fields(text)), Max: limit}
+	}
+	return nil
 }
 
 // checkInput validates one transmitter input.
@@ -70,12 +128,16 @@ func (m *Model) checkInput(in Input) error {
 	if in.Text == "" { // byte-level BPE gives tokens for any non-empty text
 		return fmt.Errorf("llm: %s needs a non-empty sentence", in.Task)
 	}
-	return nil
+	return m.checkText(in.Task.String()+" text", in.Text, m.MaxTextTokens(in.Task))
 }
 
-// Encode turns one input into semantic vectors (the transmitter's model). It is safe
-// for concurrent use.
+// Encode turns one input into semantic vectors (the transmitter's model). A text of
+// more than MaxTextTokens tokens is refused with a *TextTooLongError, never cut. It
+// is safe for concurrent use.
 func (m *Model) Encode(in Input) (Semantics, error) {
+	if err := m.checkInput(in); err != nil {
+		return Semantics{}, err // without EncodeBatch's "input 0"
+	}
 	s, err := m.EncodeBatch([]Input{in})
 	if err != nil {
 		return Semantics{}, err
@@ -273,6 +335,9 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 	if ins.Task >= numTasks {
 		return Output{}, fmt.Errorf("llm: unknown task %d", ins.Task)
 	}
+	if err := o.Validate(m.cfg); err != nil {
+		return Output{}, err
+	}
 	if s.Dim != m.cfg.SemDim || s.N < 1 || len(s.Vectors) != s.N*s.Dim {
 		return Output{}, fmt.Errorf("llm: semantics of %d vectors x %d (%d values); the model takes vectors of %d", s.N, s.Dim, len(s.Vectors), m.cfg.SemDim)
 	}
@@ -294,7 +359,7 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 	if ins.Task.NeedsQuestion() {
 		question = m.tok.Encode(ins.Question)
 		if len(question) > m.cfg.MaxText {
-			return Output{}, fmt.Errorf("llm: question of %d tokens; at most %d", len(question), m.cfg.MaxText)
+			return Output{}, &TextTooLongError{What: ins.Task.String() + " question", Tokens: len(question), Words: len(strings.Fields(ins.Question)), Max: m.cfg.MaxText}
 		}
 	}
 	d := m.cfg.Dim
@@ -332,7 +397,7 @@ func (m *Model) Decode(s Semantics, ins Instruction, o DecodeOptions) (Output, e
 		return Output{Image: img}, nil
 	}
 	maxTok := o.MaxTokens
-	if maxTok <= 0 || maxTok > m.cfg.MaxText {
+	if maxTok == 0 {
 		maxTok = m.cfg.MaxText
 	}
 	maxTok = min(maxTok, m.cfg.MaxSeq-T)
@@ -486,13 +551,18 @@ func (m *Model) beam(pre *decoder, last []float32, T, maxTok, k int, slotAt func
 
 // Perplexity returns the language model's perplexity on sentences (the exponential
 // of the mean cross-entropy per token, <eos> included, as in `m4sc train --stage lm`)
-// and the number of tokens scored. Sentences are scored in batches of 64.
+// and the number of tokens scored. Sentences are scored in batches of 64; one longer
+// than Config.MaxSeq-2 tokens is a *TextTooLongError.
 func (m *Model) Perplexity(sentences []string) (ppl float64, tokens int, err error) {
 	g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
 	var nll float64
 	for i := 0; i < len(sentences); i += 64 {
 		exs := make([]Example, 0, 64)
 		for _, s := range sentences[i:min(i+64, len(sentences))] {
+			// <bos> and <eos> take two of the decoder's positions.
+			if err := m.checkText("sentence", s, m.cfg.MaxSeq-2); err != nil {
+				return 0, 0, err
+			}
 			exs = append(exs, LMExample(s))
 		}
 		b, err := m.buildBatch(exs, nil)

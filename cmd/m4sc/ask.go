@@ -55,7 +55,7 @@ prints its path with the PSNR against the input.`,
 	fl.IntVar(&f.digit, "digit", 0, "index of a test digit (0 to 1999) for the image tasks")
 	fl.StringVar(&f.question, "question", "", "question for image.vqa")
 	fl.StringVar(&f.out, "out", defaultReconstructOut, "PNG file for image.reconstruct's image")
-	fl.IntVar(&f.beam, "beam", 0, "beam width of text decoding (0 or 1: greedy)")
+	fl.IntVar(&f.beam, "beam", 0, fmt.Sprintf("beam width of text decoding, 0 to %d (0 or 1: greedy)", llm.MaxBeam))
 	fl.StringVar(&f.weights, "weights", "", "weights file (default: the embedded model)")
 	fl.BoolVar(&f.explain, "explain", false, "also print the instruction template the decoder sees")
 	return cmd
@@ -78,8 +78,8 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 	if err != nil {
 		return usageErrorf("--task %q is not a task (tasks: %s)", f.task, taskList())
 	}
-	if f.beam < 0 {
-		return usageErrorf("--beam %d: want 0 or 1 (greedy) or a wider beam", f.beam)
+	if f.beam < 0 || f.beam > llm.MaxBeam {
+		return usageErrorf("--beam %d: want 0 to %d (0 or 1: greedy; each beam keeps its own decoder cache)", f.beam, llm.MaxBeam)
 	}
 	if changed("question") && !task.NeedsQuestion() {
 		return usageErrorf("--question is for image.vqa, not %s", task)

@@ -86,9 +86,9 @@ func TestAskEveryTask(t *testing.T) {
 			checkPNG(t, out)
 		})
 	}
-	// A text longer than the model takes is cut, not refused.
+	// A text longer than the model takes is refused, not cut (TestAskLongText).
 	long := strings.Repeat("the state of our union is strong and growing stronger. ", 20)
-	if code, stdout, stderr := runM4sc(t, "ask", "--task", "text.transmit", "--weights", w, "--text", long); code != 0 || len(lines(t, stdout)) != 3 {
+	if code, stdout, stderr := runM4sc(t, "ask", "--task", "text.transmit", "--weights", w, "--text", long); code != 1 || stdout != "" || !strings.Contains(stderr, "is too long") {
 		t.Errorf("long text: exit %d, %s%s", code, stdout, stderr)
 	}
 }
