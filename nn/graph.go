@@ -62,10 +62,16 @@ func (g *Graph[T]) Reset() {
 }
 
 // buf hands out a zeroed buffer of n elements from the arena.
-func (g *Graph[T]) buf(n int) []T {
+func (g *Graph[T]) buf(n int) []T { return g.bufZ(n, true) }
+
+// bufZ hands out a buffer of n elements from the arena, zeroed if zero is set, else
+// holding whatever an earlier pass left: for outputs that every element is written to.
+func (g *Graph[T]) bufZ(n int, zero bool) []T {
 	if g.next < len(g.bufs) && cap(g.bufs[g.next]) >= n {
 		b := g.bufs[g.next][:n]
-		clear(b)
+		if zero {
+			clear(b)
+		}
 		g.next++
 		return b
 	}
@@ -82,6 +88,16 @@ func (g *Graph[T]) buf(n int) []T {
 // New returns a zeroed tensor of the given shape from the arena. It needs a gradient
 // when needGrad is set; the buffer is allocated at Backward.
 func (g *Graph[T]) New(needGrad bool, shape ...int) *Tensor[T] {
+	return g.newZ(needGrad, true, shape...)
+}
+
+// newFull is New for an output the operation writes in full: its buffer is not
+// cleared first.
+func (g *Graph[T]) newFull(needGrad bool, shape ...int) *Tensor[T] {
+	return g.newZ(needGrad, false, shape...)
+}
+
+func (g *Graph[T]) newZ(needGrad, zero bool, shape ...int) *Tensor[T] {
 	var t *Tensor[T]
 	if g.nextT < len(g.tensors) {
 		t = g.tensors[g.nextT]
@@ -92,7 +108,7 @@ func (g *Graph[T]) New(needGrad bool, shape ...int) *Tensor[T] {
 	}
 	g.nextT++
 	t.setShape(shape)
-	t.Data = g.buf(t.Len())
+	t.Data = g.bufZ(t.Len(), zero)
 	t.needs = needGrad
 	return t
 }
@@ -100,6 +116,11 @@ func (g *Graph[T]) New(needGrad bool, shape ...int) *Tensor[T] {
 // like returns a new tensor with the shape of x.
 func (g *Graph[T]) like(x *Tensor[T], needGrad bool) *Tensor[T] {
 	return g.New(needGrad, x.Shape()...)
+}
+
+// likeFull is like for an output the operation writes in full (see newFull).
+func (g *Graph[T]) likeFull(x *Tensor[T], needGrad bool) *Tensor[T] {
+	return g.newFull(needGrad, x.Shape()...)
 }
 
 // push records an operation whose output needs a gradient.

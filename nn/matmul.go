@@ -52,7 +52,7 @@ func (g *Graph[T]) matmul(x, w *Tensor[T], wT bool) *Tensor[T] {
 	var shape [MaxDims]int
 	nd := copy(shape[:], x.Shape())
 	shape[nd-1] = n
-	out := g.New(anyNeeds(x, w), shape[:nd]...)
+	out := g.newFull(anyNeeds(x, w), shape[:nd]...) // Gemm with beta 0 sets every element
 	m := x.rows()
 	ldw := n
 	if wT {
