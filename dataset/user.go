@@ -105,17 +105,29 @@ func ReadImageFolder(dir string) ([]UserImage, error) {
 // memory.
 const MaxImagePixels = 1 << 26
 
+// MaxImageBytes bounds the memory that decoding one image may take (see
+// DecodedBytes), 128 MiB: every image is scaled to SceneSize x SceneSize, so
+// nothing is gained from more, and a few hundred kilobytes of 16-bit PNG can
+// declare 8192 x 8192 pixels of 8 bytes each, half a gigabyte (twice that while
+// an interlaced one is put together). A 12-megapixel baseline JPEG takes 34 MiB.
+const MaxImageBytes = 128 << 20
+
 // ReadImage reads one PNG or JPEG file (the format is recognised from its content,
 // not its name) and scales it to SceneSize x SceneSize RGB as ReadImageFolder does.
 // The image's Name is the file's base name. A file that does not open or decode, or
-// that is larger than MaxImagePixels, is an error naming it.
+// whose header declares more than MaxImagePixels pixels or more than MaxImageBytes
+// decoded bytes, is an error naming it; the limits are checked on the header, before
+// anything is decoded.
 func ReadImage(path string) (UserImage, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return UserImage{}, fmt.Errorf("dataset: image: %w", err)
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return UserImage{}, fmt.Errorf("dataset: image %s: a directory, not an image file", path)
+	}
+	cfg, format, err := image.DecodeConfig(f)
 	if err != nil {
 		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
 	}
@@ -125,11 +137,150 @@ func ReadImage(path string) (UserImage, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
 	}
+	need, err := DecodedBytes(f, cfg, format)
+	if err != nil {
+		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
+	}
+	if need > MaxImageBytes {
+		return UserImage{}, fmt.Errorf("dataset: image %s: %dx%d %s (%s) would take %d MiB to decode; at most %d MiB (dataset.MaxImageBytes)",
+			path, cfg.Width, cfg.Height, format, modelName(cfg.ColorModel), (need+1<<20-1)>>20, MaxImageBytes>>20)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		return UserImage{}, fmt.Errorf("dataset: image %s: %w", path, err)
 	}
 	return UserImage{Name: filepath.Base(path), Pixels: scaleRGB(img, SceneSize)}, nil
+}
+
+// DecodedBytes returns how many bytes the standard library's decoder allocates for
+// the image whose header is cfg (image.DecodeConfig) and whose file r is, read from
+// its start: width*height times the bytes per pixel of the colour model it decodes
+// into (1 grey or paletted, 2 16-bit grey, 3 YCbCr, counted as 4:4:4 whatever the
+// subsampling, 4 8-bit RGBA or CMYK, 8 16-bit RGBA, 8 for any other model). An
+// interlaced PNG counts twice (its passes are decoded apart, then copied into the
+// image); a progressive JPEG adds a 4-byte coefficient per sample, which the decoder
+// keeps until the last scan. Only the header is read from r.
+func DecodedBytes(r io.Reader, cfg image.Config, format string) (int64, error) {
+	per := int64(8)
+	switch cfg.ColorModel {
+	case color.GrayModel, color.AlphaModel:
+		per = 1
+	case color.Gray16Model, color.Alpha16Model:
+		per = 2
+	case color.YCbCrModel:
+		per = 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel, color.NYCbCrAModel:
+		per = 4
+	case color.RGBA64Model, color.NRGBA64Model:
+		per = 8
+	default:
+		if _, ok := cfg.ColorModel.(color.Palette); ok {
+			per = 1
+		}
+	}
+	n := int64(cfg.Width) * int64(cfg.Height) * per
+	switch format {
+	case "png":
+		interlaced, err := pngInterlaced(r)
+		if err != nil {
+			return 0, err
+		}
+		if interlaced {
+			n *= 2
+		}
+	case "jpeg":
+		progressive, err := jpegProgressive(r)
+		if err != nil {
+			return 0, err
+		}
+		if progressive {
+			samples := min(per, 4) // one coefficient per sample of every component
+			n += int64(cfg.Width) * int64(cfg.Height) * samples * 4
+		}
+	}
+	return n, nil
+}
+
+// pngInterlaced reads a PNG's signature and IHDR chunk and reports its interlace
+// method (PNG specification, 11.2.2: the chunk's 13th data byte, 1 for Adam7).
+func pngInterlaced(r io.Reader) (bool, error) {
+	var b [8 + 8 + 13]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return false, fmt.Errorf("png header: %w", err)
+	}
+	if string(b[12:16]) != "IHDR" {
+		return false, errors.New("png header: IHDR is not the first chunk")
+	}
+	return b[28] != 0, nil
+}
+
+// jpegProgressive reads a JPEG's marker segments up to its frame header and reports
+// whether that is SOF2, progressive DCT (ITU-T T.81, table B.1; SOF6, SOF10 and SOF14
+// are progressive too, and the standard library does not decode them).
+func jpegProgressive(r io.Reader) (bool, error) {
+	br := bufio.NewReader(r)
+	var soi [2]byte
+	if _, err := io.ReadFull(br, soi[:]); err != nil || soi != [2]byte{0xff, 0xd8} {
+		return false, errors.New("jpeg header: no start of image")
+	}
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return false, fmt.Errorf("jpeg header: %w", err)
+		}
+		if c != 0xff {
+			return false, fmt.Errorf("jpeg header: byte %#02x where a marker should be", c)
+		}
+		marker, err := br.ReadByte()
+		for err == nil && marker == 0xff { // fill bytes (B.1.1.2)
+			marker, err = br.ReadByte()
+		}
+		if err != nil {
+			return false, fmt.Errorf("jpeg header: %w", err)
+		}
+		switch {
+		case marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc:
+			return marker == 0xc2 || marker == 0xc6 || marker == 0xca || marker == 0xce, nil
+		case marker == 0x01 || marker >= 0xd0 && marker <= 0xd8: // no length follows
+			continue
+		}
+		var l [2]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			return false, fmt.Errorf("jpeg header: %w", err)
+		}
+		n := int(l[0])<<8 | int(l[1])
+		if n < 2 {
+			return false, fmt.Errorf("jpeg header: segment length %d", n)
+		}
+		if _, err := br.Discard(n - 2); err != nil {
+			return false, fmt.Errorf("jpeg header: %w", err)
+		}
+	}
+}
+
+// modelName names a colour model for messages.
+func modelName(m color.Model) string {
+	switch m {
+	case color.GrayModel:
+		return "8-bit grey"
+	case color.Gray16Model:
+		return "16-bit grey"
+	case color.YCbCrModel:
+		return "YCbCr"
+	case color.CMYKModel:
+		return "CMYK"
+	case color.RGBAModel, color.NRGBAModel:
+		return "8-bit RGBA"
+	case color.RGBA64Model, color.NRGBA64Model:
+		return "16-bit RGBA"
+	}
+	if _, ok := m.(color.Palette); ok {
+		return "paletted"
+	}
+	return fmt.Sprintf("%T", m)
 }
 
 // scaleRGB averages img over a size x size grid of equal areas.
