@@ -9,11 +9,12 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/m4sc/m4sc/internal/atomicfile"
 )
 
 // Header is the first line of every curve file. The columns are, in order:
@@ -398,40 +399,11 @@ func writeCurveAtomic(path string, rows []Row, mode fs.FileMode) error {
 	return nil
 }
 
-// writeFileAtomic writes data to a temporary file in the directory of path,
-// syncs it and renames it to path, so that readers see the old contents or
-// the new, never a part.
+// writeFileAtomic writes data to path so that readers see the old contents or
+// the new, never a part, and a write killed midway leaves no temporary file
+// (see package atomicfile).
 func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		done = true
-		return err
-	}
-	done = true
-	return nil
+	return atomicfile.WriteFile(path, data, mode)
 }
 
 // Append writes row at the end of the curve and hands it to the operating

@@ -36,7 +36,7 @@ func benchWrite(b *testing.B, d Datatype) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)*benchBlock/b.Elapsed().Seconds()/1e6, "Msps")
-	w.out = w.f
+	w.out = w.data
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}

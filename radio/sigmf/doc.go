@@ -44,24 +44,30 @@
 //
 // # Crash safety
 //
-// A Writer makes the recording valid from the start and keeps it valid:
+// A recording appears whole or not at all, and two writers cannot mix theirs:
 //
-//   - Create writes a complete .sigmf-meta (global fields and the first capture)
-//     before it returns. Every later rewrite of the metadata goes to a temporary
-//     file that is synced and renamed over the old one, so the .sigmf-meta on disk
-//     is always a whole, valid document, old or new.
-//   - Samples are buffered and handed to the operating system BufferSize bytes at a
-//     time, always whole samples. Flush hands over the rest and rewrites the
-//     metadata with the captures and annotations that lie within the samples so far.
-//   - Close, which must be called even after an error, flushes the samples, syncs
-//     the data file, and then rewrites the metadata with all captures and
-//     annotations and with core:sha512 (left out if any write failed).
+//   - Create takes a lock on the recording (flock(2) on a hidden ".NAME.lock"
+//     file beside it); a second Create of the same recording fails with ErrBusy
+//     until the first Writer is closed. With WriteOptions.Exclusive it refuses a
+//     recording that exists.
+//   - Samples go to a temporary file in the recording's directory: on Linux an
+//     unnamed one (O_TMPFILE), which the kernel frees if the process dies;
+//     elsewhere a hidden ".NAME.tmp*" file. They are handed to the operating
+//     system BufferSize bytes at a time, always whole samples; Flush hands over
+//     the rest.
+//   - Close, which must be called even after an error (or Abort, which keeps
+//     nothing), syncs the data, renames it into place, then writes the
+//     .sigmf-meta the same way (a synced temporary file renamed over the old
+//     one) with every capture and annotation and with core:sha512 (left out if
+//     any write failed), and removes the lock file.
 //
-// If the process is killed (kill -9) the recording opens without error and holds
-// every sample handed to the OS, that is all but at most the last BufferSize
-// bytes, with the metadata of Create or of the last Flush and no core:sha512.
-// After a power failure or an OS crash only what the file system had made durable
-// remains: everything before the last completed Close, and otherwise possibly
-// less data, perhaps ending in a partial sample, which ReadOptions.AllowTruncated
-// reads up to the last whole sample.
+// If the process is killed (kill -9) before Close, the recording that was at the
+// path, if any, is untouched and nothing of the new one remains, except, where
+// files cannot be unnamed, its temporary file, and a lock file that stops no one
+// (the kernel released the lock with the process) and that the next writer of
+// the recording removes. A kill or crash between the two renames of Close leaves
+// the new data with the old metadata (whose core:sha512 then fails) or, for a new
+// recording, a data file without metadata. After a power failure only what the
+// file system had made durable remains: everything up to the last completed
+// Close.
 package sigmf

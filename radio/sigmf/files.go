@@ -2,7 +2,6 @@ package sigmf
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -34,6 +33,9 @@ func locate(path string) (layout, error) {
 	if path == "" {
 		return layout{}, errors.New("sigmf: empty path")
 	}
+	if strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)) {
+		return layout{}, &FormatError{File: path, Msg: "ends in a path separator, so names a directory; name a recording file (such as " + path + "capture" + ExtMeta + ")"}
+	}
 	ext := filepath.Ext(path)
 	base := path[:len(path)-len(ext)]
 	// The SigMF extensions are lower case by specification; raw files come
@@ -51,55 +53,4 @@ func locate(path string) (layout, error) {
 		return layout{raw: true, dataPath: path, datatype: CF32LE}, nil
 	}
 	return layout{metaPath: path + ExtMeta, dataPath: path + ExtData}, nil
-}
-
-// writeFileAtomic replaces path with b so that a reader, or the file system after
-// a crash, sees either the old content or the new, never a mixture: write a
-// temporary file in the same directory, sync it, rename it over path.
-func writeFileAtomic(path string, b []byte) (err error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp makes the file private (0600); metadata is as public as the
-	// data file that os.Create makes.
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(b); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename in dir durable where the platform allows it. Failure is
-// ignored: some systems cannot sync a directory, and the rename itself has
-// already succeeded.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	d.Sync()
-	d.Close()
 }

@@ -55,6 +55,9 @@ func FuzzOpen(f *testing.F) {
 	for i, s := range seedMetas() {
 		f.Add([]byte(s), []byte("0123456789abcdefghi"[:i%20]), uint8(i%4))
 	}
+	// core:sha512 of no data: matching the empty data file, and not a whole sample.
+	f.Add([]byte(seedMetas()[1]), []byte{}, uint8(0))
+	f.Add([]byte(seedMetas()[1]), []byte{1, 2, 3, 4, 5, 6, 7, 8}, uint8(0))
 	f.Add([]byte{}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, uint8(1))
 	f.Add([]byte{}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, uint8(2))
 	exts := []string{ExtMeta, extCS8, extCF32, ExtData}
@@ -73,6 +76,23 @@ func FuzzOpen(f *testing.F) {
 		}
 		for _, allow := range []bool{false, true} {
 			r, err := Open(base+ext, ReadOptions{AllowTruncated: allow, SampleRate: 1e6})
+			// The checksum checked while reading agrees with the one checked at Open.
+			if rs, serr := Open(base+ext, ReadOptions{AllowTruncated: allow, SampleRate: 1e6, StreamChecksum: true}); serr != nil {
+				if err == nil {
+					t.Fatalf("Open succeeds, Open with StreamChecksum fails: %v", serr)
+				}
+			} else {
+				_, end := readToEnd(rs, 5)
+				rs.Close()
+				switch {
+				case err == nil && end != io.EOF:
+					t.Fatalf("Open succeeds, streamed reading ends with %v", end)
+				case errors.Is(err, ErrChecksum) && !errors.Is(end, ErrChecksum):
+					t.Fatalf("Open: %v; streamed reading ends with %v", err, end)
+				case err != nil && !errors.Is(err, ErrChecksum):
+					t.Fatalf("Open: %v, yet Open with StreamChecksum succeeds", err)
+				}
+			}
 			if err != nil {
 				continue
 			}

@@ -1,10 +1,12 @@
 package sigmf
 
 import (
+	"context"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"os"
@@ -36,19 +38,37 @@ type ReadOptions struct {
 	// SkipChecksum skips the check of core:sha512, which reads the whole data
 	// file once at Open.
 	SkipChecksum bool
+
+	// StreamChecksum checks core:sha512 while Read reads the samples, in order,
+	// instead of at Open, so that the data file is read once rather than twice.
+	// The Read that reaches the end then returns, in place of io.EOF, a
+	// *FormatError wrapping ErrChecksum if the data does not match (under
+	// AllowTruncated, a warning). A SeekSample away from the next sample to hash
+	// gives the check up, and says so in Warnings.
+	StreamChecksum bool
 }
 
 // A Reader reads the samples of one recording. It is not safe for concurrent use.
 type Reader struct {
 	f        *os.File
 	dataPath string
+	metaPath string
 	meta     *Meta
 	datatype Datatype
 	size     int   // SampleBytes
 	n        int64 // whole samples in the data file
+	length   int64 // bytes in the data file, a partial sample included
 	pos      int64 // next sample to read
 	buf      []byte
 	warnings []string
+
+	// The checksum under ReadOptions.StreamChecksum: sum hashes the samples
+	// before pos while it is not nil; sumErr is what the end of the data
+	// returns in place of io.EOF.
+	sum       hash.Hash
+	want      string // core:sha512, lower case
+	truncated bool
+	sumErr    error
 }
 
 // Open opens the recording at path for reading. path may name the .sigmf-meta or
@@ -61,8 +81,17 @@ type Reader struct {
 // ErrTruncated or ErrChecksum where they apply), an *UnsupportedError, or an error
 // from the file system (errors.Is(err, fs.ErrNotExist) for a missing file).
 func Open(path string, opt ReadOptions) (*Reader, error) {
+	return OpenContext(context.Background(), path, opt)
+}
+
+// OpenContext is Open that stops verifying core:sha512, which reads the whole
+// data file, when ctx is cancelled, and then returns context.Cause(ctx).
+func OpenContext(ctx context.Context, path string, opt ReadOptions) (*Reader, error) {
 	lay, err := locate(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := notDirectory("open", path); err != nil {
 		return nil, err
 	}
 	var m *Meta
@@ -94,8 +123,8 @@ func Open(path string, opt ReadOptions) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("sigmf: %w", err)
 	}
-	r := &Reader{f: f, dataPath: lay.dataPath, meta: m, datatype: m.Global.Datatype, size: m.Global.Datatype.SampleBytes()}
-	if err := r.check(lay, opt); err != nil {
+	r := &Reader{f: f, dataPath: lay.dataPath, metaPath: lay.metaPath, meta: m, datatype: m.Global.Datatype, size: m.Global.Datatype.SampleBytes()}
+	if err := r.check(ctx, lay, opt); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -141,12 +170,13 @@ func readMeta(path string) (*Meta, error) {
 }
 
 // check sets r.n and validates the metadata against the data file.
-func (r *Reader) check(lay layout, opt ReadOptions) error {
+func (r *Reader) check(ctx context.Context, lay layout, opt ReadOptions) error {
 	st, err := r.f.Stat()
 	if err != nil {
 		return fmt.Errorf("sigmf: %w", err)
 	}
 	length := st.Size()
+	r.length = length
 	size := int64(r.size)
 	r.n = length / size
 	truncated := false
@@ -212,29 +242,69 @@ func (r *Reader) check(lay layout, opt ReadOptions) error {
 		r.meta.Annotations = nil
 	}
 
-	if want := r.meta.Global.SHA512; want != "" && !opt.SkipChecksum {
-		got, err := r.hashData(length)
-		if err != nil {
+	want := strings.ToLower(r.meta.Global.SHA512)
+	switch {
+	case want == "" || opt.SkipChecksum:
+	case opt.StreamChecksum:
+		r.sum, r.want, r.truncated = sha512.New(), want, truncated
+	default:
+		h := sha512.New()
+		if err := r.hashRange(ctx, h, 0, length); err != nil {
 			return err
 		}
-		if !strings.EqualFold(got, want) {
-			msg := fmt.Sprintf("the data file hashes to %s...; the metadata records %s...", got[:16], strings.ToLower(want[:16]))
-			if !truncated {
-				return &FormatError{File: lay.metaPath, Field: "global core:sha512", Msg: msg, Err: ErrChecksum}
-			}
-			r.warnf("%s: global core:sha512 does not match the truncated data: %s", lay.metaPath, msg)
+		if err := r.compareSum(h, want, truncated); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (r *Reader) hashData(length int64) (string, error) {
-	h := sha512.New()
-	buf := make([]byte, BufferSize)
-	if _, err := io.CopyBuffer(h, io.NewSectionReader(r.f, 0, length), buf); err != nil {
-		return "", fmt.Errorf("sigmf: read %s: %w", r.dataPath, err)
+// hashRange feeds bytes [from, to) of the data file to h, a buffer at a time,
+// and stops early when ctx is cancelled.
+func (r *Reader) hashRange(ctx context.Context, h hash.Hash, from, to int64) error {
+	buf := make([]byte, min(BufferSize, max(to-from, 0)))
+	for off := from; off < to; {
+		if err := context.Cause(ctx); err != nil {
+			return fmt.Errorf("sigmf: verifying core:sha512 of %s: %w", r.dataPath, err)
+		}
+		b := buf[:min(int64(len(buf)), to-off)]
+		if _, err := r.f.ReadAt(b, off); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF // the file shrank after Open
+			}
+			return fmt.Errorf("sigmf: read %s: %w", r.dataPath, err)
+		}
+		h.Write(b)
+		off += int64(len(b))
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return nil
+}
+
+// compareSum checks the hash of the whole data file against core:sha512: a
+// mismatch is an error, or a warning when the data is known to be truncated.
+func (r *Reader) compareSum(h hash.Hash, want string, truncated bool) error {
+	got := hex.EncodeToString(h.Sum(nil))
+	if got == want {
+		return nil
+	}
+	msg := fmt.Sprintf("the data file hashes to %s...; the metadata records %s...", got[:16], want[:min(16, len(want))])
+	if !truncated {
+		return &FormatError{File: r.metaPath, Field: "global core:sha512", Msg: msg, Err: ErrChecksum}
+	}
+	r.warnf("%s: global core:sha512 does not match the truncated data: %s", r.metaPath, msg)
+	return nil
+}
+
+// endSum completes a streamed checksum once every sample has been read: it
+// hashes the partial sample after them, if any, and compares.
+func (r *Reader) endSum() {
+	h := r.sum
+	r.sum = nil
+	if err := r.hashRange(context.Background(), h, r.n*int64(r.size), r.length); err != nil {
+		r.sumErr = err
+		return
+	}
+	r.sumErr = r.compareSum(h, r.want, r.truncated)
 }
 
 func (r *Reader) warnf(format string, args ...any) {
@@ -249,8 +319,14 @@ func (r *Reader) Read(dst []complex64) (int, error) {
 		return 0, fmt.Errorf("sigmf: read %s: %w", r.dataPath, os.ErrClosed)
 	}
 	if r.pos >= r.n {
+		if r.sum != nil {
+			r.endSum()
+		}
 		if len(dst) == 0 {
 			return 0, nil
+		}
+		if r.sumErr != nil {
+			return 0, r.sumErr
 		}
 		return 0, io.EOF
 	}
@@ -263,6 +339,9 @@ func (r *Reader) Read(dst []complex64) (int, error) {
 				err = io.ErrUnexpectedEOF // the file shrank after Open
 			}
 			return total, fmt.Errorf("sigmf: read %s: %w", r.dataPath, err)
+		}
+		if r.sum != nil {
+			r.sum.Write(b)
 		}
 		decode(r.datatype, dst[total:total+int(k)], b)
 		total += int(k)
@@ -282,6 +361,10 @@ func (r *Reader) SeekSample(sample int64) error {
 	}
 	if _, err := r.f.Seek(sample*int64(r.size), io.SeekStart); err != nil {
 		return fmt.Errorf("sigmf: seek %s: %w", r.dataPath, err)
+	}
+	if r.sum != nil && sample != r.pos {
+		r.sum = nil
+		r.warnf("%s: global core:sha512 not checked: the samples were not read in order", r.metaPath)
 	}
 	r.pos = sample
 	return nil

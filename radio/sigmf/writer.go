@@ -5,13 +5,17 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
 	"time"
+
+	"github.com/m4sc/m4sc/internal/atomicfile"
 )
 
 // WriteOptions configures Create. Only Datatype applies to raw files; the other
@@ -30,17 +34,28 @@ type WriteOptions struct {
 	Author      string // core:author
 	Recorder    string // core:recorder, e.g. "m4sc v0.3"
 	HW          string // core:hw, e.g. "HackRF One, ANT500"
+
+	// Exclusive makes Create fail, with an error wrapping fs.ErrExist, when the
+	// recording exists (for SigMF, either of its two files), as O_EXCL does
+	// for one file. Without it the recording is replaced at Close.
+	Exclusive bool
 }
 
+// ErrBusy means another Writer, in this process or another, is writing the same
+// recording. Create returns it wrapped.
+var ErrBusy = errors.New("sigmf: the recording is being written by another writer")
+
 // A Writer writes one recording. Like bufio.Writer it keeps the first error it
-// meets, after which Write, Flush, Annotate and AddCapture return that error; Close
-// must still be called, and saves what can be saved (see the package
-// documentation). A Writer is not safe for concurrent use.
+// meets, after which Write, Flush, Annotate and AddCapture return that error. One
+// of Close, which saves what can be saved, and Abort, which saves nothing, must
+// be called (see the package documentation). A Writer is not safe for
+// concurrent use.
 type Writer struct {
 	lay  layout
-	f    *os.File
-	out  io.Writer // f; tests put a failing writer in between
-	size int       // SampleBytes
+	lock *atomicfile.Lock
+	data *atomicfile.File // the new data file, under a temporary name until Close
+	out  io.Writer        // data; tests put a failing writer in between
+	size int              // SampleBytes
 	buf  []byte
 	nbuf int // bytes waiting in buf
 	hash hash.Hash
@@ -53,15 +68,23 @@ type Writer struct {
 	closed  bool
 }
 
-// Create creates (or truncates) the recording at path and returns a Writer for it.
-// path names the .sigmf-meta or .sigmf-data file of a SigMF recording (or their
-// common base name), or a raw .cs8, .cf32 or .cfile file, as for Open.
+// Create starts the recording at path and returns a Writer for it. path names
+// the .sigmf-meta or .sigmf-data file of a SigMF recording (or their common base
+// name), or a raw .cs8, .cf32 or .cfile file, as for Open; it must not name a
+// directory.
 //
-// For SigMF, Create writes a complete .sigmf-meta before it returns, so the
-// recording is valid, if empty, from the start.
+// Nothing appears under the recording's names until Close: the samples go to a
+// temporary file in the same directory, and Close renames it into place and then
+// writes the metadata (see the package documentation). A recording already there
+// stays readable, and unchanged, until then; with WriteOptions.Exclusive, Create
+// refuses it. From Create to Close or Abort the Writer holds a lock on the
+// recording, and a second Create of the same recording fails with ErrBusy.
 func Create(path string, opt WriteOptions) (*Writer, error) {
 	lay, err := locate(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := notDirectory("create", path); err != nil {
 		return nil, err
 	}
 	dt := opt.Datatype
@@ -93,19 +116,37 @@ func Create(path string, opt WriteOptions) (*Writer, error) {
 	if err := w.meta.validate(); err != nil {
 		return nil, fmt.Errorf("sigmf: create %s: invalid WriteOptions: %w", path, err)
 	}
-	if w.f, err = os.Create(lay.dataPath); err != nil {
-		return nil, fmt.Errorf("sigmf: %w", err)
+	// One lock per recording: the data file's name stands for the pair.
+	if w.lock, err = atomicfile.TryLock(lay.dataPath); err != nil {
+		if errors.Is(err, atomicfile.ErrLocked) {
+			return nil, fmt.Errorf("sigmf: create %s: %w", path, ErrBusy)
+		}
+		return nil, fmt.Errorf("sigmf: create %s: %w", path, err)
 	}
-	w.out = w.f
-	if !lay.raw {
-		if err := w.writeMeta(false); err != nil {
-			w.f.Close()
-			os.Remove(lay.dataPath)
-			return nil, err
+	if opt.Exclusive {
+		for _, p := range []string{lay.metaPath, lay.dataPath} {
+			if _, err := os.Lstat(p); p != "" && err == nil {
+				w.lock.Unlock()
+				return nil, fmt.Errorf("sigmf: create %s: %w", p, fs.ErrExist)
+			}
 		}
 	}
+	if w.data, err = atomicfile.Create(lay.dataPath, 0o644); err != nil {
+		w.lock.Unlock()
+		return nil, fmt.Errorf("sigmf: %w", err)
+	}
+	w.out = w.data
 	w.buf = make([]byte, BufferSize)
 	return w, nil
+}
+
+// notDirectory fails when path is a directory: a recording's base name that is a
+// directory is almost certainly a mistake (an --out of "dir/" or ".").
+func notDirectory(op, path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return &FormatError{File: path, Msg: fmt.Sprintf("is a directory; %s a recording by naming its file (such as %s)", op, "capture"+ExtMeta)}
+	}
+	return nil
 }
 
 // Write encodes the samples of src, at full scale 1.0, into the recording. For ci8
@@ -234,52 +275,43 @@ func (w *Writer) Samples() int64 { return w.samples }
 // at full scale (or was NaN). It is always 0 for cf32_le.
 func (w *Writer) Clipped() int64 { return w.clipped }
 
-// Flush hands the buffered samples to the operating system and, for SigMF,
-// rewrites the .sigmf-meta with the captures and annotations that lie within them.
-// It bounds what a crash can take (see the package documentation); the metadata
-// rewrite costs in proportion to the number of annotations.
+// Flush hands the buffered samples to the operating system. They stay in the
+// temporary data file until Close.
 func (w *Writer) Flush() error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	if err := w.flushData(); err != nil {
-		return err
-	}
-	if !w.lay.raw {
-		if err := w.writeMeta(false); err != nil {
-			w.err = err
-			return err
-		}
-	}
-	return nil
+	return w.flushData()
 }
 
-// Close flushes the samples, syncs the data file to stable storage, closes it and
-// rewrites the .sigmf-meta with every capture and annotation and with core:sha512.
-// It does all of this even after an error, so a failed recording keeps what
-// reached the file; the metadata then has no core:sha512, since the data's content
-// is uncertain. Close returns the first error the Writer met, or reports
-// annotations and captures that lay beyond the written samples and were dropped.
+// Close completes the recording: it flushes the samples, syncs the data file to
+// stable storage, renames it into place and then writes the .sigmf-meta, the same
+// way, with every capture and annotation and with core:sha512; then it releases
+// the lock. It does all of this even after a failed Write, so a failed recording
+// keeps what reached the file, and its metadata then has no core:sha512, since
+// the data's content is uncertain (call Abort instead to keep the old recording).
+// Close returns the first error the Writer met, or reports annotations and
+// captures that lay beyond the written samples and were dropped.
 func (w *Writer) Close() error {
 	if w.closed {
 		return fmt.Errorf("sigmf: close %s: %w", w.lay.dataPath, os.ErrClosed)
 	}
 	w.closed = true
+	defer w.lock.Unlock()
 	w.flushData() // a failure is kept in w.err
-	if w.err == nil {
-		if err := w.f.Sync(); err != nil {
-			w.err = fmt.Errorf("sigmf: sync %s: %w", w.lay.dataPath, err)
-		}
-	}
-	if err := w.f.Close(); err != nil && w.err == nil {
-		w.err = fmt.Errorf("sigmf: close %s: %w", w.lay.dataPath, err)
-	}
 	w.buf = nil
+	if err := w.data.Commit(); err != nil {
+		// Nothing was renamed: the old recording, if any, is intact.
+		if w.err == nil {
+			w.err = fmt.Errorf("sigmf: %w", err)
+		}
+		return w.err
+	}
 	if w.lay.raw {
 		return w.err
 	}
 	dropped := len(w.meta.Captures) + len(w.meta.Annotations)
-	if err := w.writeMeta(true); err != nil && w.err == nil {
+	if err := w.writeMeta(); err != nil && w.err == nil {
 		w.err = err
 	}
 	if w.err != nil {
@@ -293,11 +325,27 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// writeMeta rewrites the .sigmf-meta atomically with the segments that lie within
-// the samples already handed to the OS, so that the metadata on disk never refers
-// to data that a crash could take away. final adds core:sha512 when no error has
-// occurred and keeps in w.meta only what was written.
-func (w *Writer) writeMeta(final bool) error {
+// Abort discards the recording: it removes the temporary data file and releases
+// the lock, leaving a recording that was at the path before Create as it was.
+// Abort after Close or Abort does nothing, so a deferred Abort guards every
+// early return.
+func (w *Writer) Abort() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	w.buf = nil
+	err := w.data.Abort()
+	if uerr := w.lock.Unlock(); err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// writeMeta writes the .sigmf-meta atomically with the segments that lie within
+// the samples written, and core:sha512 when no error has occurred; it keeps in
+// w.meta only what it wrote.
+func (w *Writer) writeMeta() error {
 	m := Meta{Global: w.meta.Global}
 	for _, c := range w.meta.Captures {
 		if c.SampleStart <= w.flushed {
@@ -313,17 +361,15 @@ func (w *Writer) writeMeta(final bool) error {
 			m.Annotations = append(m.Annotations, a)
 		}
 	}
-	if final {
-		if w.err == nil {
-			m.Global.SHA512 = hex.EncodeToString(w.hash.Sum(nil))
-		}
-		w.meta.Captures, w.meta.Annotations = m.Captures, m.Annotations
+	if w.err == nil {
+		m.Global.SHA512 = hex.EncodeToString(w.hash.Sum(nil))
 	}
+	w.meta.Captures, w.meta.Annotations = m.Captures, m.Annotations
 	b, err := m.encodeIndent()
 	if err != nil {
 		return fmt.Errorf("sigmf: %s: %w", w.lay.metaPath, err)
 	}
-	if err := writeFileAtomic(w.lay.metaPath, b); err != nil {
+	if err := atomicfile.WriteFile(w.lay.metaPath, b, 0o644); err != nil {
 		return fmt.Errorf("sigmf: write metadata: %w", err)
 	}
 	return nil
