@@ -13,6 +13,7 @@ import (
 
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/loopback"
+	"github.com/m4sc/m4sc/radio/sigmf"
 )
 
 func transmit(t *testing.T, d radio.Device, x []complex64) {
@@ -277,4 +278,65 @@ func TestFileDeviceCloseAndCancel(t *testing.T) {
 			t.Errorf("%s: %d samples readable, want %d", how, len(y), len(x))
 		}
 	}
+}
+
+// A recording's core:sha512 is verified as its samples stream, not at open: a
+// damaged recording opens, plays, and its stream ends in sigmf.ErrChecksum rather
+// than io.EOF; and a cancelled context stops the stream at the next Read.
+func TestFileChecksumStreamed(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.sigmf-meta")
+	m := New(Options{})
+	ctx := context.Background()
+	d, err := m.Open(ctx, "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transmit(t, d, signal(300000))
+	d.Close()
+	// Damage one byte of the data.
+	data := filepath.Join(dir, "c.sigmf-data")
+	b, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	if err := os.WriteFile(data, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err = m.Open(ctx, "file:"+path)
+	if err != nil {
+		t.Fatalf("open reads the data: %v", err)
+	}
+	defer d.Close()
+	rctx, cancel := context.WithCancel(ctx)
+	s, err := d.StartRX(rctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]complex64, 1<<16)
+	var n int
+	var end error
+	for end == nil {
+		k, _, err := s.Read(buf)
+		n += k
+		end = err
+	}
+	if !errors.Is(end, sigmf.ErrChecksum) || n != 300000 {
+		t.Errorf("read %d samples, then %v; want 300000 and ErrChecksum", n, end)
+	}
+	s.Close()
+
+	s, err = d.StartRX(rctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, _, err := s.Read(buf); !errors.Is(err, context.Canceled) {
+		t.Errorf("Read after cancel: %v", err)
+	}
+	s.Close()
 }

@@ -74,7 +74,11 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	}
 	desc := "no such file yet: receiving fails, a transmit stream creates it"
 	if _, err := os.Stat(d.path); err == nil {
-		r, err := sigmf.Open(d.path, d.ropt)
+		// Only the metadata and the length are wanted here: the checksum is
+		// verified as StartRX's stream reads the samples.
+		opt := d.ropt
+		opt.SkipChecksum = true
+		r, err := sigmf.OpenContext(ctx, d.path, opt)
 		if err != nil {
 			return nil, fmt.Errorf("devices: %s: %w", sp.String(), err)
 		}
@@ -177,7 +181,11 @@ func (d *fileDevice) StartRX(ctx context.Context) (radio.RXStream, error) {
 	if err := d.begin(radio.RX); err != nil {
 		return nil, err
 	}
-	r, err := sigmf.Open(d.path, d.ropt)
+	// The checksum is verified as the samples are read, so a long recording is
+	// read once and the check stops with the stream's context.
+	opt := d.ropt
+	opt.StreamChecksum = true
+	r, err := sigmf.OpenContext(ctx, d.path, opt)
 	if err != nil {
 		d.end()
 		return nil, fmt.Errorf("devices: %s: %w", d.info.Spec, err)
