@@ -2,8 +2,10 @@ package llm
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -58,7 +60,9 @@ func ReadBytes(b []byte, tok *tokenizer.Tokenizer) (*Model, error) {
 }
 
 // Read decodes a weights file of size bytes. Every parameter of the stored
-// configuration must be present with its shape; optimiser state, if any, is ignored.
+// configuration must be present with its shape and finite values (a NaN or infinity
+// is an error wrapping ErrBadWeights that names the tensor); optimiser state, if
+// any, is ignored.
 func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
 	f, err := safetensors.Read(r, size, nil)
 	if err != nil {
@@ -81,10 +85,6 @@ func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
 	if need := cfg.minParams(); have < need {
 		return nil, fmt.Errorf("%w: the file holds %d values, its configuration needs at least %d", ErrConfig, have, need)
 	}
-	m, err := New(cfg, tok, rand.New(rand.NewPCG(0, 0)))
-	if err != nil {
-		return nil, err
-	}
 	var recs []nn.NamedArray
 	for _, t := range f.Tensors {
 		if rest, ok := strings.CutPrefix(t.Name, safetensors.OptimizerPrefix); ok && rest != "" {
@@ -93,13 +93,46 @@ func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
 		if t.Dtype == safetensors.F64 {
 			return nil, fmt.Errorf("%w: tensor %s is F64; model weights are F32, F16 or BF16", ErrConfig, t.Name)
 		}
+		if err := checkFinite(t.Name, t.Data); err != nil {
+			return nil, err
+		}
 		recs = append(recs, nn.NamedArray{Name: t.Name, Shape: t.Shape, Data: t.Data})
+	}
+	// Every parameter is read from the file (Import refuses a missing one), so the
+	// model is built without drawing initial weights.
+	m, err := newModel(cfg, tok, nil)
+	if err != nil {
+		return nil, err
 	}
 	if err := m.params.Import(recs); err != nil {
 		return nil, err
 	}
 	m.meta = f.Metadata
 	return m, nil
+}
+
+// ErrBadWeights is wrapped when a weights file holds values that are not finite
+// (NaN or infinite): the file is damaged or was saved from a training run that
+// diverged, and every output of the model would be NaN.
+var ErrBadWeights = errors.New("llm: bad weights")
+
+// checkFinite refuses a tensor with a NaN or infinite value, naming it, the first
+// such value and how many there are.
+func checkFinite(name string, data []float32) error {
+	first, bad := -1, 0
+	for i, v := range data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			if first < 0 {
+				first = i
+			}
+			bad++
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: tensor %s holds %v at index %d (%d of its %d values are not finite); the file is damaged or its training diverged",
+		ErrBadWeights, name, data[first], first, bad, len(data))
 }
 
 // Meta returns the metadata of the file the model was read from (nil for a new model).

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -103,11 +104,27 @@ func FuzzReadModel(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	f.Add(modelFile(f, m, func(name string, data []float32) {
+		if name == "sem/in/w" {
+			data[0] = float32(math.NaN())
+		}
+	}))
 	f.Add([]byte{})
 	f.Add([]byte("\x08\x00\x00\x00\x00\x00\x00\x00{}      "))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if m, err := ReadBytes(b, tok); err == nil && m.Config().Validate() != nil {
+		m, err := ReadBytes(b, tok)
+		if err != nil {
+			return
+		}
+		if m.Config().Validate() != nil {
 			t.Fatalf("accepted an invalid configuration %+v", m.Config())
+		}
+		for name, p := range m.params.All() {
+			for _, v := range p.Data {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("accepted %v in %s", v, name)
+				}
+			}
 		}
 	})
 }

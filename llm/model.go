@@ -21,7 +21,7 @@ type block struct {
 	ln2G, ln2B, w1, b1, w2, b2     *tensor
 }
 
-func newBlock(s nn.Scope[float32], rng *rand.Rand, d, hidden, layers int) block {
+func newBlock(s nn.Scope[float32], in initializer, d, hidden, layers int) block {
 	// Output projections start scaled by 1/sqrt(2 layers) (GPT-2's residual scaling)
 	// so the residual stream's variance does not grow with depth at initialisation.
 	res := 1 / math.Sqrt(2*float64(layers))
@@ -32,19 +32,53 @@ func newBlock(s nn.Scope[float32], rng *rand.Rand, d, hidden, layers int) block 
 		return t
 	}
 	return block{
-		ln1G: s.Add("ln1/gain", nn.Ones(nn.NewParam[float32](nil, d))),
+		ln1G: s.Add("ln1/gain", in.ones(nn.NewParam[float32](nil, d))),
 		ln1B: s.Add("ln1/bias", nn.NewParam[float32](nil, d)),
-		wqkv: s.Add("attn/wqkv", nn.XavierUniform(rng, nn.NewParam[float32](nil, d, 3*d))),
+		wqkv: s.Add("attn/wqkv", in.xavier(nn.NewParam[float32](nil, d, 3*d))),
 		bqkv: s.Add("attn/qkv/bias", nn.NewParam[float32](nil, 3*d)),
-		wo:   s.Add("attn/wo", scaled(nn.XavierUniform(rng, nn.NewParam[float32](nil, d, d)))),
+		wo:   s.Add("attn/wo", scaled(in.xavier(nn.NewParam[float32](nil, d, d)))),
 		bo:   s.Add("attn/o/bias", nn.NewParam[float32](nil, d)),
-		ln2G: s.Add("ln2/gain", nn.Ones(nn.NewParam[float32](nil, d))),
+		ln2G: s.Add("ln2/gain", in.ones(nn.NewParam[float32](nil, d))),
 		ln2B: s.Add("ln2/bias", nn.NewParam[float32](nil, d)),
-		w1:   s.Add("mlp/w1", nn.XavierUniform(rng, nn.NewParam[float32](nil, d, hidden))),
+		w1:   s.Add("mlp/w1", in.xavier(nn.NewParam[float32](nil, d, hidden))),
 		b1:   s.Add("mlp/b1/bias", nn.NewParam[float32](nil, hidden)),
-		w2:   s.Add("mlp/w2", scaled(nn.XavierUniform(rng, nn.NewParam[float32](nil, hidden, d)))),
+		w2:   s.Add("mlp/w2", scaled(in.xavier(nn.NewParam[float32](nil, hidden, d)))),
 		b2:   s.Add("mlp/b2/bias", nn.NewParam[float32](nil, d)),
 	}
+}
+
+// initializer sets parameters to their initial values, drawn from rng in the order
+// New creates them; with rng nil it leaves every parameter at zero, for a model
+// whose every parameter is about to be read from a file (Read), so nothing is drawn
+// only to be overwritten.
+type initializer struct{ rng *rand.Rand }
+
+func (in initializer) normal(t *tensor, std float64) *tensor {
+	if in.rng == nil {
+		return t
+	}
+	return nn.Normal(in.rng, t, std)
+}
+
+func (in initializer) xavier(t *tensor) *tensor {
+	if in.rng == nil {
+		return t
+	}
+	return nn.XavierUniform(in.rng, t)
+}
+
+func (in initializer) kaiming(t *tensor) *tensor {
+	if in.rng == nil {
+		return t
+	}
+	return nn.KaimingNormal(in.rng, t, nn.InOut)
+}
+
+func (in initializer) ones(t *tensor) *tensor {
+	if in.rng == nil {
+		return t
+	}
+	return nn.Ones(t)
 }
 
 // layerCache holds one block's keys and values for incremental decoding:
@@ -220,6 +254,16 @@ func lookupSpecials(tok *tokenizer.Tokenizer) (specials, error) {
 // rng. The tokenizer must have cfg.Vocab tokens and the template's special tokens
 // (tokenizer.DefaultSpecials).
 func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
+	if rng == nil {
+		return nil, fmt.Errorf("%w: nil random source", ErrConfig)
+	}
+	return newModel(cfg, tok, rng)
+}
+
+// newModel is New; with rng nil the parameters are left at zero (initializer), but
+// for the KAN projector's, which kan.New draws from a fixed source.
+func newModel(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
+	in := initializer{rng}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -240,46 +284,50 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 	}
 	d := cfg.Dim
 	root := m.params.Scope("llm")
-	m.tokEmb = root.Add("tok_emb", nn.Normal(rng, nn.NewParam[float32](nil, cfg.Vocab, d), 0.02))
-	m.posEmb = root.Add("pos_emb", nn.Normal(rng, nn.NewParam[float32](nil, cfg.MaxSeq, d), 0.02))
-	m.idxEmb = root.Add("idx_emb", nn.Normal(rng, nn.NewParam[float32](nil, cfg.MaxText+1, d), 0.02))
+	m.tokEmb = root.Add("tok_emb", in.normal(nn.NewParam[float32](nil, cfg.Vocab, d), 0.02))
+	m.posEmb = root.Add("pos_emb", in.normal(nn.NewParam[float32](nil, cfg.MaxSeq, d), 0.02))
+	m.idxEmb = root.Add("idx_emb", in.normal(nn.NewParam[float32](nil, cfg.MaxText+1, d), 0.02))
 	for l := range cfg.Layers {
-		m.blocks = append(m.blocks, newBlock(root.Scope(fmt.Sprintf("block%d", l)), rng, d, DefaultMLPRatio*d, cfg.Layers))
+		m.blocks = append(m.blocks, newBlock(root.Scope(fmt.Sprintf("block%d", l)), in, d, DefaultMLPRatio*d, cfg.Layers))
 	}
-	m.lnfG = root.Add("lnf/gain", nn.Ones(nn.NewParam[float32](nil, d)))
+	m.lnfG = root.Add("lnf/gain", in.ones(nn.NewParam[float32](nil, d)))
 	m.lnfB = root.Add("lnf/bias", nn.NewParam[float32](nil, d))
 
 	enc := m.params.Scope("enc")
-	m.encPos = enc.Add("pos_emb", nn.Normal(rng, nn.NewParam[float32](nil, cfg.MaxText+8, d), 0.02))
+	m.encPos = enc.Add("pos_emb", in.normal(nn.NewParam[float32](nil, cfg.MaxText+8, d), 0.02))
 	for l := range cfg.EncLayers {
-		m.enc = append(m.enc, newBlock(enc.Scope(fmt.Sprintf("block%d", l)), rng, d, DefaultMLPRatio*d, cfg.EncLayers))
+		m.enc = append(m.enc, newBlock(enc.Scope(fmt.Sprintf("block%d", l)), in, d, DefaultMLPRatio*d, cfg.EncLayers))
 	}
-	m.encG = enc.Add("lnf/gain", nn.Ones(nn.NewParam[float32](nil, d)))
+	m.encG = enc.Add("lnf/gain", in.ones(nn.NewParam[float32](nil, d)))
 	m.encB = enc.Add("lnf/bias", nn.NewParam[float32](nil, d))
 
 	di := cfg.ImgDim
 	img := m.params.Scope("img")
 	if cfg.Stem() == StemConv {
-		in := ImageChannels
+		ch := ImageChannels
 		for i, out := range convChannels(di) {
 			s := img.Scope(fmt.Sprintf("conv%d", i))
 			m.conv = append(m.conv, convLayer{
-				w: s.Add("w", nn.KaimingNormal(rng, nn.NewParam[float32](nil, 9*in, out), nn.InOut)),
+				w: s.Add("w", in.kaiming(nn.NewParam[float32](nil, 9*ch, out))),
 				b: s.Add("bias", nn.NewParam[float32](nil, out)),
 			})
-			in = out
+			ch = out
 		}
 	} else {
-		m.patchW = img.Add("patch/w", nn.XavierUniform(rng, nn.NewParam[float32](nil, PatchPixels, di)))
+		m.patchW = img.Add("patch/w", in.xavier(nn.NewParam[float32](nil, PatchPixels, di)))
 		m.patchB = img.Add("patch/bias", nn.NewParam[float32](nil, di))
 	}
-	m.imgPos = img.Add("pos_emb", nn.Normal(rng, nn.NewParam[float32](nil, ImageSlots, di), 0.02))
+	m.imgPos = img.Add("pos_emb", in.normal(nn.NewParam[float32](nil, ImageSlots, di), 0.02))
 	for l := range cfg.ImgLayers {
-		m.img = append(m.img, newBlock(img.Scope(fmt.Sprintf("block%d", l)), rng, di, DefaultMLPRatio*di, cfg.ImgLayers))
+		m.img = append(m.img, newBlock(img.Scope(fmt.Sprintf("block%d", l)), in, di, DefaultMLPRatio*di, cfg.ImgLayers))
 	}
 	switch cfg.Projector {
 	case ProjectorKAN:
-		l, err := kan.New[float32]("proj/kan", di, d, kanConfig(cfg), rng)
+		kanRng := rng
+		if kanRng == nil { // kan.New always draws; what it draws is overwritten
+			kanRng = rand.New(rand.NewPCG(0, 0))
+		}
+		l, err := kan.New[float32]("proj/kan", di, d, kanConfig(cfg), kanRng)
 		if err != nil {
 			return nil, fmt.Errorf("llm: KAN projector: %w", err)
 		}
@@ -295,22 +343,22 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 		m.mlpWidth = h
 		ps := m.params.Scope("proj/mlp")
 		m.proj = mlpProjector{
-			w1: ps.Add("w1", nn.XavierUniform(rng, nn.NewParam[float32](nil, di, h))),
+			w1: ps.Add("w1", in.xavier(nn.NewParam[float32](nil, di, h))),
 			b1: ps.Add("b1/bias", nn.NewParam[float32](nil, h)),
-			w2: ps.Add("w2", nn.XavierUniform(rng, nn.NewParam[float32](nil, h, d))),
+			w2: ps.Add("w2", in.xavier(nn.NewParam[float32](nil, h, d))),
 			b2: ps.Add("b2/bias", nn.NewParam[float32](nil, d)),
 		}
 	}
 
 	sem := m.params.Scope("sem")
-	m.semOut = sem.Add("out/w", nn.XavierUniform(rng, nn.NewParam[float32](nil, d, cfg.SemDim)))
-	m.semIn = sem.Add("in/w", nn.XavierUniform(rng, nn.NewParam[float32](nil, cfg.SemDim, d)))
+	m.semOut = sem.Add("out/w", in.xavier(nn.NewParam[float32](nil, d, cfg.SemDim)))
+	m.semIn = sem.Add("in/w", in.xavier(nn.NewParam[float32](nil, cfg.SemDim, d)))
 	m.semInB = sem.Add("in/bias", nn.NewParam[float32](nil, d))
 
 	rec := m.params.Scope("recon")
-	m.recW1 = rec.Add("w1", nn.XavierUniform(rng, nn.NewParam[float32](nil, d, cfg.ReconHidden)))
+	m.recW1 = rec.Add("w1", in.xavier(nn.NewParam[float32](nil, d, cfg.ReconHidden)))
 	m.recB1 = rec.Add("b1/bias", nn.NewParam[float32](nil, cfg.ReconHidden))
-	m.recW2 = rec.Add("w2", nn.XavierUniform(rng, nn.NewParam[float32](nil, cfg.ReconHidden, PatchPixels)))
+	m.recW2 = rec.Add("w2", in.xavier(nn.NewParam[float32](nil, cfg.ReconHidden, PatchPixels)))
 	m.recB2 = rec.Add("b2/bias", nn.NewParam[float32](nil, PatchPixels))
 
 	// Last and zero-initialised: they draw nothing from rng (see heads.go).
