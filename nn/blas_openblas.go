@@ -2,6 +2,8 @@
 
 package nn
 
+// #cgo linux,amd64 LDFLAGS: -L/usr/lib/x86_64-linux-gnu/openblas-serial -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-serial
+// #cgo linux,arm64 LDFLAGS: -L/usr/lib/aarch64-linux-gnu/openblas-serial -Wl,-rpath,/usr/lib/aarch64-linux-gnu/openblas-serial
 // #cgo LDFLAGS: -lopenblas
 // int openblas_get_num_threads(void);
 // char* openblas_get_config(void);
@@ -19,14 +21,18 @@ import (
 
 // Under the openblas tag every float32 matrix product goes to OpenBLAS through
 // gonum's netlib wrapper (cblas_sgemm); float64 products (gradient checks only) stay
-// with gonum. The library comes from Debian's libopenblas-dev.
+// with gonum. The library is Debian's single-threaded build (libopenblas-serial-dev,
+// linked by its multiarch path with an rpath); elsewhere the linker's -lopenblas,
+// asked to run one thread.
 //
 // Threads: OpenBLAS runs single-threaded and this package splits each large product
 // into row (or column) blocks over its own pool of goroutines, the same pool that
 // runs the elementwise loops, attention and the optimiser. Two thread pools on two
-// cores fight: OpenBLAS's idle threads spin (sched_yield) for a long while after each
-// product, taking the cores from the Go loops that follow, which cost more than a
-// third of a training step's CPU time when measured. One pool, Go's, owns every core.
+// cores fight: a threaded OpenBLAS's idle threads spin (sched_yield) after each
+// product, taking the cores from the Go loops that follow. Measured on a training
+// step of the real model: with 2 OpenBLAS threads, 38% of the process's CPU time was
+// that spinning; asked for one thread after start, its threads still spun for 12%;
+// the serial library has no threads to spin. One pool, Go's, owns every core.
 func init() {
 	f32 = netlib.Implementation{}
 	C.openblas_set_num_threads(1)
