@@ -19,8 +19,13 @@ import (
 	"github.com/m4sc/m4sc/llm"
 	"github.com/m4sc/m4sc/llm/tokenizer"
 	"github.com/m4sc/m4sc/llm/weights"
+	"github.com/m4sc/m4sc/nn"
 	"github.com/m4sc/m4sc/nn/safetensors"
 )
+
+// defaultCheckpointEvery is how often a stage writes its checkpoint without
+// --checkpoint-every.
+const defaultCheckpointEvery = 3 * time.Minute
 
 // trainStages lists the stages of `m4sc train` in the order they run.
 var trainStages = []string{"tokenizer", "lm", "align", "instruct"}
@@ -79,18 +84,23 @@ configuration's seed.`,
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
-	cmd.Flags().DurationVar(&f.every, "checkpoint-every", 3*time.Minute, "how often to write the checkpoint")
+	cmd.Flags().DurationVar(&f.every, "checkpoint-every", defaultCheckpointEvery, "how often to write the checkpoint (a positive duration)")
 	return cmd
 }
 
 func trainTokenizer(cmd *cobra.Command, a *app, f trainFlags) error {
+	if least := len(tokenizer.DefaultSpecials) + 256; f.vocab < least || f.vocab > llm.MaxVocab {
+		return usageErrorf("--vocab %d: want %d (the %d special tokens and the 256 bytes) to %d", f.vocab, least, len(tokenizer.DefaultSpecials), llm.MaxVocab)
+	}
 	dir, err := a.Config().CacheDir()
 	if err != nil {
 		return err
 	}
+	// A missing data set says itself to run m4sc data fetch (dataset.ErrNotFetched);
+	// other errors are not helped by fetching again.
 	tok, err := tokenizer.TrainSOTU(cmd.Context(), dir, f.vocab)
 	if err != nil {
-		return fmt.Errorf("%w (run m4sc data fetch first)", err)
+		return err
 	}
 	if err := tok.Save(f.out); err != nil {
 		return err
@@ -112,6 +122,9 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 	}
 	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
 		return usageErrorf("--steps, --batch and --lr must not be negative")
+	}
+	if f.every <= 0 {
+		return usageErrorf("--checkpoint-every %s: want a positive duration (default %s)", f.every, defaultCheckpointEvery)
 	}
 	tok, err := loadTokenizer(f.tokPath)
 	if err != nil {
@@ -277,6 +290,11 @@ func runStage(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model
 	curve, err := trainlog.OpenCurve(csvPath, resumeStep)
 	if err != nil {
 		return err
+	}
+	blasInfo := nn.UsingBLAS()
+	fmt.Fprintf(out, "stage %s: %d steps, matrix products on %s\n", o.Stage, o.Steps, blasInfo)
+	if blasInfo.Name == "gonum" && o.Steps-resumeStep >= 1000 {
+		fmt.Fprintf(out, "stage %s: a build with OpenBLAS trains several times faster: apt-get install libopenblas-serial-dev; go build -tags openblas ./cmd/m4sc\n", o.Stage)
 	}
 	prog := trainlog.NewProgress(out, string(o.Stage), o.Steps, resumeStep)
 	// A resumed run continues the curve's clock and token count.

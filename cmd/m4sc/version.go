@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/m4sc/m4sc/nn"
 	"github.com/spf13/cobra"
 )
 
@@ -16,6 +17,7 @@ func newVersionCmd(_ *app) *cobra.Command {
 		Annotations: map[string]string{noConfig: ""},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), versionText())
+			fmt.Fprintln(cmd.OutOrStdout(), "BLAS:", nn.UsingBLAS())
 			return nil
 		},
 	}
