@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# pipeline.sh [RUN_DIR]: the whole model pipeline, timed, from a fresh clone of this
+# repository built with the openblas tag: m4sc data fetch, then m4sc train --stage
+# instruct (lm, align, instruct), then m4sc eval --clean on the result. Prints the
+# wall time of each stage and writes the run directory (default: runs/pipeline in the
+# clone, which is kept and named at the end). Installs libopenblas-serial-dev if missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/bench/lib.sh"
+if ! dpkg -s libopenblas-serial-dev >/dev/null 2>&1; then
+	echo "installing libopenblas-serial-dev" >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-serial-dev >/dev/null
+fi
+clone=${PIPELINE_CLONE:-$(mktemp -d)/m4sc}
+git clone -q "$here" "$clone"
+cd "$clone"
+echo "clone of $(git rev-parse --short HEAD) in $clone"
+echo "$(go version); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); $(nproc) cores"
+go build -tags openblas -o m4sc ./cmd/m4sc
+./m4sc version
+run=${1:-runs/pipeline}
+t0=$(date +%s)
+./m4sc data fetch
+t1=$(date +%s)
+./m4sc train --stage instruct --resume --run-dir "$run" 2>&1 | tr '\r' '\n' | grep -v '^\s*$' | awk 'NR % 50 == 1 || /stage|done|written|error|Error/'
+t2=$(date +%s)
+./m4sc eval --clean --weights "$run/instruct.safetensors"
+t3=$(date +%s)
+echo "data fetch: $((t1 - t0)) s"
+echo "train (lm + align + instruct): $((t2 - t1)) s"
+for st in lm align instruct; do
+	if [ -f "$run/$st.csv" ]; then
+		echo "  $st: $(tail -1 "$run/$st.csv" | cut -d, -f6) (last curve row; see the csv header)"
+	fi
+done
+echo "eval: $((t3 - t2)) s"
+echo "run directory: $clone/$run"
