@@ -64,6 +64,9 @@ const (
 	DefaultMLPRatio    = 4
 )
 
+// MaxVocab is the largest vocabulary a Config may have.
+const MaxVocab = 1 << 20
+
 // Config fixes a model's architecture. It is stored in every weights file's metadata,
 // so a file always loads into the model that wrote it.
 type Config struct {
@@ -154,8 +157,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
 	}
 	switch {
-	case c.Vocab < 16 || c.Vocab > 1<<20:
-		return bad("vocab %d outside [16, 2^20]", c.Vocab)
+	case c.Vocab < 16 || c.Vocab > MaxVocab:
+		return bad("vocab %d outside [16, %d]", c.Vocab, MaxVocab)
 	case c.Dim < 8 || c.Dim > 4096:
 		return bad("dim %d outside [8, 4096]", c.Dim)
 	case c.Heads < 1 || c.Dim%c.Heads != 0:

@@ -193,7 +193,10 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	if o.Steps < 1 || o.Batch < 1 || !(o.LR > 0) || o.Warmup < 0 || o.Warmup >= o.Steps {
 		return fmt.Errorf("llm: stage %s: need steps >= 1 (%d), batch >= 1 (%d), lr > 0 (%g), 0 <= warmup < steps (%d)", o.Stage, o.Steps, o.Batch, o.LR, o.Warmup)
 	}
-	if o.CheckpointEvery <= 0 {
+	if o.CheckpointEvery < 0 {
+		return fmt.Errorf("llm: stage %s: checkpoint interval %s is negative", o.Stage, o.CheckpointEvery)
+	}
+	if o.CheckpointEvery == 0 {
 		o.CheckpointEvery = 3 * time.Minute
 	}
 	opt, err := nn.NewAdamW[float32](nn.AdamConfig{LR: o.LR, WeightDecay: 0.01,

@@ -28,7 +28,7 @@ func Train(sentences []string, vocabSize int, specials []string) (*Tokenizer, er
 // up to date incrementally and the best pair comes from a lazy max-heap.
 func TrainContext(ctx context.Context, sentences []string, vocabSize int, specials []string) (*Tokenizer, error) {
 	if vocabSize < len(specials)+256 {
-		return nil, fmt.Errorf("tokenizer: train: vocabulary size %d below %d specials + 256 bytes", vocabSize, len(specials))
+		return nil, fmt.Errorf("tokenizer: train: vocabulary size %d is below %d, the %d special tokens and the 256 byte tokens", vocabSize, len(specials)+256, len(specials))
 	}
 	t := &Tokenizer{}
 	specialSet := make(map[string]bool, len(specials))
