@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ type askFlags struct {
 	task, text, image, question, out, weights string
 	scene                                     uint64
 	digit, beam                               int
-	explain                                   bool
+	explain, force                            bool
 }
 
 func newAskCmd(a *app) *cobra.Command {
@@ -58,6 +59,7 @@ prints its path with the PSNR against the input.`,
 	fl.IntVar(&f.beam, "beam", 0, fmt.Sprintf("beam width of text decoding, 0 to %d (0 or 1: greedy)", llm.MaxBeam))
 	fl.StringVar(&f.weights, "weights", "", "weights file (default: the embedded model)")
 	fl.BoolVar(&f.explain, "explain", false, "also print the instruction template the decoder sees")
+	addForceFlag(cmd, &f.force)
 	return cmd
 }
 
@@ -89,6 +91,11 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 	}
 	if task == llm.ImageReconstruct && !strings.EqualFold(filepath.Ext(f.out), ".png") {
 		return usageErrorf("--out %q: image.reconstruct writes PNG; name a .png file", f.out)
+	}
+	if task == llm.ImageReconstruct {
+		if err := checkAskOut(f, changed("image")); err != nil {
+			return err
+		}
 	}
 	var sources []string
 	for _, name := range []string{"image", "scene", "digit"} {
@@ -160,7 +167,7 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := writePNG(f.out, floatImage(res.Image)); err != nil {
+	if err := writePNG("--out", f.out, floatImage(res.Image), f.force); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(out, "%s (PSNR %.1f dB)\n", f.out, psnr)
@@ -218,15 +225,21 @@ func floatImage(v []float32) *image.RGBA {
 	return img
 }
 
-// writePNG encodes img into path, replacing it.
-func writePNG(path string, img image.Image) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
+// checkAskOut refuses, before the model runs, an --out that exists (unless
+// --force), saying so when it is the --image input itself.
+func checkAskOut(f *askFlags, image bool) error {
+	if image && !f.force {
+		a, errA := os.Stat(f.out)
+		b, errB := os.Stat(f.image)
+		if errA == nil && errB == nil && os.SameFile(a, b) {
+			return fmt.Errorf("--out %s is the --image input; add --force to replace it", f.out)
+		}
 	}
-	if err := png.Encode(fh, img); err != nil {
-		fh.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return fh.Close()
+	return checkOutput("--out", f.out, f.force)
+}
+
+// writePNG encodes img into path (given by flag), replacing a file there only
+// with force (see writeOutput).
+func writePNG(flag, path string, img image.Image, force bool) error {
+	return writeOutput(flag, path, force, func(w io.Writer) error { return png.Encode(w, img) })
 }

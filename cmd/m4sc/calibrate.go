@@ -23,9 +23,9 @@ const defaultProfile = "calibration.yaml"
 func newCalibrateCmd(a *app) *cobra.Command {
 	var txSpec, rxSpec, out string
 	var frames int
-	var fixed bool
+	var fixed, force bool
 	cmd := &cobra.Command{
-		Use:   "calibrate --tx DEV --rx DEV [--out " + defaultProfile + "]",
+		Use:   "calibrate --tx DEV --rx DEV [--out " + defaultProfile + "] [--force]",
 		Short: "Measure what a pair of radios does wrong and write a calibration profile",
 		Long: `Sends 802.11a frames and a CW tone from one device to another and measures, from
 the received samples alone: the frequency error between the two oscillators (ppm,
@@ -48,11 +48,15 @@ measurements.`,
 			if out == "" {
 				return usageErrorf("--out: a file to write the profile to is required")
 			}
+			// Before the measurement, not after it.
+			if err := checkOutput("--out", out, force); err != nil {
+				return err
+			}
 			mode := calibration.GainSweep
 			if fixed {
 				mode = calibration.GainFixed
 			}
-			return runCalibrate(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), txSpec, rxSpec, out, frames, mode)
+			return runCalibrate(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), txSpec, rxSpec, out, force, frames, mode)
 		},
 	}
 	cmd.Flags().StringVar(&txSpec, "tx", "", "transmitting device (default: radio.tx, else radio.device if set, else "+demoDevice+")")
@@ -60,10 +64,11 @@ measurements.`,
 	cmd.Flags().StringVar(&out, "out", defaultProfile, "profile to write")
 	cmd.Flags().IntVar(&frames, "frames", calibration.DefaultFrames, "802.11a frames for the carrier offset, mirror I/Q estimate and channel summary")
 	cmd.Flags().BoolVar(&fixed, "fixed-gains", false, "keep the configured gains (radio.gains) instead of sweeping")
+	addForceFlag(cmd, &force)
 	return cmd
 }
 
-func runCalibrate(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec, path string, frames int, mode calibration.GainMode) error {
+func runCalibrate(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxSpec, path string, force bool, frames int, mode calibration.GainMode) error {
 	_, ds, err := openDevices(ctx, a, txSpec, rxSpec)
 	if err != nil {
 		return err
@@ -101,7 +106,7 @@ func runCalibrate(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rx
 	if err != nil {
 		return err
 	}
-	if err := p.Save(path); err != nil {
+	if err := writeOutput("--out", path, force, p.Encode); err != nil {
 		return err
 	}
 	printCalibration(out, p, tx, rx)

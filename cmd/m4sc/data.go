@@ -67,8 +67,9 @@ func newDataCmd(a *app) *cobra.Command {
 func newDataSceneCmd() *cobra.Command {
 	var seed uint64
 	var out string
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "scene --seed N [--out FILE.png]",
+		Use:   "scene --seed N [--out FILE.png] [--force]",
 		Short: "Write a generated scene as PNG and print its caption, questions and answers",
 		Long: `scene renders the scene of a seed, the same one that "m4sc ask --scene N" uses,
 writes it as a 32x32 PNG and prints its caption and every question it answers with
@@ -80,7 +81,7 @@ training scenes, those from 2^63 (9223372036854775808) on are test scenes.`,
 				return usageErrorf("--out %q: scenes are written as PNG; name a .png file", out)
 			}
 			sc := dataset.GenerateScene(seed)
-			if err := writePNG(out, sc.Image()); err != nil {
+			if err := writePNG("--out", out, sc.Image(), force); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -103,6 +104,7 @@ training scenes, those from 2^63 (9223372036854775808) on are test scenes.`,
 	// This --seed is the scene's and shadows the configuration's --seed.
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "scene seed")
 	cmd.Flags().StringVar(&out, "out", "scene.png", "PNG file to write")
+	addForceFlag(cmd, &force)
 	cmd.MarkFlagRequired("seed")
 	return cmd
 }

@@ -35,8 +35,9 @@ func newPhyTxCmd(a *app) *cobra.Command {
 	var mbps int
 	var psduHex, out string
 	var scrambler uint
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "tx --rate MBPS --psdu HEX --out FILE.sigmf-meta",
+		Use:   "tx --rate MBPS --psdu HEX --out FILE.sigmf-meta [--force]",
 		Short: "Write one 802.11a packet to a recording (cf32_le, 20 Msps, the standard's amplitude)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rate, err := phy.RateByMbps(mbps)
@@ -50,6 +51,9 @@ func newPhyTxCmd(a *app) *cobra.Command {
 			if out == "" {
 				return usageErrorf("--out: a recording to write is required")
 			}
+			if err := checkOutput("--out", out, force); err != nil {
+				return err
+			}
 			if err := phy.CheckPacket(len(psdu), rate, uint8(scrambler)); err != nil {
 				return usageErrorf("%v", err)
 			}
@@ -59,13 +63,19 @@ func newPhyTxCmd(a *app) *cobra.Command {
 			}
 			x := t.Packet(nil, psdu, rate, uint8(scrambler))
 			w, err := sigmf.Create(out, sigmf.WriteOptions{Datatype: sigmf.CF32LE, SampleRate: phy.SampleRate, Datetime: time.Now().UTC(),
-				Recorder: "m4sc phy tx", Description: fmt.Sprintf("IEEE 802.11a packet, %d Mbit/s, %d-octet PSDU", mbps, len(psdu))})
+				Recorder: "m4sc phy tx", Description: fmt.Sprintf("IEEE 802.11a packet, %d Mbit/s, %d-octet PSDU", mbps, len(psdu)),
+				Exclusive: !force})
 			if err != nil {
+				return outputError("--out", out, err)
+			}
+			defer w.Abort() // a packet written in part is no packet
+			if _, err := w.Write(x); err != nil {
 				return err
 			}
-			w.Write(x)
-			w.Annotate(sigmf.Annotation{SampleStart: 0, SampleCount: int64(len(x)), Label: "802.11a",
-				Comment: fmt.Sprintf("%d Mbit/s, LENGTH %d", mbps, len(psdu)), Extra: map[string]any{"m4sc:psdu": hex.EncodeToString(psdu)}})
+			if err := w.Annotate(sigmf.Annotation{SampleStart: 0, SampleCount: int64(len(x)), Label: "802.11a",
+				Comment: fmt.Sprintf("%d Mbit/s, LENGTH %d", mbps, len(psdu)), Extra: map[string]any{"m4sc:psdu": hex.EncodeToString(psdu)}}); err != nil {
+				return err
+			}
 			if err := w.Close(); err != nil {
 				return err
 			}
@@ -77,6 +87,7 @@ func newPhyTxCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&psduHex, "psdu", "", "PSDU as hexadecimal octets, FCS included")
 	cmd.Flags().StringVar(&out, "out", "", "recording to write (.sigmf-meta, .cf32, .cs8)")
 	cmd.Flags().UintVar(&scrambler, "scrambler", 0b1011101, "scrambler initial state, 1..127")
+	addForceFlag(cmd, &force)
 	return cmd
 }
 

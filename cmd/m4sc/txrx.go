@@ -61,8 +61,9 @@ func loadProfile(path string) (*calibration.Profile, error) {
 func newRxCmd(a *app) *cobra.Command {
 	var device, out, profile string
 	var seconds float64
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "rx --device DEV --out FILE.sigmf-meta [--seconds S] [--profile P.yaml]",
+		Use:   "rx --device DEV --out FILE.sigmf-meta [--seconds S] [--profile P.yaml] [--force]",
 		Short: "Record samples from a device to a SigMF recording (a calibration profile corrects them)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -70,6 +71,9 @@ func newRxCmd(a *app) *cobra.Command {
 			}
 			if !(seconds > 0) || seconds > 3600 {
 				return usageErrorf("--seconds: want a duration in (0, 3600]")
+			}
+			if err := checkOutput("--out", out, force); err != nil {
+				return err
 			}
 			if device == "" {
 				device = a.Config().RxDevice()
@@ -85,9 +89,10 @@ func newRxCmd(a *app) *cobra.Command {
 					return err
 				}
 			}
-			return record(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), d, out, seconds)
+			return record(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), d, out, seconds, force)
 		},
 	}
+	addForceFlag(cmd, &force)
 	cmd.Flags().StringVar(&device, "device", "", "device to record from (default: radio.rx, else radio.device)")
 	cmd.Flags().StringVar(&out, "out", "", "recording to write (.sigmf-meta, .cs8, .cf32)")
 	cmd.Flags().Float64Var(&seconds, "seconds", 1, "how long to record")
@@ -95,17 +100,20 @@ func newRxCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func record(ctx context.Context, errOut, out io.Writer, d radio.Device, path string, seconds float64) error {
+// record writes seconds of d's samples to the recording at path, replacing one
+// that exists only with force. What was received is kept when the device fails
+// or ctx is cancelled; nothing is written when receiving cannot start.
+func record(ctx context.Context, errOut, out io.Writer, d radio.Device, path string, seconds float64, force bool) error {
 	c := d.Config()
 	total := int64(math.Round(seconds * c.SampleRate))
 	w, err := sigmf.Create(path, sigmf.WriteOptions{SampleRate: c.SampleRate, Frequency: c.Frequency, Datetime: time.Now().UTC(),
-		Recorder: "m4sc rx", HW: d.Info().Description, Description: "recorded from " + d.Info().Spec})
+		Recorder: "m4sc rx", HW: d.Info().Description, Description: "recorded from " + d.Info().Spec, Exclusive: !force})
 	if err != nil {
-		return err
+		return outputError("--out", path, err)
 	}
+	defer w.Abort() // after Close, nothing
 	rs, err := d.StartRX(ctx)
 	if err != nil {
-		w.Close()
 		return err
 	}
 	bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("rx"),
