@@ -2,9 +2,7 @@ package calibration
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/burst"
 )
 
 // Defaults of Config, and the levels the gain sweep aims at.
@@ -300,72 +299,19 @@ func (r *runner) setGains(txTotal, rxTotal float64) error {
 	return nil
 }
 
-// capture sends burst from tx (none if nil) while rx receives n samples, and returns
+// capture sends x from tx (nothing if nil) while rx receives n samples, and returns
 // them with the indices where samples were lost before them. A recording that ends
-// early gives fewer samples.
-//
-// The receiver starts first, so that hardware hears the whole burst however long its
-// stream takes to start; the first read comes after the burst is open, so that a
-// simulated receiver waits for the burst's samples rather than racing past them. The
-// samples are written while the receiver reads, as on hardware.
-func (r *runner) capture(burst []complex64, n int) ([]complex64, []int, error) {
-	ctx, cancel := context.WithCancelCause(r.ctx)
-	defer cancel(nil)
-	rs, err := r.rx.StartRX(ctx)
+// early gives fewer samples. burst.Run says in what order the streams start.
+func (r *runner) capture(x []complex64, n int) ([]complex64, []int, error) {
+	var src burst.Source
+	if x != nil {
+		src = burst.Samples(x)
+	}
+	got, err := burst.Capture(r.ctx, r.tx, r.rx, src, n, burst.Config{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("calibration: receive: %w", err)
+		return nil, nil, fmt.Errorf("calibration: %w", err)
 	}
-	defer rs.Close()
-	var errc chan error
-	if burst != nil {
-		ts, err := r.tx.StartTX(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("calibration: transmit: %w", err)
-		}
-		errc = make(chan error, 1)
-		go func() {
-			var err error
-			for lo := 0; lo < len(burst) && err == nil; lo += 1 << 16 {
-				_, err = ts.Write(burst[lo:min(len(burst), lo+1<<16)])
-			}
-			if cerr := ts.Close(); err == nil {
-				err = cerr
-			}
-			errc <- err
-		}()
-	}
-	wait := func() error {
-		if errc == nil {
-			return nil
-		}
-		if err := <-errc; err != nil {
-			return fmt.Errorf("calibration: transmit: %w", err)
-		}
-		return nil
-	}
-	y := make([]complex64, n)
-	var breaks []int
-	got := 0
-	for got < n {
-		k, meta, err := rs.Read(y[got:])
-		if meta.Dropped > 0 && got > 0 {
-			breaks = append(breaks, got)
-		}
-		got += k
-		if errors.Is(err, io.EOF) {
-			y = y[:got]
-			break
-		}
-		if err != nil {
-			cancel(err)
-			wait()
-			return nil, nil, fmt.Errorf("calibration: receive: %w", err)
-		}
-	}
-	if err := wait(); err != nil {
-		return nil, nil, err
-	}
-	return y, breaks, nil
+	return got.Samples, got.Breaks, nil
 }
 
 // payload is frame i's PSDU: random octets and the FCS.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/phy/per"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/devices"
 	"github.com/m4sc/m4sc/radio/loopback"
@@ -183,7 +184,7 @@ func TestProfileRestoresPER(t *testing.T) {
 			if prof != nil {
 				rx = prof.CorrectRX(rx)
 			}
-			res, err := phy.RunPER(context.Background(), tx, rx, phy.PERConfig{Rate: rate, PSDULen: 1000, Frames: 300, Seed: uint64(i)}, nil)
+			res, err := per.Run(context.Background(), tx, rx, per.Config{Rate: rate, PSDULen: 1000, Frames: 300, Seed: uint64(i)}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

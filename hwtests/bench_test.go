@@ -5,6 +5,7 @@ package hwtests
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/cmplx"
 	"os"
@@ -12,11 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 
 	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/burst"
 	"github.com/m4sc/m4sc/radio/devices"
 )
 
@@ -159,111 +160,31 @@ func setGain(t *testing.T, d radio.Device, name string, v float64) {
 	}
 }
 
-// capture receives skip samples (settling) and then n, and fails the test if any were
-// lost: the measurements assume a contiguous record.
-func capture(t *testing.T, rx radio.Device, skip, n int) []complex64 {
+// receive receives skip samples (settling) and then n on the receiving board while the
+// transmitting board sends src (nothing if src is nil), in burst.Run's start order. It
+// returns the n samples and fails the test if any were lost among them: the
+// measurements assume a contiguous record.
+func (b *bench) receive(t *testing.T, src burst.Source, skip, n int) []complex64 {
 	t.Helper()
-	s, err := rx.StartRX(context.Background())
+	y := make([]complex64, 0, n)
+	got := 0
+	_, err := burst.Run(context.Background(), b.tx, b.rx, src, int64(skip+n), burst.Config{}, func(x []complex64, meta radio.RXMeta) error {
+		if meta.Dropped > 0 && got > skip {
+			return fmt.Errorf("%d samples lost %d samples into a capture of %d", meta.Dropped, got-skip, n)
+		}
+		if got+len(x) > skip {
+			y = append(y, x[max(0, skip-got):]...)
+		}
+		got += len(x)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	buf := make([]complex64, 1<<16)
-	for skip > 0 {
-		k, _, err := s.Read(buf[:min(skip, len(buf))])
-		if err != nil {
-			t.Fatal(err)
-		}
-		skip -= k
-	}
-	y := make([]complex64, n)
-	for got := 0; got < n; {
-		k, meta, err := s.Read(y[got:])
-		if meta.Dropped > 0 && got > 0 {
-			t.Fatalf("%d samples lost %d samples into a capture of %d", meta.Dropped, got, n)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got += k
+	if len(y) != n {
+		t.Fatalf("%d samples received, want %d", len(y), n)
 	}
 	return y
-}
-
-// sendLoop transmits chunk over and over (a periodic signal) until the returned stop
-// is called; stop returns the stream's error, if any, other than the cancellation.
-func (b *bench) sendLoop(t *testing.T, chunk []complex64) (stop func() error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := b.tx.StartTX(ctx)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		var err error
-		p := newPacer(ctx, b.tx, b.rx)
-		for err == nil {
-			err = p.write(s, chunk)
-		}
-		cerr := s.Close()
-		if errors.Is(err, context.Canceled) {
-			err = nil
-		}
-		if err == nil && cerr != nil && !errors.Is(cerr, context.Canceled) {
-			err = cerr
-		}
-		done <- err
-	}()
-	return func() error {
-		cancel()
-		return <-done
-	}
-}
-
-// pacer holds a writer back to the receiver's progress when the transmitter is not a
-// HackRF: the loopback simulator takes samples as fast as they come and produces them
-// as fast as it can compute, so a dry run of these tests on it
-// (M4SC_HACKRF_TX=loopback:hackrf M4SC_HACKRF_RX=loopback:hackrf) would otherwise
-// leave the receiver reading an old backlog. A HackRF paces its writer itself and is
-// never held back here.
-type pacer struct {
-	ctx     context.Context
-	rx      radio.Device // nil: no pacing
-	rx0     uint64
-	written int
-}
-
-// paceLead is how far ahead of the receiver a paced writer may run, in samples: more
-// than any single Read here asks for, or the two would wait for each other.
-const paceLead = 1<<20 + 1<<16
-
-func newPacer(ctx context.Context, tx, rx radio.Device) *pacer {
-	p := &pacer{ctx: ctx}
-	if tx.Info().Driver != "hackrf" && rx != nil {
-		p.rx, p.rx0 = rx, rx.Stats().RXSamples
-	}
-	return p
-}
-
-// write sends x through s in chunks, each once the receiver has caught up.
-func (p *pacer) write(s radio.TXStream, x []complex64) error {
-	for len(x) > 0 {
-		n := min(len(x), 1<<16)
-		for p.rx != nil && p.written+n > int(p.rx.Stats().RXSamples-p.rx0)+paceLead {
-			if err := context.Cause(p.ctx); err != nil {
-				return err
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-		if _, err := s.Write(x[:n]); err != nil {
-			return err
-		}
-		p.written += n
-		x = x[n:]
-	}
-	return nil
 }
 
 // tone returns n samples of amp*exp(j*2*pi*f*k/fs). With n*f/fs whole, it repeats
@@ -371,11 +292,7 @@ func (s spectrum) floor() float64 {
 // the given digital amplitude: the tone's power in dBFS.
 func (b *bench) level(t *testing.T, f, amp float64) float64 {
 	t.Helper()
-	stop := b.sendLoop(t, toneChunk(f, amp))
-	y := capture(t, b.rx, int(0.1*benchRate), 1<<16)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	y := b.receive(t, burst.Repeat(toneChunk(f, amp)), int(0.1*benchRate), 1<<16)
 	_, p := newSpectrum(y, benchRate).peak(f, 200e3, 100e3)
 	return dBFS(p)
 }
@@ -421,69 +338,27 @@ func (b *bench) autoLevel(t *testing.T) float64 {
 	return l
 }
 
-// link receives while the transmitter sends burst once, from lead samples before the
-// burst starts to at least tail samples after its end. Lost samples fail the test.
-func (b *bench) link(t *testing.T, burst []complex64, lead, tail int) []complex64 {
+// link sends x once, after lead samples of silence, while the receiver takes in the
+// whole of it and at least tail samples more (burst.Run's start order). Lost samples,
+// or a burst not sent whole by then, fail the test.
+func (b *bench) link(t *testing.T, x []complex64, lead, tail int) []complex64 {
 	t.Helper()
-	s, err := b.rx.StartRX(context.Background())
-	if err != nil {
+	sent := append(make([]complex64, lead, lead+len(x)), x...)
+	got, err := burst.Capture(context.Background(), b.tx, b.rx, burst.Samples(sent), len(sent)+linkSlack+tail, burst.Config{})
+	switch {
+	case err != nil:
 		t.Fatal(err)
+	case got.Dropped > 0 || len(got.Breaks) > 0:
+		t.Fatalf("%d samples lost: the host did not keep up", got.Dropped)
+	case got.Sent < int64(len(sent)):
+		t.Fatalf("only %d of the burst's %d samples were sent before the receiver had %d", got.Sent, len(sent), got.Received)
 	}
-	defer s.Close()
-	y := make([]complex64, 0, lead+len(burst)+tail+linkSlack+1<<16)
-	buf := make([]complex64, 1<<16)
-	read := func(n int) {
-		for got := 0; got < n; {
-			k, meta, err := s.Read(buf[:min(len(buf), n-got)])
-			if meta.Dropped > 0 && len(y) > 0 {
-				t.Fatalf("%d samples lost at %d: the host did not keep up", meta.Dropped, meta.Time)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			y = append(y, buf[:k]...)
-			got += k
-		}
-	}
-	read(lead)
-	done := make(chan error, 1)
-	go func() {
-		ts, err := b.tx.StartTX(context.Background())
-		if err == nil {
-			err = newPacer(context.Background(), b.tx, b.rx).write(ts, burst)
-			if cerr := ts.Close(); err == nil {
-				err = cerr
-			}
-		}
-		done <- err
-	}()
-	// The burst starts at the earliest now and ends within linkSlack of len(burst)
-	// samples later, in the receiver's time; the transmitter's Close returns once it
-	// has been sent.
-	end := len(y) + len(burst) + linkSlack + tail
-	sent := false
-	for !sent || len(y) < end {
-		read(1 << 16)
-		if !sent {
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("transmit: %v", err)
-				}
-				sent = true
-			default:
-			}
-		}
-		if !sent && len(y) > end+int(benchRate) {
-			t.Fatalf("the burst of %d samples was not sent a second after it should have ended", len(burst))
-		}
-	}
-	return y
+	return got.Samples
 }
 
-// linkSlack bounds, in samples, how late a burst can begin after the transmitter is
-// started: a HackRF's first four transfers and USB latency (about 30 ms), what waits in
-// the receive ring, and on the simulator the transmitter's lead (paceLead).
+// linkSlack bounds, in samples, how late a burst can begin after the receiver is
+// started: a HackRF's first four transfers and USB latency (about 30 ms), and what
+// waits in the receive ring.
 const linkSlack = int(0.15 * benchRate)
 
 func parseSeconds(t *testing.T) float64 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/radio/burst"
 )
 
 // A CW tone from the transmitting board arrives at the receiving board at the offset it
@@ -22,11 +23,7 @@ func TestCWTone(t *testing.T) {
 	b.tune(t, b.rx, map[string]float64{"lna": 16, "vga": 10})
 	tol := 2*crystalPPM*1e-6*b.freq + 2*benchRate/(1<<18) // two crystals, plus two bins
 	for _, fo := range []float64{1e6, -3e6} {
-		stop := b.sendLoop(t, toneChunk(fo, 0.5))
-		y := capture(t, b.rx, int(0.1*benchRate), 1<<18)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
+		y := b.receive(t, burst.Repeat(toneChunk(fo, 0.5)), int(0.1*benchRate), 1<<18)
 		sp := newSpectrum(y, benchRate)
 		// The strongest line anywhere but at DC must be the tone.
 		f, p := sp.peak(0, benchRate/2*0.95, 100e3)

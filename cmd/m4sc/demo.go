@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -17,6 +16,7 @@ import (
 	"github.com/m4sc/m4sc/calibration"
 	"github.com/m4sc/m4sc/internal/config"
 	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/burst"
 	"github.com/m4sc/m4sc/radio/loopback"
 	"github.com/m4sc/m4sc/radio/sigmf"
 )
@@ -128,56 +128,17 @@ func demoLink(ctx context.Context, tx, rx radio.Device, tune radio.Config) ([]co
 	}
 	fs := tune.SampleRate
 	amp := math.Sqrt(loopback.DefaultRefPower / 2) // two equal tones, total at the reference power
-	burst := make([]complex64, demoLead+demoBurst)
-	for i := demoLead; i < len(burst); i++ {
+	x := make([]complex64, demoLead+demoBurst)
+	for i := demoLead; i < len(x); i++ {
 		t := float64(i-demoLead) / fs
-		burst[i] = complex64(cmplx.Rect(amp, 2*math.Pi*demoToneA*t) + cmplx.Rect(amp, 2*math.Pi*demoToneB*t))
+		x[i] = complex64(cmplx.Rect(amp, 2*math.Pi*demoToneA*t) + cmplx.Rect(amp, 2*math.Pi*demoToneB*t))
 	}
-	// The burst is opened before the receiver starts, so the receiver waits for its
-	// samples however the goroutines are scheduled; the samples themselves are
-	// written from a goroutine while the receiver reads, as on real hardware.
-	ts, err := tx.StartTX(ctx)
+	got, err := burst.Capture(ctx, tx, rx, burst.Samples(x), demoLead+demoBurst+demoIdle, burst.Config{})
 	if err != nil {
-		return nil, radio.RXMeta{}, err
+		return nil, got.First, fmt.Errorf("demo: %w", err)
 	}
-	errc := make(chan error, 1)
-	go func() {
-		_, err := ts.Write(burst)
-		if cerr := ts.Close(); err == nil {
-			err = cerr
-		}
-		errc <- err
-	}()
-	rs, err := rx.StartRX(ctx)
-	if err != nil {
-		<-errc
-		return nil, radio.RXMeta{}, err
-	}
-	y := make([]complex64, demoLead+demoBurst+demoIdle)
-	got := 0
-	var first radio.RXMeta
-	for got < len(y) {
-		n, meta, err := rs.Read(y[got:])
-		if got == 0 {
-			first = meta
-		}
-		got += n
-		if errors.Is(err, io.EOF) {
-			// A recording ended early: measure what there is.
-			y = y[:got]
-			break
-		}
-		if err != nil {
-			rs.Close()
-			<-errc
-			return nil, first, fmt.Errorf("demo: receive: %w", err)
-		}
-	}
-	rs.Close()
-	if err := <-errc; err != nil {
-		return nil, first, fmt.Errorf("demo: transmit: %w", err)
-	}
-	return y, first, nil
+	// A recording that ends early gives fewer samples: measure what there is.
+	return got.Samples, got.First, nil
 }
 
 func onlyKnownGains(in radio.Info, g map[string]float64) map[string]float64 {

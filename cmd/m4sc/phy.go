@@ -18,6 +18,7 @@ import (
 
 	"github.com/m4sc/m4sc/calibration"
 	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/phy/per"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/sigmf"
 )
@@ -311,7 +312,7 @@ func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxS
 				return err
 			}
 			tx, rx := ds[0], ds[1]
-			pc := phy.PERConfig{Rate: r, PSDULen: length, Frames: frames, Seed: uint64(a.Config().Seed())}
+			pc := per.Config{Rate: r, PSDULen: length, Frames: frames, Seed: uint64(a.Config().Seed())}
 			if perFrame {
 				// A short random start keeps the per-frame reads small.
 				pc.Lead = 2500
@@ -323,7 +324,7 @@ func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxS
 					return correct(d), nil
 				}
 			}
-			res, err := phy.RunPER(ctx, tx, correct(rx), pc, nil)
+			res, err := per.Run(ctx, tx, correct(rx), pc, nil)
 			tx.Close()
 			rx.Close()
 			if err != nil {
