@@ -221,12 +221,18 @@ func (r *Receiver) Receive(frames []Frame, x []complex64) []Frame {
 // samples keep coming the receiver looks further ahead than a frame needs (the long
 // training search spans several hundred samples past the detection); at the end of
 // the stream it decodes with what there is, so a frame that ends on the stream's last
-// sample decodes. A frame the stream cuts short is reported with ErrTruncated. The
-// receiver is then Reset, ready for a new stream.
+// sample decodes. A frame the stream cuts short is reported with ErrTruncated.
+//
+// The receiver is then ready for the next stream, in StateSeek with stream indices
+// from 0, as after Reset, except that it keeps its estimate of the input's DC offset:
+// that belongs to the radio, which the next stream (the next burst of a half-duplex
+// device, the next capture) most likely comes from again. Reset forgets it too.
 func (r *Receiver) Flush(frames []Frame) []Frame {
 	r.eos = true
 	frames = r.run(frames)
+	dc := r.dc
 	r.Reset()
+	r.dc = dc
 	return frames
 }
 
