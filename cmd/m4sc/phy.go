@@ -39,7 +39,7 @@ func newPhyTxCmd(a *app) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "tx --rate MBPS --psdu HEX --out FILE.sigmf-meta [--force]",
-		Short: "Write one 802.11a packet to a recording (cf32_le, 20 Msps, the standard's amplitude)",
+		Short: "Write one 802.11a packet to a recording (20 Msps, the standard's amplitude; SigMF cf32_le, or .cs8/.cf32/.cfile)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rate, err := phy.RateByMbps(mbps)
 			if err != nil {
@@ -63,7 +63,14 @@ func newPhyTxCmd(a *app) *cobra.Command {
 				return err
 			}
 			x := t.Packet(nil, psdu, rate, uint8(scrambler))
-			w, err := sigmf.Create(out, sigmf.WriteOptions{Datatype: sigmf.CF32LE, SampleRate: phy.SampleRate, Datetime: time.Now().UTC(),
+			// A raw file's extension fixes its datatype, and it has no room
+			// for the annotation.
+			dt := sigmf.CF32LE
+			_, raw := sigmf.RawDatatype(out)
+			if raw {
+				dt = 0
+			}
+			w, err := sigmf.Create(out, sigmf.WriteOptions{Datatype: dt, SampleRate: phy.SampleRate, Datetime: time.Now().UTC(),
 				Recorder: "m4sc phy tx", Description: fmt.Sprintf("IEEE 802.11a packet, %d Mbit/s, %d-octet PSDU", mbps, len(psdu)),
 				Exclusive: !force})
 			if err != nil {
@@ -73,20 +80,26 @@ func newPhyTxCmd(a *app) *cobra.Command {
 			if _, err := w.Write(x); err != nil {
 				return err
 			}
-			if err := w.Annotate(sigmf.Annotation{SampleStart: 0, SampleCount: int64(len(x)), Label: "802.11a",
-				Comment: fmt.Sprintf("%d Mbit/s, LENGTH %d", mbps, len(psdu)), Extra: map[string]any{"m4sc:psdu": hex.EncodeToString(psdu)}}); err != nil {
-				return err
+			if !raw {
+				if err := w.Annotate(sigmf.Annotation{SampleStart: 0, SampleCount: int64(len(x)), Label: "802.11a",
+					Comment: fmt.Sprintf("%d Mbit/s, LENGTH %d", mbps, len(psdu)), Extra: map[string]any{"m4sc:psdu": hex.EncodeToString(psdu)}}); err != nil {
+					return err
+				}
 			}
+			clipped := w.Clipped()
 			if err := w.Close(); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d samples (%d Mbit/s, %d octets) to %s\n", len(x), mbps, len(psdu), out)
+			if clipped > 0 {
+				a.log.Warn("samples clipped at full scale by the file's integer format", "clipped", clipped, "file", out)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&mbps, "rate", 6, "data rate in Mbit/s: 6, 9, 12, 18, 24, 36, 48, 54")
 	cmd.Flags().StringVar(&psduHex, "psdu", "", "PSDU as hexadecimal octets, FCS included")
-	cmd.Flags().StringVar(&out, "out", "", "recording to write (.sigmf-meta, .cf32, .cs8)")
+	cmd.Flags().StringVar(&out, "out", "", "recording to write: SigMF (.sigmf-meta, .sigmf-data or a base name), .cs8 (hackrf_transfer), .cf32 or .cfile (GNU Radio)")
 	cmd.Flags().UintVar(&scrambler, "scrambler", 0b1011101, "scrambler initial state, 1..127")
 	addForceFlag(cmd, &force)
 	return cmd
@@ -118,6 +131,15 @@ func newPhyRxCmd(a *app) *cobra.Command {
 			spec := device
 			if in != "" {
 				spec = "file:" + in
+				// A raw file says nothing of its rate; what this receiver
+				// decodes is at the 802.11a rate.
+				if sp, err := radio.ParseSpec(spec); err == nil {
+					if _, raw := sigmf.RawDatatype(sp.Arg); raw {
+						if _, ok := sp.Lookup("rate"); !ok {
+							spec += fmt.Sprintf(",rate=%g", phy.SampleRate)
+						}
+					}
+				}
 			}
 			prof, err := loadProfile(profile)
 			if err != nil {
@@ -146,7 +168,7 @@ func newPhyRxCmd(a *app) *cobra.Command {
 			return phyReceive(ctx, cmd.OutOrStdout(), d, device != "")
 		},
 	}
-	cmd.Flags().StringVar(&in, "in", "", "recording to decode (SigMF, .cs8, .cf32)")
+	cmd.Flags().StringVar(&in, "in", "", "recording to decode (SigMF; .cs8, .cf32 and .cfile are taken to be at 20 Msps)")
 	cmd.Flags().StringVar(&device, "device", "", "device to receive from live")
 	cmd.Flags().Float64Var(&seconds, "seconds", 10, "with --device: how long to receive")
 	cmd.Flags().StringVar(&profile, "profile", "", "calibration profile (m4sc calibrate) to apply: receive gains, and carrier offset, DC and I/Q correction of every sample")

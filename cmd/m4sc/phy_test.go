@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +57,39 @@ func TestPhyBadInput(t *testing.T) {
 		if code, _, errOut := runM4sc(t, args...); code == 0 || errOut == "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
+	}
+}
+
+// phy tx writes every format its help lists, each decoding to the packet; a
+// directory is refused by name.
+func TestPhyTxEveryFormat(t *testing.T) {
+	wd := isolate(t)
+	psdu := strings.Repeat("c0ffee", 30)
+	for _, out := range []string{"p.sigmf-meta", "q.sigmf-data", "base", "p.cs8", "p.cf32", "p.cfile", "P.CS8"} {
+		code, stdout, errOut := runM4sc(t, "phy", "tx", "--rate", "12", "--psdu", psdu, "--out", out)
+		if code != 0 || !strings.Contains(stdout, "wrote ") {
+			t.Errorf("--out %s: exit %d, %s", out, code, errOut)
+			continue
+		}
+		in := out
+		if out == "base" {
+			in = "base.sigmf-meta"
+		}
+		code, stdout, errOut = runM4sc(t, "phy", "rx", "--in", in)
+		if code != 0 || !strings.Contains(stdout, `"psdu":"`+psdu+`"`) {
+			t.Errorf("phy rx --in %s: exit %d, %s %s", in, code, stdout, errOut)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(wd, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{"dir/", "dir", "missing/"} {
+		code, _, errOut := runM4sc(t, "phy", "tx", "--psdu", "00", "--out", out)
+		if code == 0 || !strings.Contains(errOut, "directory") {
+			t.Errorf("--out %s: exit %d, stderr %q", out, code, errOut)
+		}
+	}
+	if es := dirEntries(t, filepath.Join(wd, "dir")); len(es) != 0 {
+		t.Errorf("dir holds %q", es)
 	}
 }

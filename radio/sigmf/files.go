@@ -54,3 +54,14 @@ func locate(path string) (layout, error) {
 	}
 	return layout{metaPath: path + ExtMeta, dataPath: path + ExtData}, nil
 }
+
+// RawDatatype reports whether path names a raw file (.cs8, .cf32, .cfile), which
+// has no metadata and so no annotations or captures, and the datatype its
+// extension fixes.
+func RawDatatype(path string) (Datatype, bool) {
+	lay, err := locate(path)
+	if err != nil || !lay.raw {
+		return 0, false
+	}
+	return lay.datatype, true
+}
