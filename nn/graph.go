@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 )
 
@@ -30,8 +31,8 @@ type Graph[T Float] struct {
 	// Training enables dropout.
 	Training bool
 
-	bufs    [][]T // arena buffers in order of request
-	next    int   // next buffer to hand out
+	free    [bits.UintSize + 1][][]T // arena buffers not in use, by size class
+	used    [][]T                    // arena buffers handed out since Reset
 	tensors []*Tensor[T]
 	nextT   int
 	workers int
@@ -57,7 +58,12 @@ func NewGraph[T Float](rng *rand.Rand) *Graph[T] {
 func (g *Graph[T]) Reset() {
 	clear(g.tape)
 	g.tape = g.tape[:0]
-	g.next = 0
+	for i, b := range g.used {
+		c := bits.Len(uint(cap(b))) - 1
+		g.free[c] = append(g.free[c], b)
+		g.used[i] = nil
+	}
+	g.used = g.used[:0]
 	g.nextT = 0
 }
 
@@ -66,22 +72,28 @@ func (g *Graph[T]) buf(n int) []T { return g.bufZ(n, true) }
 
 // bufZ hands out a buffer of n elements from the arena, zeroed if zero is set, else
 // holding whatever an earlier pass left: for outputs that every element is written to.
+//
+// The arena keeps buffers in free lists by size class (powers of two), not by the order
+// in which a pass asked for them: passes whose graphs differ from step to step (a batch
+// of other tasks, other lengths) then reuse each other's buffers instead of dropping
+// and allocating large ones, which costs page faults and garbage collection.
 func (g *Graph[T]) bufZ(n int, zero bool) []T {
-	if g.next < len(g.bufs) && cap(g.bufs[g.next]) >= n {
-		b := g.bufs[g.next][:n]
+	c := bits.Len(uint(n)) // the class of capacity 1<<c holds any n < 1<<c
+	if n > 0 && n&(n-1) == 0 {
+		c-- // a power of two fits its own class
+	}
+	var b []T
+	if k := len(g.free[c]); k > 0 {
+		b = g.free[c][k-1]
+		g.free[c] = g.free[c][:k-1]
+		b = b[:n]
 		if zero {
 			clear(b)
 		}
-		g.next++
-		return b
-	}
-	b := make([]T, n)
-	if g.next < len(g.bufs) {
-		g.bufs[g.next] = b
 	} else {
-		g.bufs = append(g.bufs, b)
+		b = make([]T, n, 1<<c)
 	}
-	g.next++
+	g.used = append(g.used, b)
 	return b
 }
 
