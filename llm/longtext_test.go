@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // eightyFourWords is the example: 84 words, more tokens than one message
@@ -130,9 +131,49 @@ func TestDecodeOptionsLimits(t *testing.T) {
 	}
 }
 
+// SplitText gives parts that each fit one message, cut between words, in order.
+func TestSplitText(t *testing.T) {
+	m := smallModel(t, ProjectorKAN)
+	limit := m.MaxTextTokens(TextTransmit)
+	parts := m.SplitText(TextTransmit, "  "+eightyFourWords+"\n")
+	if len(parts) < 2 || strings.Join(parts, " ") != eightyFourWords {
+		t.Fatalf("parts %q", parts)
+	}
+	for i, p := range parts {
+		n := len(m.tok.Encode(p))
+		if n > limit {
+			t.Errorf("part %d has %d tokens, limit %d", i, n, limit)
+		}
+		// Greedy: the next part's first word did not fit after this one.
+		if i+1 < len(parts) {
+			next, _, _ := strings.Cut(parts[i+1], " ")
+			if len(m.tok.Encode(p+" "+next)) <= limit {
+				t.Errorf("part %d could have taken %q", i, next)
+			}
+		}
+		if _, err := m.Encode(Input{Task: TextTransmit, Text: p}); err != nil {
+			t.Errorf("part %d: %v", i, err)
+		}
+	}
+	// A word longer than a message is cut between characters.
+	word := strings.Repeat("ünïcödé", 40)
+	parts = m.SplitText(TextEra, "a "+word+" b")
+	if len(parts) < 3 || parts[0] != "a" || strings.ReplaceAll(strings.Join(parts, ""), " ", "") != "a"+word+"b" {
+		t.Errorf("parts %q do not give the text back", parts)
+	}
+	for i, p := range parts {
+		if len(m.tok.Encode(p)) > m.MaxTextTokens(TextEra) || !utf8.ValidString(p) {
+			t.Errorf("part %d %q: %d tokens or invalid UTF-8", i, p, len(m.tok.Encode(p)))
+		}
+	}
+	if m.SplitText(ImageCaption, "a b") != nil || m.SplitText(TextTransmit, " \t ") != nil {
+		t.Error("parts for an image task or a text without words")
+	}
+}
+
 // FuzzEncodeText feeds arbitrary text to Encode: it returns one vector per token of
 // the whole text, or a *TextTooLongError when the text has more tokens than the
-// model takes; never a cut text.
+// model takes; never a cut text. SplitText's parts each fit and give the words back.
 func FuzzEncodeText(f *testing.F) {
 	tok := shippedTokenizer(f)
 	cfg := DefaultConfig(tok.VocabSize())
@@ -165,6 +206,15 @@ func FuzzEncodeText(f *testing.F) {
 				t.Fatalf("%s: %d tokens: %v", task, n, err)
 			case s.N != n:
 				t.Fatalf("%s: %d vectors for %d tokens", task, s.N, n)
+			}
+			parts := m.SplitText(task, text)
+			for _, p := range parts {
+				if p == "" || len(tok.Encode(p)) > m.MaxTextTokens(task) {
+					t.Fatalf("%s: part %q of %d tokens", task, p, len(tok.Encode(p)))
+				}
+			}
+			if got, want := strings.Join(strings.Fields(strings.Join(parts, " ")), ""), strings.Join(strings.Fields(text), ""); got != want {
+				t.Fatalf("%s: parts %q lose or add characters", task, parts)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/m4sc/m4sc/nn"
 )
@@ -99,6 +100,58 @@ func (m *Model) MaxTextTokens(t Task) int {
 		return 0
 	}
 	return max(min(m.cfg.MaxText, m.encPos.Dim(0)-5-len(m.taskIDs[t])), 0)
+}
+
+// SplitText cuts a text input of task t into parts of at most MaxTextTokens(t) tokens
+// each, between words, for a caller that sends a text too long for one message
+// (Encode refuses it) as several. Words are runs of non-space characters; each part
+// holds as many whole words as fit, joined by single spaces, so joining the parts
+// with spaces gives strings.Join(strings.Fields(text), " "). Only a word that alone
+// has more tokens than the limit is cut, between characters, into parts of one
+// character at least. It returns nil for an image task or a text without words.
+func (m *Model) SplitText(t Task, text string) []string {
+	limit := m.MaxTextTokens(t)
+	if limit == 0 {
+		return nil
+	}
+	fits := func(s string) bool { return len(m.tok.Encode(s)) <= limit }
+	var parts []string
+	cur := ""
+	for _, w := range strings.Fields(text) {
+		if cur != "" && fits(cur+" "+w) {
+			cur += " " + w
+			continue
+		}
+		if cur != "" {
+			parts = append(parts, cur)
+		}
+		for long := !fits(w); long; {
+			// The longest prefix of whole characters that fits, one character at
+			// least. The scan stops at the first prefix that does not fit, so a huge
+			// word costs time in proportion to its length times the limit.
+			cut, whole := 0, true
+			for i := range w {
+				if i > 0 && !fits(w[:i]) {
+					whole = false
+					break
+				}
+				cut = i
+			}
+			if whole && fits(w) {
+				break
+			}
+			if cut == 0 {
+				_, cut = utf8.DecodeRuneInString(w)
+			}
+			parts = append(parts, w[:cut])
+			w = w[cut:]
+		}
+		cur = w
+	}
+	if cur != "" {
+		parts = append(parts, cur)
+	}
+	return parts
 }
 
 // checkText refuses a text of more than limit tokens.
