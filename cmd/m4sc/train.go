@@ -37,7 +37,7 @@ type trainFlags struct {
 	steps                                  int64
 	batch                                  int
 	lr                                     float64
-	resume, restart                        bool
+	resume, restart, force                 bool
 	every                                  time.Duration
 }
 
@@ -71,7 +71,8 @@ configuration's seed.`,
 		},
 	}
 	cmd.Flags().StringVar(&f.stage, "stage", "instruct", "stage to run (and the model stages before it): "+strings.Join(trainStages, ", "))
-	cmd.Flags().StringVar(&f.out, "out", "llm/weights/tokenizer.json", "tokenizer stage: where the tokenizer goes")
+	cmd.Flags().StringVar(&f.out, "out", "llm/weights/tokenizer.json", "tokenizer stage: where the tokenizer goes (an existing file only with --force)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "tokenizer stage: replace --out if it exists (the default is the shipped tokenizer)")
 	cmd.Flags().IntVar(&f.vocab, "vocab", tokenizer.DefaultVocabSize, "tokenizer stage: vocabulary size")
 	cmd.Flags().StringVar(&f.runDir, "run-dir", "runs/default", "model stages: directory of checkpoints, weights and curves")
 	cmd.Flags().StringVar(&f.tokPath, "tokenizer", "", "model stages: the tokenizer to train with (default: the shipped one, embedded)")
@@ -92,6 +93,11 @@ func trainTokenizer(cmd *cobra.Command, a *app, f trainFlags) error {
 	if least := len(tokenizer.DefaultSpecials) + 256; f.vocab < least || f.vocab > llm.MaxVocab {
 		return usageErrorf("--vocab %d: want %d (the %d special tokens and the 256 bytes) to %d", f.vocab, least, len(tokenizer.DefaultSpecials), llm.MaxVocab)
 	}
+	// --out defaults to the shipped tokenizer: replacing it, or any file, needs
+	// --force, and is refused before training rather than after.
+	if err := checkOutput("--out", f.out, f.force); err != nil {
+		return err
+	}
 	dir, err := a.Config().CacheDir()
 	if err != nil {
 		return err
@@ -102,7 +108,7 @@ func trainTokenizer(cmd *cobra.Command, a *app, f trainFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := tok.Save(f.out); err != nil {
+	if err := writeOutput("--out", f.out, f.force, tok.Write); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "tokenizer with %d tokens written to %s\n", tok.VocabSize(), f.out)

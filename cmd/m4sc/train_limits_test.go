@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/m4sc/m4sc/llm/tokenizer"
 )
 
 // A checkpoint interval that is not positive is refused before anything is loaded.
@@ -36,5 +39,55 @@ func TestTrainTokenizerVocab(t *testing.T) {
 	code, _, stderr := runM4sc(t, "train", "--stage", "tokenizer", "--vocab", "266", "--out", filepath.Join(wd, "t.json"))
 	if code == 0 || !strings.Contains(stderr, "m4sc data fetch") {
 		t.Errorf("without data: exit %d, %q", code, stderr)
+	}
+}
+
+// The tokenizer stage does not replace an existing file (by default the shipped
+// llm/weights/tokenizer.json) without --force, and says so before training.
+func TestTrainTokenizerKeepsExistingOutput(t *testing.T) {
+	wd := isolate(t)
+	t.Setenv("M4SC_CACHE_DIR", filepath.Join(wd, "no-cache"))
+	out := filepath.Join(wd, "tokenizer.json")
+	if err := os.WriteFile(out, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runM4sc(t, "train", "--stage", "tokenizer", "--out", out)
+	if first, _, _ := strings.Cut(stderr, "\n"); code == 0 || !strings.Contains(first, "--out: "+out+" exists; add --force to replace it") {
+		t.Errorf("existing --out: exit %d, %q", code, first)
+	}
+	// The default --out is the shipped tokenizer, relative to the working directory.
+	if err := os.MkdirAll(filepath.Join("llm", "weights"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("llm", "weights", "tokenizer.json"), []byte("shipped"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runM4sc(t, "train", "--stage", "tokenizer"); code == 0 || !strings.Contains(stderr, "llm/weights/tokenizer.json exists; add --force") {
+		t.Errorf("default --out: exit %d, %q", code, stderr)
+	}
+	// With --force the check passes (and training then needs the data).
+	if code, _, stderr := runM4sc(t, "train", "--stage", "tokenizer", "--out", out, "--force"); code == 0 || !strings.Contains(stderr, "m4sc data fetch") {
+		t.Errorf("--force without data: exit %d, %q", code, stderr)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "keep me" {
+		t.Errorf("--out replaced: %q", b)
+	}
+}
+
+// With the data, --force replaces the file with the trained tokenizer.
+func TestTrainTokenizerForce(t *testing.T) {
+	cache := realCache(t)
+	wd := isolate(t)
+	t.Setenv("M4SC_CACHE_DIR", cache)
+	out := filepath.Join(wd, "tokenizer.json")
+	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runM4sc(t, "train", "--stage", "tokenizer", "--vocab", "270", "--out", out, "--force")
+	if code != 0 || !strings.Contains(stdout, "tokenizer with 270 tokens written to "+out) {
+		t.Fatalf("exit %d, %s%s", code, stdout, stderr)
+	}
+	if _, err := tokenizer.Load(out); err != nil {
+		t.Errorf("written tokenizer: %v", err)
 	}
 }
