@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -90,4 +91,29 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 		s[i] = float32(rng.NormFloat64())
 	}
 	return s
+}
+
+// BenchmarkGemm multiplies at the shapes of m4sc's model (M x N x K: 2048 rows of a
+// batch, width 128, MLP 512, the 4096-token output projection) and of the issue that
+// introduced the OpenBLAS build, with the BLAS this build uses (run it with and
+// without -tags openblas to compare; bench/blas.sh does both).
+func BenchmarkGemm(b *testing.B) {
+	shapes := []struct{ m, n, k int }{
+		{2048, 384, 128},  // query, key and value projections
+		{2048, 512, 128},  // MLP up
+		{2048, 128, 512},  // MLP down
+		{2048, 4096, 128}, // output projection over the vocabulary
+		{128, 512, 2048},  // a weight gradient: X^T dY over the batch
+	}
+	for _, s := range shapes {
+		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			a, bb, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
+			b.ReportAllocs()
+			for b.Loop() {
+				gemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }
