@@ -18,7 +18,7 @@
 //     (IEEE 802.11 clause 17.3.3; package phy), and the frequency of a CW tone at
 //     rate/8 by the least-squares slope of its unwrapped phase (S. A. Tretter,
 //     "Estimating the frequency of a noisy sinusoid by linear regression", IEEE
-//     Trans. Inf. Theory 31(6), 1985). The tone sent at
+//     Trans. Inf. Theory 31(6), 1985; package radio/spectrum). The tone sent at
 //     f0 arrives at f0 + (fc+f0)*ppm*1e-6, since one crystal per device drives both
 //     carrier and sample clock; that also makes the sample-clock offset the same
 //     figure. The applied value is their inverse-variance weighted mean.

@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/cmplx"
 
-	"gonum.org/v1/gonum/dsp/fourier"
-
 	"github.com/m4sc/m4sc/phy"
 )
 
@@ -310,109 +308,9 @@ func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
 // toneSpan is how far from its nominal frequency a tone is looked for, as a fraction
 // of that frequency: the tone at rate/8 is then found within +-0.8*rate/8 and never
-// confused with the DC offset at 0 or its own image near -rate/8.
+// confused with the DC offset at 0 or its own image near -rate/8. At rate/8 both fall
+// on nulls of spectrum.EstimateTone's block average (8 and about 16 cycles per block).
 const toneSpan = 0.8
-
-// toneBlock is how many samples are averaged into one phase point. With the tone at
-// rate/8 the DC offset falls 8 cycles and the image about 16 cycles per block away from
-// the mixed-down tone, on the nulls of the average.
-const toneBlock = 64
-
-// toneSegments is how many segments the phase line is refitted on for the standard
-// error.
-const toneSegments = 8
-
-// toneFrequency estimates the frequency of the tone in x (DC dc removed), near f0, at
-// sample rate fs. It finds the peak of a Hann-windowed periodogram (interpolated
-// parabolically in log power), mixes the tone down by it, averages blocks of toneBlock
-// samples and fits a straight line to their unwrapped phase (Tretter's estimator,
-// at the Cramer-Rao bound above a few dB of SNR): the slope is the remaining offset. The standard error is the scatter of the slopes fitted on
-// toneSegments segments over the square root of their number. Frequencies in Hz.
-func toneFrequency(x []complex64, dc complex128, fs, f0 float64) (f, se float64, ok bool) {
-	nfft := 1
-	for nfft*2 <= len(x) && nfft < 1<<16 {
-		nfft *= 2
-	}
-	if nfft < 1024 {
-		return 0, 0, false
-	}
-	in := make([]complex128, nfft)
-	for i := range in {
-		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(nfft))
-		in[i] = (complex128(x[i]) - dc) * complex(w, 0)
-	}
-	spec := fourier.NewCmplxFFT(nfft).Coefficients(nil, in)
-	pw := func(k int) float64 {
-		v := spec[((k%nfft)+nfft)%nfft]
-		return real(v)*real(v) + imag(v)*imag(v)
-	}
-	lo := int(math.Ceil((f0 - toneSpan*math.Abs(f0)) / fs * float64(nfft)))
-	hi := int(math.Floor((f0 + toneSpan*math.Abs(f0)) / fs * float64(nfft)))
-	best := lo
-	var total float64
-	for k := lo; k <= hi; k++ {
-		total += pw(k)
-		if pw(k) > pw(best) {
-			best = k
-		}
-	}
-	// A tone puts most of the band's power in a few bins; noise spreads it evenly.
-	if pw(best) < 20*total/float64(hi-lo+1) {
-		return 0, 0, false
-	}
-	a, b, c := math.Log(pw(best-1)+1e-300), math.Log(pw(best)+1e-300), math.Log(pw(best+1)+1e-300)
-	d := 0.0
-	if den := a - 2*b + c; den < 0 {
-		d = clamp(0.5*(a-c)/den, -0.5, 0.5)
-	}
-	fc := (float64(best) + d) * fs / float64(nfft)
-	// Mix down and average into blocks.
-	nb := len(x) / toneBlock
-	if nb < 4*toneSegments {
-		return 0, 0, false
-	}
-	ph := make([]float64, nb)
-	w := 2 * math.Pi * fc / fs
-	for blk := range ph {
-		var acc complex128
-		base := blk * toneBlock
-		s, co := math.Sincos(-w * float64(base))
-		p := complex(co, s)
-		s, co = math.Sincos(-w)
-		step := complex(co, s)
-		for i := 0; i < toneBlock; i++ {
-			acc += (complex128(x[base+i]) - dc) * p
-			p *= step
-		}
-		ph[blk] = cmplx.Phase(acc)
-	}
-	for i := 1; i < len(ph); i++ {
-		ph[i] = ph[i-1] + math.Remainder(ph[i]-ph[i-1], 2*math.Pi)
-	}
-	slope := lineSlope(ph)
-	seg := nb / toneSegments
-	slopes := make([]float64, toneSegments)
-	for s := range slopes {
-		slopes[s] = lineSlope(ph[s*seg : (s+1)*seg])
-	}
-	_, sse := meanSE(slopes)
-	perHz := fs / (2 * math.Pi * toneBlock) // Hz per radian per block
-	return fc + slope*perHz, sse * perHz, true
-}
-
-// lineSlope returns the least-squares slope of y against its index.
-func lineSlope(y []float64) float64 {
-	n := float64(len(y))
-	var sx, sy, sxx, sxy float64
-	for i, v := range y {
-		x := float64(i)
-		sx += x
-		sy += v
-		sxx += x * x
-		sxy += x * v
-	}
-	return (n*sxy - sx*sy) / (n*sxx - sx*sx)
-}
 
 // BurstSpan finds where a burst lies in x (samples of a receiver that heard idle noise
 // around one transmission) by the power (about dc) of blocks of blk

@@ -150,38 +150,6 @@ func TestMirrorMoments(t *testing.T) {
 	}
 }
 
-// The tone estimator finds a tone's frequency to near the Cramer-Rao bound, which for
-// N samples at SNR s is sqrt(12/((2 pi)^2 s N^3)) * fs Hz: 0.02 Hz for 2^17 samples at
-// 20 dB. Phase-noise-free tones, so the bound is 1 Hz (a few parts in 10^9 of a
-// carrier), with the DC offset and an image 20 dB down that must not disturb it. Pure
-// noise has no tone.
-func TestToneFrequency(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	const fs, n = 20e6, 1 << 17
-	f0 := fs / 8
-	for _, df := range []float64{0, 1.5, -37.25, 12345.6, -98000, 195000, -1.9e6} {
-		f := f0 + df
-		x := gaussian(rng, n, 0.1/math.Sqrt(2)/10) // 20 dB below the tone
-		for i := range x {
-			ph := 2*math.Pi*f*float64(i)/fs + 0.3
-			x[i] += complex64(cmplx.Rect(0.1, ph) + cmplx.Rect(0.01, -ph) + 0.02 - 0.01i)
-		}
-		got, se, ok := toneFrequency(x, 0.02-0.01i, fs, f0)
-		if !ok || math.Abs(got-f) > 1 {
-			t.Errorf("tone at f0%+g Hz: measured f0%+g Hz (ok %v)", df, got-f0, ok)
-		}
-		if se <= 0 || se > 1 {
-			t.Errorf("tone at f0%+g Hz: standard error %g Hz", df, se)
-		}
-	}
-	if _, _, ok := toneFrequency(gaussian(rng, n, 0.1), 0, fs, f0); ok {
-		t.Error("a tone found in noise")
-	}
-	if _, _, ok := toneFrequency(make([]complex64, 100), 0, fs, f0); ok {
-		t.Error("a tone found in 100 samples")
-	}
-}
-
 // The channel summary on synthetic frames: per-subcarrier SNR and the delay spread of
 // a known channel.
 func TestChannelSummary(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/burst"
+	"github.com/m4sc/m4sc/radio/spectrum"
 )
 
 // Defaults of Config, and the levels the gain sweep aims at.
@@ -780,7 +781,7 @@ func (r *runner) tone(p *Profile) error {
 		p.Notes = append(p.Notes, "tone: no tone found in the received samples")
 		return nil
 	}
-	f, se, ok := toneFrequency(y[lo:hi], dc, fs, f0)
+	tn, ok := spectrum.EstimateTone(y[lo:hi], dc, fs, f0, toneSpan*f0)
 	if !ok {
 		p.Notes = append(p.Notes, "tone: no clear peak near the tone's frequency")
 		return nil
@@ -788,7 +789,7 @@ func (r *runner) tone(p *Profile) error {
 	// The tone at f0 arrives at f0 + (fc + f0)*ppm*1e-6: the carrier and the tone's own
 	// sample clock are both off by the same ratio.
 	k := 1e6 / (r.cfg.Frequency + f0)
-	p.FrequencyError.Tone = Estimate{Value: (f - f0) * k, SE: se * k, N: (hi - lo) / toneBlock}
+	p.FrequencyError.Tone = Estimate{Value: (tn.Freq - f0) * k, SE: tn.SE * k, N: tn.Blocks}
 	return nil
 }
 

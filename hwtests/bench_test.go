@@ -9,16 +9,14 @@ import (
 	"math"
 	"math/cmplx"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"gonum.org/v1/gonum/dsp/fourier"
-
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/burst"
 	"github.com/m4sc/m4sc/radio/devices"
+	"github.com/m4sc/m4sc/radio/spectrum"
 )
 
 // The bench, from the environment (README.md).
@@ -222,79 +220,14 @@ func power(x []complex64) (p float64, dc complex128) {
 	return p / float64(len(x)), dc
 }
 
-// spectrum is the Hann-windowed power spectrum of x (length a power of two), bin k at
-// frequency k*fs/n for k < n/2 and (k-n)*fs/n above, scaled so that a tone's bins around
-// its peak sum to the tone's power.
-type spectrum struct {
-	p  []float64
-	fs float64
-}
-
-func newSpectrum(x []complex64, fs float64) spectrum {
-	n := len(x)
-	w := make([]complex128, n)
-	var ws float64
-	for k, v := range x {
-		h := 0.5 - 0.5*math.Cos(2*math.Pi*float64(k)/float64(n))
-		w[k] = complex128(v) * complex(h, 0)
-		ws += h * h
-	}
-	c := fourier.NewCmplxFFT(n).Coefficients(nil, w)
-	p := make([]float64, n)
-	for k, v := range c {
-		p[k] = (real(v)*real(v) + imag(v)*imag(v)) / (float64(n) * ws)
-	}
-	return spectrum{p, fs}
-}
-
-func (s spectrum) freq(k int) float64 {
-	n := len(s.p)
-	if k >= n/2 {
-		k -= n
-	}
-	return float64(k) * s.fs / float64(n)
-}
-
-func (s spectrum) bin(f float64) int {
-	n := len(s.p)
-	k := int(math.Round(f / s.fs * float64(n)))
-	return ((k % n) + n) % n
-}
-
-// peak finds the strongest bin within span Hz of f, avoiding guard Hz around DC, and
-// returns its frequency and the power of the bins within 4 of it (the tone's power).
-func (s spectrum) peak(f, span, guard float64) (freq, pow float64) {
-	best, bk := -1.0, 0
-	lo, hi := s.bin(f-span), s.bin(f+span)
-	n := len(s.p)
-	for k := lo; ; k = (k + 1) % n {
-		if math.Abs(s.freq(k)) > guard && s.p[k] > best {
-			best, bk = s.p[k], k
-		}
-		if k == hi {
-			break
-		}
-	}
-	for d := -4; d <= 4; d++ {
-		pow += s.p[((bk+d)%n+n)%n]
-	}
-	return s.freq(bk), pow
-}
-
-// floor is the median bin power: the noise per bin.
-func (s spectrum) floor() float64 {
-	q := slices.Clone(s.p)
-	slices.Sort(q)
-	return q[len(q)/2]
-}
-
 // level measures the receive level of a tone at offset f sent by the transmitter at
 // the given digital amplitude: the tone's power in dBFS.
 func (b *bench) level(t *testing.T, f, amp float64) float64 {
 	t.Helper()
 	y := b.receive(t, burst.Repeat(toneChunk(f, amp)), int(0.1*benchRate), 1<<16)
-	_, p := newSpectrum(y, benchRate).peak(f, 200e3, 100e3)
-	return dBFS(p)
+	sp := spectrum.NewPeriodogram(y, 0, benchRate)
+	k, _ := sp.Peak(f, 200e3, 100e3)
+	return dBFS(sp.Power(k))
 }
 
 // autoLevel sets the receiver's gains so that the transmitter's signal, at the mean

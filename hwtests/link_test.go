@@ -12,6 +12,7 @@ import (
 
 	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/radio/burst"
+	"github.com/m4sc/m4sc/radio/spectrum"
 )
 
 // A CW tone from the transmitting board arrives at the receiving board at the offset it
@@ -24,11 +25,18 @@ func TestCWTone(t *testing.T) {
 	tol := 2*crystalPPM*1e-6*b.freq + 2*benchRate/(1<<18) // two crystals, plus two bins
 	for _, fo := range []float64{1e6, -3e6} {
 		y := b.receive(t, burst.Repeat(toneChunk(fo, 0.5)), int(0.1*benchRate), 1<<18)
-		sp := newSpectrum(y, benchRate)
-		// The strongest line anywhere but at DC must be the tone.
-		f, p := sp.peak(0, benchRate/2*0.95, 100e3)
-		_, img := sp.peak(-f, 5*benchRate/(1<<18), 0)
-		snr := dBFS(p / (9 * sp.floor()))
+		_, dc := power(y)
+		sp := spectrum.NewPeriodogram(y, dc, benchRate)
+		// The strongest line anywhere but at DC must be the tone; its frequency is
+		// refined within a few bins, its image looked for there too.
+		k, _ := sp.Peak(0, benchRate/2*0.95, 100e3)
+		f, p, near := sp.Freq(k), sp.Power(k), 5*benchRate/float64(len(y))
+		if tn, ok := spectrum.EstimateTone(y, dc, benchRate, f, near); ok {
+			f = tn.Freq
+		}
+		ki, _ := sp.Peak(-f, near, 0)
+		img := sp.Power(ki)
+		snr := dBFS(p / (float64(2*spectrum.PowerBins+1) * sp.NoisePerBin()))
 		ppm := (f - fo) / b.freq * 1e6
 		t.Logf("tone sent at %+.3f MHz, received at %+.6f MHz (%+.2f ppm between the boards), %.1f dBFS, %.1f dB above the noise in its bins, image %.1f dB below",
 			fo/1e6, f/1e6, ppm, dBFS(p), snr, dBFS(p/img))

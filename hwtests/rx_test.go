@@ -11,6 +11,7 @@ import (
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/burst"
 	"github.com/m4sc/m4sc/radio/hackrf"
+	"github.com/m4sc/m4sc/radio/spectrum"
 )
 
 // The receiver's noise floor with nothing transmitted, at the default gains and at the
@@ -33,9 +34,10 @@ func TestNoiseFloor(t *testing.T) {
 				zero++
 			}
 		}
-		sp := newSpectrum(y[:1<<18], benchRate)
-		fl := sp.floor()
-		spurF, spurP := sp.peak(0, benchRate/2*0.9, 50e3)
+		sp := spectrum.NewPeriodogram(y[:1<<18], dc, benchRate)
+		fl := sp.NoisePerBin()
+		k, _ := sp.Peak(0, benchRate/2*0.9, 50e3)
+		spurF, spurP := sp.Freq(k), sp.Power(k)
 		t.Logf("lna %g vga %g: noise %.1f dBFS (DC %.3f%+.3fi removed), %.1f dB per bin; strongest spur %.1f dB above the floor at %+.3f MHz; %d clipped, %d zero of %d",
 			g["lna"], g["vga"], dBFS(p), real(dc), imag(dc), dBFS(fl), dBFS(spurP/fl), spurF/1e6, clipped, zero, len(y))
 		switch {

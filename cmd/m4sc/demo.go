@@ -6,12 +6,10 @@ import (
 	"io"
 	"math"
 	"math/cmplx"
-	"sort"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/gonum/dsp/fourier"
 
 	"github.com/m4sc/m4sc/calibration"
 	"github.com/m4sc/m4sc/internal/config"
@@ -19,11 +17,9 @@ import (
 	"github.com/m4sc/m4sc/radio/burst"
 	"github.com/m4sc/m4sc/radio/loopback"
 	"github.com/m4sc/m4sc/radio/sigmf"
+	"github.com/m4sc/m4sc/radio/spectrum"
 )
 
-// Demo signal: two tones at +3 MHz and -5 MHz. Their sum and difference separate the
-// carrier offset from the sample-clock offset, and because they are asymmetric each
-// tone's I/Q image lands on empty spectrum where it can be measured.
 // demoDevice is the demo's device when the configuration names none.
 const demoDevice = "loopback:hackrf"
 
@@ -52,9 +48,15 @@ func orDefault(s, def string) string {
 	return s
 }
 
+// Demo signal: two tones at +3 MHz and -5 MHz. Their sum and difference separate the
+// carrier offset from the sample-clock offset, and because they are asymmetric each
+// tone's I/Q image lands on empty spectrum where it can be measured.
 const (
 	demoToneA = 3e6
 	demoToneB = -5e6
+	// demoSpan is how far from its nominal frequency a tone is looked for, Hz: +-100
+	// ppm at 2.45 GHz, with room.
+	demoSpan  = 300e3
 	demoLead  = 1 << 15 // silence transmitted before the tones
 	demoBurst = 1 << 18 // samples of the two tones
 	demoIdle  = 1 << 16 // samples received after the burst, for the noise floor
@@ -157,6 +159,7 @@ type demoResult struct {
 	snrDB                float64
 	dc                   complex128
 	fa, fb               float64 // measured tone frequencies, Hz
+	tones                bool    // both tones found (the frequency and image rows mean something)
 	cfoHz, clockPPM      float64
 	imageA, imageB       float64 // image rejection, dB
 	clipped              int
@@ -210,38 +213,34 @@ func measure(y []complex64, fs float64) demoResult {
 		}
 	}
 	if len(seg) == nfft {
-		win, spec := spectrum(seg, dc)
+		p := spectrum.NewPeriodogram(seg, dc, fs)
 		// Noise within the burst, thermal and quantisation alike, from the median of
-		// the periodogram: for white noise of power s each bin is exponential with
-		// mean s*sum(w^2), median ln 2 times that, and the few tone bins do not move it.
-		sw := 0.0
-		for i := range win {
-			w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(len(win)))
-			sw += w * w
-		}
-		inBurst := median(spec) / math.Ln2 / sw
+		// the periodogram, which the tones, their images and spurs do not move.
+		inBurst := p.NoisePerBin() * float64(len(p.P))
 		if inBurst > 0 {
 			r.snrDB = 10 * math.Log10((sig-inBurst)/inBurst)
 		}
-		var pa, pb float64
-		r.fa, pa = peak(spec, win, demoToneA, fs)
-		r.fb, pb = peak(spec, win, demoToneB, fs)
+		ta, okA := spectrum.EstimateTone(seg, dc, fs, demoToneA, demoSpan)
+		tb, okB := spectrum.EstimateTone(seg, dc, fs, demoToneB, demoSpan)
+		if !okA || !okB {
+			return r
+		}
+		r.tones = true
+		r.fa, r.fb = ta.Freq, tb.Freq
 		// r = (fa - fb)/(A - B), cfo = fa - A*r.
 		ratio := (r.fa - r.fb) / (demoToneA - demoToneB)
 		r.cfoHz = r.fa - demoToneA*ratio
 		r.clockPPM = (ratio - 1) * 1e6
-		// The receiver's mixer mirrors each tone as it arrives, carrier offset included.
-		_, ia := peak(spec, win, -r.fa, fs)
-		_, ib := peak(spec, win, -r.fb, fs)
-		r.imageA, r.imageB = 10*math.Log10(pa/ia), 10*math.Log10(pb/ib)
+		// The receiver's mixer mirrors each tone as it arrives, carrier offset
+		// included: the image of a tone at f is at -f, give or take a few bins.
+		image := func(f float64) float64 {
+			k, _ := p.Peak(-f, 4*fs/float64(len(p.P)), 0)
+			return p.Power(k)
+		}
+		pa, pb := p.Power(p.Bin(r.fa)), p.Power(p.Bin(r.fb))
+		r.imageA, r.imageB = 10*math.Log10(pa/image(r.fa)), 10*math.Log10(pb/image(r.fb))
 	}
 	return r
-}
-
-func median(p []float64) float64 {
-	q := append([]float64(nil), p...)
-	sort.Float64s(q)
-	return q[len(q)/2]
 }
 
 func meanPower(x []complex64, dc complex128) float64 {
@@ -251,73 +250,6 @@ func meanPower(x []complex64, dc complex128) float64 {
 		s += real(d)*real(d) + imag(d)*imag(d)
 	}
 	return s / float64(max(1, len(x)))
-}
-
-// spectrum returns the Hann-windowed segment, DC removed, and its power spectrum.
-func spectrum(x []complex64, dc complex128) ([]complex128, []float64) {
-	n := len(x)
-	in := make([]complex128, n)
-	for i, v := range x {
-		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n))
-		in[i] = (complex128(v) - dc) * complex(w, 0)
-	}
-	f := fourier.NewCmplxFFT(n)
-	c := f.Coefficients(nil, in)
-	p := make([]float64, n)
-	for i, v := range c {
-		p[i] = real(v)*real(v) + imag(v)*imag(v)
-	}
-	return in, p
-}
-
-// peak finds the strongest bin within 300 kHz of f and refines it to the maximum of the
-// windowed periodogram between the neighbouring bins (golden-section search on the
-// DTFT of the windowed segment); returns Hz and the power around the peak.
-func peak(p []float64, seg []complex128, f, fs float64) (float64, float64) {
-	n := len(p)
-	bin := func(k int) float64 { return p[((k%n)+n)%n] }
-	c := int(math.Round(f / fs * float64(n)))
-	span := int(300e3/fs*float64(n)) + 1 // +-100 ppm at 2.45 GHz, with room
-	best := c
-	for k := c - span; k <= c+span; k++ {
-		if bin(k) > bin(best) {
-			best = k
-		}
-	}
-	dtft := func(k float64) float64 {
-		step := cmplx.Rect(1, -2*math.Pi*k/float64(n))
-		rot := complex(1, 0)
-		var acc complex128
-		for i, v := range seg {
-			acc += v * rot
-			if i%1024 == 1023 {
-				rot = cmplx.Rect(1, -2*math.Pi*k*float64(i+1)/float64(n)) // keep the rotator exact
-			} else {
-				rot *= step
-			}
-		}
-		return real(acc)*real(acc) + imag(acc)*imag(acc)
-	}
-	lo, hi := float64(best)-1, float64(best)+1
-	const g = 0.6180339887498949
-	a, b := hi-g*(hi-lo), lo+g*(hi-lo)
-	fa, fb := dtft(a), dtft(b)
-	for hi-lo > 1e-4 {
-		if fa > fb {
-			hi, b, fb = b, a, fa
-			a = hi - g*(hi-lo)
-			fa = dtft(a)
-		} else {
-			lo, a, fa = a, b, fb
-			b = lo + g*(hi-lo)
-			fb = dtft(b)
-		}
-	}
-	k := (lo + hi) / 2
-	if k > float64(n)/2 {
-		k -= float64(n)
-	}
-	return k * fs / float64(n), bin(best-1) + bin(best) + bin(best+1)
 }
 
 func writeDemoRecording(path string, y []complex64, fs, fc float64, r demoResult) error {
@@ -365,11 +297,17 @@ func printDemo(out io.Writer, tx, rx radio.Device, first radio.RXMeta, r demoRes
 	}
 	row("SNR (dB)", snr)
 	row("DC offset", fmt.Sprintf("%.4f%+.4fi", real(r.dc), imag(r.dc)))
-	row("carrier offset (Hz)", fmt.Sprintf("%.1f", r.cfoHz))
-	row("carrier offset (ppm)", fmt.Sprintf("%.3f", r.cfoHz/fc*1e6))
-	row("sample clock (ppm)", fmt.Sprintf("%.3f", r.clockPPM))
-	row("image rejection +3 MHz (dB)", fmt.Sprintf("%.1f", r.imageA))
-	row("image rejection -5 MHz (dB)", fmt.Sprintf("%.1f", r.imageB))
+	tone := func(format string, v float64) string {
+		if !r.tones {
+			return "tones not found"
+		}
+		return fmt.Sprintf(format, v)
+	}
+	row("carrier offset (Hz)", tone("%.1f", r.cfoHz))
+	row("carrier offset (ppm)", tone("%.3f", r.cfoHz/fc*1e6))
+	row("sample clock (ppm)", tone("%.3f", r.clockPPM))
+	row("image rejection +3 MHz (dB)", tone("%.1f", r.imageA))
+	row("image rejection -5 MHz (dB)", tone("%.1f", r.imageB))
 	row("clipped samples", fmt.Sprintf("%d", r.clipped))
 	tw.Flush()
 	fmt.Fprintln(out, "\nMeasured SNR: all noise within the burst (thermal, and quantisation where the receiver has an ADC); the setting is the thermal noise alone.")
