@@ -128,6 +128,14 @@ func newPhyRxCmd(a *app) *cobra.Command {
 			if (in == "") == (device == "") {
 				return usageErrorf("give exactly one of --in FILE and --device DEV")
 			}
+			// A device is received from for --seconds; a recording to its end
+			// unless --seconds is given.
+			limited := device != "" || cmd.Flags().Changed("seconds")
+			if limited {
+				if err := checkSeconds(seconds, maxPhyRxSeconds); err != nil {
+					return err
+				}
+			}
 			spec := device
 			if in != "" {
 				spec = "file:" + in
@@ -159,18 +167,18 @@ func newPhyRxCmd(a *app) *cobra.Command {
 			if c := d.Config(); c.SampleRate != phy.SampleRate {
 				return fmt.Errorf("phy rx: %s runs at %g samples/s; the 802.11a receiver needs %g", spec, c.SampleRate, phy.SampleRate)
 			}
-			ctx := cmd.Context()
-			if device != "" && seconds > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, time.Duration(seconds*float64(time.Second)))
-				defer cancel()
+			// Samples, not wall-clock time: a simulator runs faster than real
+			// time, and a device that loses samples slower.
+			limit := int64(-1)
+			if limited {
+				limit = int64(math.Round(seconds * d.Config().SampleRate))
 			}
-			return phyReceive(ctx, cmd.OutOrStdout(), d, device != "")
+			return phyReceive(cmd.Context(), cmd.OutOrStdout(), d, device != "", limit)
 		},
 	}
 	cmd.Flags().StringVar(&in, "in", "", "recording to decode (SigMF; .cs8, .cf32 and .cfile are taken to be at 20 Msps)")
 	cmd.Flags().StringVar(&device, "device", "", "device to receive from live")
-	cmd.Flags().Float64Var(&seconds, "seconds", 10, "with --device: how long to receive")
+	cmd.Flags().Float64Var(&seconds, "seconds", 10, fmt.Sprintf("how many seconds of samples to decode, at most %d (default for --in: all of it)", maxPhyRxSeconds))
 	cmd.Flags().StringVar(&profile, "profile", "", "calibration profile (m4sc calibrate) to apply: receive gains, and carrier offset, DC and I/Q correction of every sample")
 	return cmd
 }
@@ -192,7 +200,15 @@ func applyProfile(a *app, p *calibration.Profile, path string, d radio.Device) (
 	return p.CorrectRX(d), nil
 }
 
-func phyReceive(ctx context.Context, out io.Writer, d radio.Device, live bool) error {
+// maxPhyRxSeconds bounds phy rx --seconds: a day of samples.
+const maxPhyRxSeconds = 86400
+
+// phyReceive decodes the frames in d's stream, limit samples of it (all, when
+// limit < 0), one JSON line each, then a summary line. Cancelling ctx (Ctrl-C)
+// ends the stream early but still flushes the receiver and prints the summary,
+// marked "interrupted"; for a recording (not live) the interruption is then
+// returned as an error.
+func phyReceive(ctx context.Context, out io.Writer, d radio.Device, live bool, limit int64) error {
 	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
 	if err != nil {
 		return err
@@ -229,14 +245,23 @@ func phyReceive(ctx context.Context, out io.Writer, d radio.Device, live bool) e
 		return nil
 	}
 	buf := make([]complex64, 1<<16)
-	for {
-		n, _, err := rs.Read(buf)
+	var interrupted error
+	for limit < 0 || samples < limit {
+		want := int64(len(buf))
+		if limit >= 0 {
+			want = min(want, limit-samples)
+		}
+		n, _, err := rs.Read(buf[:want])
 		samples += int64(n)
 		frames = rcv.Receive(frames[:0], buf[:n])
 		if eerr := emit(frames); eerr != nil {
 			return eerr
 		}
-		if errors.Is(err, io.EOF) || live && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil && ctx.Err() != nil {
+			interrupted = err
 			break
 		}
 		if err != nil {
@@ -246,7 +271,17 @@ func phyReceive(ctx context.Context, out io.Writer, d radio.Device, live bool) e
 	if err := emit(rcv.Flush(frames[:0])); err != nil {
 		return err
 	}
-	return enc.Encode(map[string]any{"summary": true, "samples": samples, "frames": total, "decoded": decoded, "fcs_ok": fcsOK, "failed": failed})
+	summary := map[string]any{"summary": true, "samples": samples, "frames": total, "decoded": decoded, "fcs_ok": fcsOK, "failed": failed}
+	if interrupted != nil {
+		summary["interrupted"] = true
+	}
+	if err := enc.Encode(summary); err != nil {
+		return err
+	}
+	if interrupted != nil && !live {
+		return fmt.Errorf("phy rx: interrupted after %d samples: %w", samples, interrupted)
+	}
+	return nil
 }
 
 func round2(x float64) float64 {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -91,5 +93,50 @@ func TestPhyTxEveryFormat(t *testing.T) {
 	}
 	if es := dirEntries(t, filepath.Join(wd, "dir")); len(es) != 0 {
 		t.Errorf("dir holds %q", es)
+	}
+}
+
+// --seconds counts samples on every device, exactly, and must be a duration
+// above zero and at most a day; for a recording it bounds what is decoded.
+func TestPhyRxSeconds(t *testing.T) {
+	isolate(t)
+	code, out, errOut := runM4sc(t, "phy", "rx", "--device", "loopback:hackrf", "--seconds", "0.02")
+	if code != 0 || !strings.Contains(out, `"samples":400000,`) {
+		t.Errorf("loopback:hackrf for 0.02 s: exit %d, %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runM4sc(t, "phy", "tx", "--psdu", "00112233", "--out", "p.sigmf-meta"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut = runM4sc(t, "phy", "rx", "--in", "p.sigmf-meta", "--seconds", "1e-5")
+	if code != 0 || !strings.Contains(out, `"samples":200,`) {
+		t.Errorf("recording, --seconds 1e-5: exit %d, %s %s", code, out, errOut)
+	}
+	for _, v := range []string{"0", "-1", "NaN", "Inf", "-Inf", "1e300", "86401"} {
+		for _, args := range [][]string{
+			{"phy", "rx", "--device", "loopback", "--seconds", v},
+			{"phy", "rx", "--in", "p.sigmf-meta", "--seconds", v},
+			{"rx", "--device", "loopback", "--out", "r.sigmf-meta", "--seconds", v},
+		} {
+			code, _, errOut := runM4sc(t, args...)
+			if code == 0 || !strings.Contains(errOut, "--seconds ") || !strings.Contains(errOut, "want a duration in seconds above 0") {
+				t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+			}
+		}
+	}
+}
+
+// Interrupted (Ctrl-C), phy rx --in still prints its summary, marked, and fails.
+func TestPhyRxInterruptedSummary(t *testing.T) {
+	isolate(t)
+	if code, _, errOut := runM4sc(t, "phy", "tx", "--psdu", "00112233", "--out", "p.sigmf-meta"); code != 0 {
+		t.Fatal(errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"phy", "rx", "--in", "p.sigmf-meta"}, &stdout, &stderr)
+	if code == 0 || !strings.Contains(stdout.String(), `"interrupted":true`) || !strings.Contains(stdout.String(), `"summary":true`) ||
+		!strings.Contains(stderr.String(), "interrupted after 0 samples") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }

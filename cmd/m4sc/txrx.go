@@ -58,6 +58,20 @@ func loadProfile(path string) (*calibration.Profile, error) {
 	return calibration.Load(path)
 }
 
+// maxRecordSeconds bounds rx --seconds: an hour of samples (at 20 Msps, 144 GB
+// of cf32_le).
+const maxRecordSeconds = 3600
+
+// checkSeconds validates a --seconds flag: a finite duration above zero and at
+// most max. NaN, infinities, zero and negative values would otherwise run
+// forever or not at all.
+func checkSeconds(v, max float64) error {
+	if !(v > 0 && v <= max) {
+		return usageErrorf("--seconds %g: want a duration in seconds above 0 and at most %g", v, max)
+	}
+	return nil
+}
+
 func newRxCmd(a *app) *cobra.Command {
 	var device, out, profile string
 	var seconds float64
@@ -69,8 +83,8 @@ func newRxCmd(a *app) *cobra.Command {
 			if out == "" {
 				return usageErrorf("--out: a recording to write is required")
 			}
-			if !(seconds > 0) || seconds > 3600 {
-				return usageErrorf("--seconds: want a duration in (0, 3600]")
+			if err := checkSeconds(seconds, maxRecordSeconds); err != nil {
+				return err
 			}
 			if err := checkOutput("--out", out, force); err != nil {
 				return err
