@@ -293,6 +293,7 @@ type unit struct {
 	ins   []llm.Instruction
 	want  []string
 	kinds []dataset.QuestionKind // image.vqa only
+	part  int                    // text.transmit only: index of the sentence part
 }
 
 type job struct {
@@ -442,11 +443,32 @@ func (e *evaluator) perplexity(sentences []dataset.Sentence) (Perplexity, error)
 func (e *evaluator) transmit(sentences []dataset.Sentence) (TransmitResult, error) {
 	var bleu metrics.BLEU
 	var exact metrics.Accuracy
-	err := e.run(llm.TextTransmit.String(), len(sentences), func(i int) unit {
-		s := sentences[i].Text
-		return unit{in: llm.Input{Task: llm.TextTransmit, Text: s}, ins: []llm.Instruction{{Task: llm.TextTransmit}}, want: []string{s}}
+	// A sentence longer than one message takes (llm.Model.MaxTextTokens) is sent as
+	// consecutive parts (llm.Model.SplitText) and scored whole, on the parts' outputs
+	// joined, when its last part is decoded; run scores units in order.
+	type part struct {
+		text     string
+		sentence int
+		last     bool
+	}
+	var parts []part
+	for i, s := range sentences {
+		ps := e.m.SplitText(llm.TextTransmit, s.Text)
+		for k, p := range ps {
+			parts = append(parts, part{p, i, k == len(ps)-1})
+		}
+	}
+	var received []string
+	err := e.run(llm.TextTransmit.String(), len(parts), func(i int) unit {
+		p := parts[i]
+		return unit{in: llm.Input{Task: llm.TextTransmit, Text: p.text}, ins: []llm.Instruction{{Task: llm.TextTransmit}}, want: []string{sentences[p.sentence].Text}, part: i}
 	}, func(u *unit, j int, out llm.Output) error {
-		ref, hyp := metrics.Words(dataset.Normalize(u.want[j])), metrics.Words(dataset.Normalize(out.Text))
+		received = append(received, out.Text)
+		if !parts[u.part].last {
+			return nil
+		}
+		ref, hyp := metrics.Words(dataset.Normalize(u.want[j])), metrics.Words(dataset.Normalize(strings.Join(received, " ")))
+		received = received[:0]
 		bleu.Add(ref, hyp)
 		exact.Add(slices.Equal(ref, hyp))
 		return nil
@@ -454,7 +476,7 @@ func (e *evaluator) transmit(sentences []dataset.Sentence) (TransmitResult, erro
 	if err != nil {
 		return TransmitResult{}, err
 	}
-	r := TransmitResult{Sentences: len(sentences), MeanBLEU4: bleu.MeanSentence(4), ExactMatch: rateOf(exact)}
+	r := TransmitResult{Sentences: exact.Total, MeanBLEU4: bleu.MeanSentence(4), ExactMatch: rateOf(exact)}
 	for n := range r.BLEU {
 		r.BLEU[n] = bleu.Score(n + 1)
 	}
@@ -465,7 +487,12 @@ func (e *evaluator) era(sentences []dataset.Sentence) (EraResult, error) {
 	var acc metrics.Accuracy
 	err := e.run(llm.TextEra.String(), len(sentences), func(i int) unit {
 		s := sentences[i]
-		return unit{in: llm.Input{Task: llm.TextEra, Text: s.Text}, ins: []llm.Instruction{{Task: llm.TextEra}}, want: []string{dataset.EraName(s.Era)}}
+		// The era is read from the first message's worth of a long sentence.
+		text := s.Text
+		if ps := e.m.SplitText(llm.TextEra, text); len(ps) > 0 {
+			text = ps[0]
+		}
+		return unit{in: llm.Input{Task: llm.TextEra, Text: text}, ins: []llm.Instruction{{Task: llm.TextEra}}, want: []string{dataset.EraName(s.Era)}}
 	}, func(u *unit, j int, out llm.Output) error {
 		acc.Add(metrics.ExactMatch(u.want[j], out.Text))
 		return nil
