@@ -731,7 +731,7 @@ func (r *runner) frames(p *Profile) error {
 }
 
 // chooseIQ applies the I/Q estimate with the smaller standard errors, each measured
-// against the tolerances (0.1 dB, 0.5 degrees).
+// against the tolerances calibration aims at (0.1 dB, 0.5 degrees).
 func chooseIQ(p *Profile, momentOK bool) {
 	score := func(e IQEstimate) float64 {
 		return (e.GainDBSE/0.1)*(e.GainDBSE/0.1) + (e.PhaseDegSE/0.5)*(e.PhaseDegSE/0.5)

@@ -40,7 +40,7 @@ func truePPM(tx, rx radio.Device) float64 {
 	return ((1+a*1e-6)/(1+b*1e-6) - 1) * 1e6
 }
 
-// Calibration recovers the simulator's impairments within the tolerances:
+// Calibration recovers the simulator's impairments within the tolerances it aims at:
 // frequency error within 0.5 ppm for errors up to +-40 ppm, DC within 1% of full scale,
 // I/Q gain within 0.1 dB and phase within 0.5 degrees. One line per configuration, the
 // rest of each device as the hackrf preset has it (30 dB SNR, 8-bit converters, 1 Hz

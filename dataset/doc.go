@@ -36,4 +36,12 @@
 // whose answers are unambiguous and drawn from AnswerVocabulary. The same seed gives
 // the same scene on every platform; SceneTrain.Seed and SceneTest.Seed hand out seeds
 // with bit 63 clear and set, so training and test scenes never share a seed.
+//
+// # What it is not
+//
+// dataset reads, splits and generates data, and stops there: it does not tokenize
+// (llm/tokenizer does), batch or shuffle for training (llm does), augment, or score
+// answers (the task metrics are semantic/metrics'). It downloads nothing but the npm
+// packages named above, through npm, and is no general loader: user text is one
+// sentence a line, user images are PNG or JPEG scaled to 32x32.
 package dataset

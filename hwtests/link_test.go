@@ -53,7 +53,7 @@ func TestCWTone(t *testing.T) {
 }
 
 // packetErrorLimit is the SNR (dB, full band) at which each rate reaches 10% PER on the
-// loopback simulator's HackRF pair in AWGN (package phy's table). Over the cable a rate
+// loopback simulator's HackRF pair in AWGN (phy/RESULTS.md). Over the cable a rate
 // must do at least that well with hwMargin dB more; below that the bench cannot test it.
 var packetErrorLimit = map[int]float64{6: 3, 9: 5, 12: 6, 18: 8.5, 24: 11, 36: 15, 48: 19, 54: 21}
 

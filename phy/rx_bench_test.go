@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-// Receiver speed (issue 4, point 5): whole streams of frames at 50% duty cycle, idle
-// gaps of noise as long as each frame so that the detector scans real samples, fed
-// to one Receiver in chunks of benchChunk samples as a device driver would deliver
-// them. The stream is built once outside the timed loop; each iteration runs the
-// whole stream through and checks every frame. The issue's target is stated for one
-// core, so GOMAXPROCS is 1 while timing (run with -cpu 1 for a name that says so).
+// Receiver speed: whole streams of frames at 50% duty cycle, idle gaps of noise as long
+// as each frame so that the detector scans real samples, fed to one Receiver in chunks
+// of benchChunk samples as a device driver would deliver them. The stream is built once
+// outside the timed loop; each iteration runs the whole stream through and checks every
+// frame. The target (BenchmarkReceiver24Mbps) is stated for one core, so GOMAXPROCS is 1
+// while timing (run with -cpu 1 for a name that says so). Figures: phy/RESULTS.md.
 //
 // bench/ofdm_peer.sh runs BenchmarkReceiverSemantic against liquid-dsp's
 // ofdmflexframesync on frames of the same payload duration. The transmitter's rate is
@@ -72,7 +72,7 @@ func benchReceive(r *Receiver, frames []Frame, x []complex64) []Frame {
 
 // BenchmarkReceiver24Mbps: 24 Mbit/s frames with 1000-octet PSDUs (random, valid FCS)
 // in noise 30 dB below the frames' power. Msps counts stream samples (frames and gaps),
-// Mbit/s the PSDU bits decoded, per second of one core. The issue asks for at least
+// Mbit/s the PSDU bits decoded, per second of one core. The target is at least
 // 40 Msps, twice real time at HackRF's 20 Msps.
 func BenchmarkReceiver24Mbps(b *testing.B) {
 	const psduLen = 1000

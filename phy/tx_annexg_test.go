@@ -16,7 +16,7 @@ import (
 const txAnnexGDir = "../../shared/testvectors/ieee80211a-annex-g"
 
 // The tables hold the standard's values rounded to three decimals (written with four):
-// up to 5e-4 per component, 7.1e-4 in magnitude. The bound of 1e-3 per sample
+// up to 5e-4 per component, 7.1e-4 in magnitude. A bound of 1e-3 per sample
 // leaves room for that and little else.
 const txAnnexGTol = 1e-3
 
