@@ -29,7 +29,46 @@ type SpecError struct {
 	Msg  string
 }
 
-func (e *SpecError) Error() string { return fmt.Sprintf("radio: device %q: %s", e.Spec, e.Msg) }
+func (e *SpecError) Error() string {
+	return fmt.Sprintf("radio: device %s: %s", QuoteSpec(e.Spec), e.Msg)
+}
+
+// maxShownSpec is how many bytes of a device string an error message repeats.
+const maxShownSpec = 100
+
+// ClipSpec shortens a device string (or a value in one) for a message. A string
+// longer than a person would type is cut after maxShownSpec bytes, at a
+// character boundary, and followed by an ellipsis and its full length, so that a
+// hostile or mistaken argument of megabytes does not fill the terminal.
+func ClipSpec(s string) string {
+	head, n := clip(s)
+	if n == 0 {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d bytes)", head, n)
+}
+
+// QuoteSpec is ClipSpec with the kept part quoted as by %q.
+func QuoteSpec(s string) string {
+	head, n := clip(s)
+	if n == 0 {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", head, n)
+}
+
+// clip returns the first maxShownSpec bytes of s, cut at a character boundary,
+// and the length of s; or s and 0 when it is short enough.
+func clip(s string) (string, int) {
+	if len(s) <= maxShownSpec {
+		return s, 0
+	}
+	cut := maxShownSpec
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut], len(s)
+}
 
 // maxSpecLen bounds what the parser accepts; a device string is typed by a person.
 const maxSpecLen = 4096
@@ -61,7 +100,7 @@ func ParseSpec(s string) (Spec, error) {
 		return fail("no driver name before ':' (try loopback, file or hackrf)")
 	}
 	if !isWord(sp.Driver) {
-		return fail("driver name %q: use lower-case letters, digits and '_'", sp.Driver)
+		return fail("driver name %s: use lower-case letters, digits and '_'", QuoteSpec(sp.Driver))
 	}
 	seen := make(map[string]bool, len(parts)-1)
 	for _, p := range parts[1:] {
@@ -72,16 +111,16 @@ func ParseSpec(s string) (Spec, error) {
 		k, v, ok := strings.Cut(p, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok {
-			return fail("parameter %q has no '=value'", p)
+			return fail("parameter %s has no '=value'", QuoteSpec(p))
 		}
 		if !isWord(k) {
-			return fail("parameter name %q: use lower-case letters, digits and '_'", k)
+			return fail("parameter name %s: use lower-case letters, digits and '_'", QuoteSpec(k))
 		}
 		if v == "" {
-			return fail("parameter %s has an empty value", k)
+			return fail("parameter %s has an empty value", ClipSpec(k))
 		}
 		if seen[k] {
-			return fail("parameter %s given twice", k)
+			return fail("parameter %s given twice", ClipSpec(k))
 		}
 		seen[k] = true
 		sp.Params = append(sp.Params, Param{k, v})
@@ -146,7 +185,20 @@ func ParseFloatParam(key, value string) (float64, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("parameter %s: %q is not a finite number", key, value)
+		return 0, fmt.Errorf("parameter %s: %s is not a finite number", key, QuoteSpec(value))
 	}
 	return f * mult, nil
+}
+
+// ParseBoolParam parses a parameter value as a boolean, with an error that names
+// the parameter. Every boolean key of every driver takes the same words, in any
+// case: true, on or 1, and false, off or 0.
+func ParseBoolParam(key, value string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "true", "on", "1":
+		return true, nil
+	case "false", "off", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("parameter %s: %s is not a boolean (true, on, 1 or false, off, 0)", key, QuoteSpec(value))
 }

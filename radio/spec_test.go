@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -71,8 +72,46 @@ func TestParseFloatParam(t *testing.T) {
 	}
 }
 
+// Every boolean key takes the same words, and anything else is an error that
+// names the key.
+func TestParseBoolParam(t *testing.T) {
+	for in, want := range map[string]bool{"true": true, "on": true, "1": true, "TRUE": true, " On ": true,
+		"false": false, "off": false, "0": false, "False": false} {
+		got, err := ParseBoolParam("loop", in)
+		if err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "foo", "yes", "no", "2", "t", "allow", strings.Repeat("x", 5000)} {
+		_, err := ParseBoolParam("loop", in)
+		if err == nil || !strings.Contains(err.Error(), "parameter loop: ") || len(err.Error()) > 300 {
+			t.Errorf("%.20q: error %v, want a short one naming the parameter", in, err)
+		}
+	}
+}
+
+// A long device string is not repeated in full by its error.
+func TestSpecErrorClipped(t *testing.T) {
+	for _, s := range []string{strings.Repeat("a", 100000), "loopback," + strings.Repeat("X", 3000) + "=1",
+		"loopback,snr=" + strings.Repeat("9", 3000), strings.Repeat("é", 60000)} {
+		_, err := ParseSpec(s)
+		if err == nil {
+			if _, err = ParseFloatParam("snr", s[strings.LastIndex(s, "=")+1:]); err == nil {
+				t.Fatalf("%.20q parsed", s)
+			}
+		}
+		if msg := err.Error(); len(msg) > 400 || !utf8.ValidString(msg) && utf8.ValidString(s) {
+			t.Errorf("error of %d bytes for a %d-byte string: %.300s", len(msg), len(s), msg)
+		}
+	}
+	if _, err := ParseSpec(strings.Repeat("a", 100000)); !strings.Contains(err.Error(), "... (100000 bytes)") {
+		t.Errorf("the clipped string's length is not given: %v", err)
+	}
+}
+
 func FuzzParseSpec(f *testing.F) {
-	for _, s := range []string{"loopback", "loopback:hackrf,ppm=12.5,snr=25,channel=epa", "file:x.sigmf-meta", "hackrf:123", ",,", "a:b:c,d=e=f", "loopback,snr=3,snr=4"} {
+	for _, s := range []string{"loopback", "loopback:hackrf,ppm=12.5,snr=25,channel=epa", "file:x.sigmf-meta", "hackrf:123", ",,", "a:b:c,d=e=f", "loopback,snr=3,snr=4",
+		"file:a.sigmf-meta,loop=foo", "file:a.sigmf-meta,truncated=yes", "file:a.cs8,loop=ON,truncated=1", strings.Repeat("ab,", 1500), "loopback," + strings.Repeat("K", 200) + "=1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -82,7 +121,16 @@ func FuzzParseSpec(f *testing.F) {
 			if !errors.As(err, &se) {
 				t.Fatalf("error of type %T", err)
 			}
+			// Messages repeat at most a clipped part of the string.
+			if len(err.Error()) > 600 {
+				t.Fatalf("error of %d bytes: %.100s", len(err.Error()), err)
+			}
 			return
+		}
+		for _, p := range sp.Params {
+			if _, err := ParseBoolParam(p.Key, p.Value); err != nil && (!strings.Contains(err.Error(), "parameter "+p.Key+": ") || len(err.Error()) > 200+len(p.Key)) {
+				t.Fatalf("ParseBoolParam(%q, %.20q): %v", p.Key, p.Value, err)
+			}
 		}
 		again, err := ParseSpec(sp.String())
 		if err != nil {

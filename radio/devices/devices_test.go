@@ -222,7 +222,8 @@ func TestList(t *testing.T) {
 // Any device string gives a device or an error, never a panic.
 func FuzzOpen(f *testing.F) {
 	for _, s := range []string{"loopback", "loopback:hackrf,ppm=12.5,snr=25,channel=epa", "loopback,dc=0.1+0.2i,bits=8",
-		"loopback,snr=inf,gaprate=5,gaplen=10", "file:none.cs8,rate=1M", "hackrf:1", "usrp", "loopback,channel=tdl-c,ds=30,doppler=10"} {
+		"loopback,snr=inf,gaprate=5,gaplen=10", "file:none.cs8,rate=1M", "hackrf:1", "usrp", "loopback,channel=tdl-c,ds=30,doppler=10",
+		"file:a.sigmf-meta,loop=foo", "file:none.cs8,rate=1M,loop=yes", "file:none.cs8,rate=1M,truncated=yes", "file:none.cs8,rate=1M,truncated=on,loop=1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -339,4 +340,41 @@ func TestFileChecksumStreamed(t *testing.T) {
 		t.Errorf("Read after cancel: %v", err)
 	}
 	s.Close()
+}
+
+// The file driver's boolean keys take the words of radio.ParseBoolParam, and
+// anything else is an error naming the key: loop=foo no longer means no loop.
+func TestFileBooleanKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "b.cs8")
+	os.WriteFile(path, make([]byte, 8), 0o644)
+	m := New(Options{})
+	ctx := context.Background()
+	for _, keys := range []string{"loop=true", "loop=ON", "loop=0", "truncated=allow", "truncated=reject", "truncated=true", "truncated=off,loop=1"} {
+		d, err := m.Open(ctx, "file:"+path+",rate=1M,"+keys)
+		if err != nil {
+			t.Errorf("%s: %v", keys, err)
+			continue
+		}
+		d.Close()
+	}
+	for _, c := range []struct{ keys, want string }{
+		{"loop=foo", "parameter loop: \"foo\" is not a boolean"},
+		{"loop=yes", "parameter loop"},
+		{"truncated=yes", "parameter truncated: \"yes\", want allow or reject"},
+		{"truncated=maybe", "parameter truncated"},
+	} {
+		if _, err := m.Open(ctx, "file:"+path+",rate=1M,"+c.keys); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.keys, err, c.want)
+		}
+	}
+	// With loop=true the recording plays again and again.
+	d, err := m.Open(ctx, "file:"+path+",rate=1M,loop=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if y := readAll(t, d, 10); len(y) < 10 {
+		t.Errorf("loop=on read %d samples of a 4-sample recording, want it to play on", len(y))
+	}
 }

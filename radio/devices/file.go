@@ -18,7 +18,8 @@ import (
 // Keys: rate and freq describe raw files (which carry no metadata) and set what a
 // transmitted recording says; datatype picks the encoding of a SigMF recording
 // (ci8, ci16_le, cf32_le; default cf32_le); truncated=allow reads a damaged recording up
-// to its last whole sample; loop=true replays without end.
+// to its last whole sample; loop=true replays without end. Boolean values are those
+// of radio.ParseBoolParam.
 type fileDevice struct {
 	path   string
 	info   radio.Info
@@ -53,17 +54,24 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 		case "datatype":
 			d.dtype, err = sigmf.ParseDatatype(p.Value)
 		case "truncated":
-			d.ropt.AllowTruncated = p.Value == "allow"
-			if p.Value != "allow" && p.Value != "reject" {
-				err = fmt.Errorf("parameter truncated: %q, want allow or reject", p.Value)
+			// allow and reject, or any boolean word (true: allow).
+			switch strings.ToLower(p.Value) {
+			case "allow":
+				d.ropt.AllowTruncated = true
+			case "reject":
+				d.ropt.AllowTruncated = false
+			default:
+				if d.ropt.AllowTruncated, err = radio.ParseBoolParam(p.Key, p.Value); err != nil {
+					err = fmt.Errorf("parameter truncated: %s, want allow or reject (or true, on, 1 / false, off, 0)", radio.QuoteSpec(p.Value))
+				}
 			}
 		case "loop":
-			d.loop = p.Value == "true" || p.Value == "1"
+			d.loop, err = radio.ParseBoolParam(p.Key, p.Value)
 		default:
 			err = fmt.Errorf("unknown parameter %q (file accepts rate, freq, datatype, truncated, loop)", p.Key)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("devices: %s: %w", sp.String(), err)
+			return nil, fmt.Errorf("devices: %s: %w", radio.ClipSpec(sp.String()), err)
 		}
 	}
 	if d.ropt.SampleRate > 0 {
@@ -80,7 +88,7 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 		opt.SkipChecksum = true
 		r, err := sigmf.OpenContext(ctx, d.path, opt)
 		if err != nil {
-			return nil, fmt.Errorf("devices: %s: %w", sp.String(), err)
+			return nil, fmt.Errorf("devices: %s: %w", radio.ClipSpec(sp.String()), err)
 		}
 		m := r.Meta()
 		if m.Global.SampleRate > 0 {

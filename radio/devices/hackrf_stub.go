@@ -16,7 +16,7 @@ const hackrfRebuild = "this build has no HackRF driver: install libhackrf-dev an
 	"(go build -tags hackrf ./cmd/m4sc); use loopback:hackrf to simulate a pair"
 
 func openHackRF(ctx context.Context, sp radio.Spec) (radio.Device, error) {
-	return nil, fmt.Errorf("devices: %s: %s: %w", sp.String(), hackrfRebuild, radio.ErrNoDevice)
+	return nil, fmt.Errorf("devices: %s: %s: %w", radio.ClipSpec(sp.String()), hackrfRebuild, radio.ErrNoDevice)
 }
 
 func listHackRF(ctx context.Context) ([]Listing, string) {
