@@ -104,7 +104,24 @@ variables, then flags; "m4sc config print" shows the result and its sources.`,
 	for _, newVerb := range verbs {
 		root.AddCommand(newVerb(a))
 	}
+	for _, c := range root.Commands() {
+		strictGroups(c)
+	}
 	return root
+}
+
+// strictGroups makes every command below c that only groups sub-commands
+// ("m4sc phy", "m4sc data") fail on an unknown sub-command, as the root does,
+// instead of printing its help and exiting 0 as cobra would; without arguments
+// it still prints its help.
+func strictGroups(c *cobra.Command) {
+	if c.HasSubCommands() && !c.Runnable() {
+		c.Args = cobra.NoArgs
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+	for _, sub := range c.Commands() {
+		strictGroups(sub)
+	}
 }
 
 // setup loads the configuration and makes the logger. Verbs must not set
