@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/m4sc/m4sc/internal/config"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/devices"
 	"github.com/m4sc/m4sc/radio/loopback"
@@ -27,6 +31,57 @@ func newManager(a *app) (*devices.Manager, error) {
 		return nil, fmt.Errorf("configuration key loopback: %w", err)
 	}
 	return devices.New(devices.Options{Seed: uint64(cfg.Seed()), Loopback: kv}), nil
+}
+
+// checkConfig validates what the configuration's schema cannot know: the
+// loopback defaults and the device strings (radio.device, radio.tx, radio.rx)
+// against the drivers, and each radio.gains entry against the gain stages of the
+// devices. Load has checked the types; this checks the meaning, so that a value
+// that would fail only when used (or, for a gain no device has, be ignored)
+// fails "m4sc config print" and every verb at once, naming the key and where it
+// was set.
+func checkConfig(cfg *config.Config) error {
+	lb := cfg.Loopback()
+	var kv []radio.Param
+	for _, k := range slices.Sorted(maps.Keys(lb)) {
+		p, _ := loopback.DefaultParams("")
+		if err := p.Apply([]radio.Param{{Key: k, Value: lb[k]}}); err != nil {
+			return cfg.Reject("loopback", k, strings.TrimPrefix(err.Error(), "parameter "+k+": "))
+		}
+		kv = append(kv, radio.Param{Key: k, Value: lb[k]})
+	}
+	m := devices.New(devices.Options{Loopback: kv})
+	for _, key := range []string{"radio.device", "radio.tx", "radio.rx"} {
+		if s := cfg.String(key); s != "" {
+			if err := m.Check(s); err != nil {
+				return cfg.Reject(key, "", err.Error())
+			}
+		}
+	}
+	stages := devices.GainStages()
+	gains := cfg.Gains()
+	for _, name := range slices.Sorted(maps.Keys(gains)) {
+		v := gains[name]
+		var ranges, names []string
+		found, fits := false, false
+		for _, s := range stages {
+			if !slices.Contains(names, s.Name) {
+				names = append(names, s.Name)
+			}
+			if s.Name == name {
+				found = true
+				fits = fits || s.Range.Contains(v)
+				ranges = append(ranges, fmt.Sprintf("%s dB on %s", s.Range, strings.Join(s.Devices, ", ")))
+			}
+		}
+		switch {
+		case !found:
+			return cfg.Reject("radio.gains", name, fmt.Sprintf("no device has this gain stage (stages: %s)", strings.Join(names, ", ")))
+		case !fits:
+			return cfg.Reject("radio.gains", name, fmt.Sprintf("%g is out of range: want %s", v, strings.Join(ranges, "; ")))
+		}
+	}
+	return nil
 }
 
 // openDevices opens every spec with one Manager, so loopback devices among them share

@@ -17,7 +17,7 @@ import (
 
 // isolate runs the test in an empty directory with no user configuration
 // and no M4SC_* variables.
-func isolate(t *testing.T) string {
+func isolate(t testing.TB) string {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HOME", home)

@@ -31,6 +31,8 @@ var verbs = [...]func(*app) *cobra.Command{
 	newPhyCmd,
 	newTxCmd,
 	newRxCmd,
+	newSendCmd,
+	newReceiveCmd,
 	newDataCmd,
 	newTrainCmd,
 	newEvalCmd,
@@ -134,6 +136,9 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	}
 	cfg, err := config.Load(cmd.Flags(), a.configFile)
 	if err != nil {
+		return err
+	}
+	if err := checkConfig(cfg); err != nil {
 		return err
 	}
 	a.cfg = cfg

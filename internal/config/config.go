@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // SourceKind names the layer a value came from.
@@ -60,10 +61,11 @@ func (o origin) describe() string {
 // unknown or of another type, since that is a mistake in the calling code,
 // never in the user's input (Load has already checked the input).
 type Config struct {
-	file   string            // configuration file read, "" if none
-	values map[string]any    // key name -> value of the key's Go type
-	from   map[string]origin // key name -> layer
-	unused []string          // M4SC_* variables that name no key
+	file       string            // configuration file read, "" if none
+	values     map[string]any    // key name -> value of the key's Go type
+	from       map[string]origin // key name -> layer
+	entryLines map[string]int    // "key.entry" of map keys from the file -> line of the entry
+	unused     []string          // M4SC_* variables that name no key
 }
 
 // Defaults returns the configuration made of the table's defaults alone, as
@@ -88,6 +90,26 @@ func (c *Config) Source(key string) (kind SourceKind, detail string) {
 	c.mustKey(key)
 	o := c.from[key]
 	return o.kind, o.detail
+}
+
+// Reject returns the error for a value of key that Load accepted but the program
+// cannot use: a device string naming no driver, a gain stage that no device has.
+// Load checks types and ranges that the schema knows; what a value means to the
+// rest of the program is checked by the program, which reports it with Reject so
+// that the message has the same form as Load's. The *ValueError names the key
+// (with ".entry" for an entry of a map key, when entry is not ""), says where the
+// value came from (for the file, the line of the entry) and gives reason, which
+// should quote the value if it helps: `"abc" is not a finite number`.
+func (c *Config) Reject(key, entry, reason string) *ValueError {
+	c.mustKey(key)
+	o := c.from[key]
+	if entry != "" {
+		if l, ok := c.entryLines[key+"."+strings.ToLower(entry)]; ok && o.kind == SourceFile {
+			o.line = l
+		}
+		key += "." + entry
+	}
+	return &ValueError{Key: key, Reason: reason, Source: o.kind, Detail: o.detail, Line: o.line}
 }
 
 // UnusedEnv lists the M4SC_* environment variables that match no key, sorted;

@@ -553,3 +553,42 @@ func TestWriteYAMLRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed values\n got %v\nwant %v", again.values, c.values)
 	}
 }
+
+// Reject places a program's objection at the key, the map entry and the layer,
+// with the entry's own line in the file.
+func TestReject(t *testing.T) {
+	isolate(t)
+	writeFile(t, FileName, "radio:\n  device: usrp\n  gains:\n    vga: 2\n    LNA: 1000\nloopback: {snr: abc}\n")
+	c := mustLoad(t, "")
+	for _, tc := range []struct {
+		key, entry, want string
+	}{
+		{"radio.device", "", `config: radio.device: "usrp" names no driver (from m4sc.yaml:2)`},
+		{"radio.gains", "lna", "config: radio.gains.lna: 1000 out of range (from m4sc.yaml:5)"},
+		{"loopback", "snr", `config: loopback.snr: "abc" is not a number (from m4sc.yaml:6)`},
+		{"radio.rate", "", "config: radio.rate: no (from default)"},
+	} {
+		var reason string
+		_, reason, _ = strings.Cut(tc.want, tc.key+dotted(tc.entry)+": ")
+		reason, _, _ = strings.Cut(reason, " (from")
+		err := c.Reject(tc.key, tc.entry, reason)
+		if err.Error() != tc.want {
+			t.Errorf("got  %s\nwant %s", err, tc.want)
+		}
+	}
+	t.Setenv("M4SC_LOOPBACK", "snr=abc")
+	c, err := Load(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Reject("loopback", "snr", "bad").Error(); got != "config: loopback.snr: bad (from env M4SC_LOOPBACK)" {
+		t.Errorf("from the environment: %s", got)
+	}
+}
+
+func dotted(entry string) string {
+	if entry == "" {
+		return ""
+	}
+	return "." + entry
+}

@@ -68,9 +68,10 @@ func Load(flags *pflag.FlagSet, file string) (*Config, error) {
 	}
 
 	c := &Config{
-		file:   path,
-		values: make(map[string]any, len(keyTable)),
-		from:   make(map[string]origin, len(keyTable)),
+		file:       path,
+		values:     make(map[string]any, len(keyTable)),
+		from:       make(map[string]origin, len(keyTable)),
+		entryLines: fl.entryLines,
 	}
 	for _, k := range keyTable {
 		// The same order of layers as viper's, so that the origin we report

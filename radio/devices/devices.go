@@ -84,11 +84,7 @@ func (m *Manager) Open(ctx context.Context, spec string) (radio.Device, error) {
 	case "hackrf":
 		return openHackRF(ctx, sp)
 	}
-	names := make([]string, 0, 3)
-	for _, d := range Drivers() {
-		names = append(names, d[0])
-	}
-	return nil, &radio.SpecError{Spec: spec, Msg: fmt.Sprintf("unknown driver %q (known: %s)", sp.Driver, strings.Join(names, ", "))}
+	return nil, unknownDriver(spec, sp)
 }
 
 func lookup(kv []radio.Param, key string) (string, bool) {

@@ -378,3 +378,66 @@ func TestFileBooleanKeys(t *testing.T) {
 		t.Errorf("loop=on read %d samples of a 4-sample recording, want it to play on", len(y))
 	}
 }
+
+// Check finds what Open would refuse in a device string, without opening it.
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	m := New(Options{Loopback: []radio.Param{{Key: "snr", Value: "20"}}})
+	for _, s := range []string{"loopback", "loopback:hackrf,ppm=3,channel=epa", "file:" + filepath.Join(dir, "none.cs8") + ",rate=2M,loop=on",
+		"hackrf", "hackrf:3f1f,antenna_power=off,rxbuf=1M"} {
+		if err := m.Check(s); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	for _, c := range []struct{ spec, want string }{
+		{"usrp:1", "unknown driver"},
+		{"loopback,snr=abc", "parameter snr"},
+		{"loopback:nosuch", "unknown preset"},
+		{"file:", "needs a path"},
+		{"file:x.cs8,loop=foo", "parameter loop"},
+		{"file:x.cs8,colour=1", "unknown parameter"},
+		{"hackrf:xyz", "serial"},
+		{"hackrf,rxbuf=1", "rxbuf"},
+		{"loopback,", "empty parameter"},
+	} {
+		if err := m.Check(c.spec); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", c.spec, err, c.want)
+		}
+		if _, err := m.Open(context.Background(), c.spec); err == nil {
+			t.Errorf("%s: Check refuses what Open accepts", c.spec)
+		}
+	}
+	bad := New(Options{Loopback: []radio.Param{{Key: "snr", Value: "loud"}}})
+	if err := bad.Check("loopback"); err == nil || !strings.Contains(err.Error(), "configuration") {
+		t.Errorf("bad defaults: %v", err)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 0 {
+		t.Errorf("Check made files: %v", es)
+	}
+}
+
+// GainStages lists the stages of every loopback preset, with the devices that
+// have them, as their Infos give them.
+func TestGainStages(t *testing.T) {
+	m := New(Options{})
+	have := map[string]radio.GainInfo{}
+	for _, s := range []string{"loopback", "loopback:hackrf"} {
+		d, err := m.Open(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range d.Info().Gains {
+			have[g.Name] = g
+		}
+		d.Close()
+	}
+	stages := GainStages()
+	if len(stages) != len(have) {
+		t.Errorf("%d stages, the devices have %d", len(stages), len(have))
+	}
+	for _, s := range stages {
+		if g, ok := have[s.Name]; !ok || g.Range != s.Range || len(s.Devices) == 0 {
+			t.Errorf("stage %+v; the device has %+v", s, g)
+		}
+	}
+}

@@ -40,40 +40,10 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 		return nil, &radio.SpecError{Spec: sp.String(), Msg: "file needs a path: file:capture.sigmf-meta"}
 	}
 	d := &fileDevice{path: sp.Arg}
-	cfg := radio.Config{SampleRate: 20e6, Frequency: 2.45e9}
-	for _, p := range sp.Params {
-		var err error
-		switch p.Key {
-		case "rate":
-			d.ropt.SampleRate, err = radio.ParseFloatParam(p.Key, p.Value)
-			if err == nil && !(d.ropt.SampleRate > 0) {
-				err = fmt.Errorf("parameter rate: must be positive")
-			}
-		case "freq":
-			d.ropt.Frequency, err = radio.ParseFloatParam(p.Key, p.Value)
-		case "datatype":
-			d.dtype, err = sigmf.ParseDatatype(p.Value)
-		case "truncated":
-			// allow and reject, or any boolean word (true: allow).
-			switch strings.ToLower(p.Value) {
-			case "allow":
-				d.ropt.AllowTruncated = true
-			case "reject":
-				d.ropt.AllowTruncated = false
-			default:
-				if d.ropt.AllowTruncated, err = radio.ParseBoolParam(p.Key, p.Value); err != nil {
-					err = fmt.Errorf("parameter truncated: %s, want allow or reject (or true, on, 1 / false, off, 0)", radio.QuoteSpec(p.Value))
-				}
-			}
-		case "loop":
-			d.loop, err = radio.ParseBoolParam(p.Key, p.Value)
-		default:
-			err = fmt.Errorf("unknown parameter %q (file accepts rate, freq, datatype, truncated, loop)", p.Key)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("devices: %s: %w", radio.ClipSpec(sp.String()), err)
-		}
+	if err := d.keys(sp); err != nil {
+		return nil, err
 	}
+	cfg := radio.Config{SampleRate: 20e6, Frequency: 2.45e9}
 	if d.ropt.SampleRate > 0 {
 		cfg.SampleRate = d.ropt.SampleRate
 	}
@@ -112,6 +82,44 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	}
 	d.cfg = v
 	return d, nil
+}
+
+// keys reads the keys of the device string into d.
+func (d *fileDevice) keys(sp radio.Spec) error {
+	for _, p := range sp.Params {
+		var err error
+		switch p.Key {
+		case "rate":
+			d.ropt.SampleRate, err = radio.ParseFloatParam(p.Key, p.Value)
+			if err == nil && !(d.ropt.SampleRate > 0) {
+				err = fmt.Errorf("parameter rate: must be positive")
+			}
+		case "freq":
+			d.ropt.Frequency, err = radio.ParseFloatParam(p.Key, p.Value)
+		case "datatype":
+			d.dtype, err = sigmf.ParseDatatype(p.Value)
+		case "truncated":
+			// allow and reject, or any boolean word (true: allow).
+			switch strings.ToLower(p.Value) {
+			case "allow":
+				d.ropt.AllowTruncated = true
+			case "reject":
+				d.ropt.AllowTruncated = false
+			default:
+				if d.ropt.AllowTruncated, err = radio.ParseBoolParam(p.Key, p.Value); err != nil {
+					err = fmt.Errorf("parameter truncated: %s, want allow or reject (or true, on, 1 / false, off, 0)", radio.QuoteSpec(p.Value))
+				}
+			}
+		case "loop":
+			d.loop, err = radio.ParseBoolParam(p.Key, p.Value)
+		default:
+			err = fmt.Errorf("unknown parameter %q (file accepts rate, freq, datatype, truncated, loop)", p.Key)
+		}
+		if err != nil {
+			return fmt.Errorf("devices: %s: %w", radio.ClipSpec(sp.String()), err)
+		}
+	}
+	return nil
 }
 
 func (d *fileDevice) Info() radio.Info { return d.info }

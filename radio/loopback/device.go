@@ -105,6 +105,20 @@ func mix(a, b uint64) uint64 {
 // hackrfBandwidths are the MAX2837 baseband filter settings libhackrf offers, Hz.
 var hackrfBandwidths = []float64{1.75e6, 2.5e6, 3.5e6, 5e6, 5.5e6, 6e6, 7e6, 8e6, 9e6, 10e6, 12e6, 14e6, 15e6, 20e6, 24e6, 28e6}
 
+// PresetInfo describes the devices of a preset ("" for the ideal radio, or
+// "hackrf") before any key: their ranges and gain stages.
+func PresetInfo(preset string) (radio.Info, error) {
+	p, err := DefaultParams(preset)
+	if err != nil {
+		return radio.Info{}, err
+	}
+	spec := "loopback"
+	if p.Preset != "" {
+		spec += ":" + p.Preset
+	}
+	return deviceInfo(spec, p), nil
+}
+
 func deviceInfo(spec string, p Params) radio.Info {
 	in := radio.Info{
 		Spec: spec, Driver: "loopback", CanRX: true, CanTX: true,
