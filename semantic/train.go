@@ -95,7 +95,7 @@ type CodecTrainOptions struct {
 
 // Defaults of CodecTrainOptions.
 const (
-	DefaultCodecSteps    = 3000
+	DefaultCodecSteps    = 30000
 	DefaultCodecMessages = 8
 	DefaultCodecLR       = 2e-3
 	DefaultSNRMin        = -5.0
@@ -278,7 +278,7 @@ func (b *codecBatch) draw(pool *VectorPool, k int, chans []*Channel, o CodecTrai
 			for j := range k {
 				pos := pl.Pos(v, j)
 				sc := pos % len(b.fc.Gain)
-				gn, sd, rho := b.fc.Gain[sc], b.fc.Noise[sc], b.fc.SNR[sc]
+				gn, sd, rho := b.fc.Gain[sc], b.fc.Noise[sc], clampSNR(b.fc.SNR[sc])
 				if pos >= lostFrom && pos < lostTo {
 					gn, sd, rho = 0, 0, 0
 				}

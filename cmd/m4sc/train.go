@@ -28,7 +28,7 @@ import (
 const defaultCheckpointEvery = 3 * time.Minute
 
 // trainStages lists the stages of `m4sc train` in the order they run.
-var trainStages = []string{"tokenizer", "lm", "align", "instruct"}
+var trainStages = []string{"tokenizer", "lm", "align", "instruct", "channel"}
 
 type trainFlags struct {
 	stage, out, runDir, tokPath, projector string
@@ -44,13 +44,16 @@ type trainFlags struct {
 func newTrainCmd(a *app) *cobra.Command {
 	var f trainFlags
 	cmd := &cobra.Command{
-		Use:   "train --stage tokenizer|lm|align|instruct [--resume]",
+		Use:   "train --stage tokenizer|lm|align|instruct|channel [--resume]",
 		Short: "Train m4sc's tokenizer and multi-modal language model, stage by stage",
 		Long: `Stages run in order: tokenizer (byte-level BPE on the training split of the State of
 the Union sentences), lm (language-model pre-training on that split), align (images
 into the language model's space through the KAN projector: captions, questions, digits,
-reconstruction) and instruct (every task through one instruction template, with light
-noise on the semantic vectors).
+reconstruction), instruct (every task through one instruction template, with light
+noise on the semantic vectors) and channel (the channel codec that maps semantic
+vectors onto subcarriers, trained over simulated AWGN, EPA and TDL-C channels on the
+vectors of the instruct weights in --run-dir, else of the shipped model; --projector
+picks its architecture, kan or mlp; it writes <run-dir>/channel.safetensors).
 
 Asking for a stage runs the earlier model stages first when their weights are not in
 --run-dir yet (the tokenizer is the shipped one unless --tokenizer names another). Each stage
@@ -62,6 +65,9 @@ configuration's seed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.stage == "tokenizer" {
 				return trainTokenizer(cmd, a, f)
+			}
+			if f.stage == "channel" {
+				return trainChannel(cmd, a, f)
 			}
 			st, err := llm.ParseStage(f.stage)
 			if err != nil {

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/internal/trainlog"
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/semantic"
+	"github.com/spf13/cobra"
+)
+
+// Pool sizes of the channel stage: sentences and images of the training splits
+// encoded by the language model for the codec to learn on.
+const (
+	channelSentences = 4000
+	channelScenes    = 1500
+	channelDigits    = 500
+)
+
+// trainChannel runs the channel stage: the channel codec trained on the semantic
+// vectors of the model in --run-dir (its instruct weights, else the shipped model)
+// over the training channel, written to <run-dir>/channel.safetensors.
+func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	arch := f.projector
+	if arch != semantic.ArchKAN && arch != semantic.ArchMLP {
+		return usageErrorf("--projector %q: kan or mlp (the codec's architecture at the channel stage)", arch)
+	}
+	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
+		return usageErrorf("--steps, --batch and --lr must not be negative")
+	}
+	if f.every <= 0 {
+		return usageErrorf("--checkpoint-every %s: want a positive duration", f.every)
+	}
+	src := filepath.Join(f.runDir, "instruct.safetensors")
+	if _, err := os.Stat(src); err != nil {
+		src = ""
+	}
+	m, err := loadModel(src)
+	if err != nil {
+		return err
+	}
+	if src == "" {
+		src = "the shipped model"
+	}
+	cacheDir, err := a.Config().CacheDir()
+	if err != nil {
+		return err
+	}
+	data, err := llm.LoadData(cacheDir)
+	if err != nil {
+		return fmt.Errorf("%w (run m4sc data fetch first)", err)
+	}
+	if err := os.MkdirAll(f.runDir, 0o755); err != nil {
+		return err
+	}
+	seed := uint64(a.Config().Seed())
+	// The pool: evenly spaced training sentences, training scenes and digits.
+	train := data.Sentences[dataset.Train]
+	var sentences []string
+	for i := range min(channelSentences, len(train)) {
+		sentences = append(sentences, train[i*len(train)/min(channelSentences, len(train))].Text)
+	}
+	var images [][]float32
+	for i := range channelScenes {
+		sc := dataset.GenerateScene(dataset.SceneTrain.Seed(uint64(i)))
+		images = append(images, llm.SceneImage(&sc))
+	}
+	digits := data.Digits[0]
+	for i := range min(channelDigits, len(digits)) {
+		images = append(images, llm.DigitImage(&digits[i*len(digits)/min(channelDigits, len(digits))], 0, 0))
+	}
+	fmt.Fprintf(out, "stage channel: encoding %d sentences and %d images with %s\n", len(sentences), len(images), src)
+	began := time.Now()
+	pool, err := semantic.BuildVectorPool(ctx, m, sentences, images)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "stage channel: %d text and %d image vectors in %s\n", len(pool.Text)/pool.Dim, len(pool.Images)/pool.Dim, time.Since(began).Round(time.Second))
+	c, err := semantic.NewCodec(semantic.CodecConfig{SemDim: pool.Dim, Arch: arch}, rand.New(rand.NewPCG(seed, 0x636f6465)))
+	if err != nil {
+		return err
+	}
+	o := semantic.CodecTrainOptions{Steps: f.steps, Messages: f.batch, LR: f.lr, Seed: seed,
+		Checkpoint: filepath.Join(f.runDir, "channel.ckpt"), CheckpointEvery: f.every, Resume: f.resume}
+	if o.Steps == 0 {
+		o.Steps = semantic.DefaultCodecSteps
+	}
+	csvPath := filepath.Join(f.runDir, "channel.csv")
+	curve, err := trainlog.OpenCurve(csvPath, 0)
+	if err != nil {
+		return err
+	}
+	prog := trainlog.NewProgress(out, "channel", o.Steps, 0)
+	var werr error
+	o.Report = func(r semantic.CodecStepReport) {
+		prog.Update(r.Step, r.Loss, 0)
+		if werr == nil && (r.Step%10 == 0 || r.Step == r.Total) {
+			werr = curve.Append(trainlog.Row{Stage: "channel", Step: r.Step, Loss: r.Loss, LR: r.LR, Elapsed: r.Elapsed})
+		}
+	}
+	fmt.Fprintf(out, "stage channel: %s, %d steps\n", c, o.Steps)
+	terr := semantic.TrainCodec(ctx, c, pool, o)
+	prog.Finish()
+	if err := curve.Close(); err != nil && terr == nil {
+		terr = err
+	}
+	if terr != nil {
+		return fmt.Errorf("stage channel: %w (checkpoint in %s; continue with --resume)", terr, o.Checkpoint)
+	}
+	if werr != nil {
+		return werr
+	}
+	final := filepath.Join(f.runDir, "channel.safetensors")
+	meta := map[string]string{"stage": "channel", "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
+		"model": src, "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s --projector %s", f.runDir, arch),
+		"data": dataVersions(cacheDir)}
+	if err := c.Save(final, meta); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "stage channel: codec written to %s in %s\n", final, time.Since(began).Round(time.Second))
+	return nil
+}
