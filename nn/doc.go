@@ -38,16 +38,26 @@
 // packages add operations with New and OnBackward. GradCheck compares any of them with
 // central differences in float64. Weights are saved by package nn/safetensors.
 //
-// Speed, on the project's reference machine (AMD EPYC, 2 cores): one training step of
-// a 4-layer, width-256 transformer on 32 x 64 tokens (BenchmarkTransformerStep) takes
-// 2.9 s at 18.6 GFLOP/s, 0.68 of blas32.Gemm's 27.4 GFLOP/s measured in the same run.
-// Weight gradients copy their transposed operand into scratch first, because gonum's
-// Gemm runs at 5 GFLOP/s when its first operand is transposed.
+// BLAS: every float32 matrix product goes through one Gemm (Sgemm outside the graph):
+// gonum's pure-Go blas32 in the default build, OpenBLAS under the build tag openblas
+// (gonum's netlib wrapper on Debian's single-threaded libopenblas-serial-dev).
+// UsingBLAS says which. With OpenBLAS this package splits each large product into
+// blocks of rows or columns over its goroutine pool and OpenBLAS runs one thread per
+// block, so one pool owns the cores (a threaded OpenBLAS's idle threads spin against
+// the Go loops that follow each product). bench/blas.sh compares the two builds.
 //
-// Allocation: recording an operation allocates nothing and the arena recycles every
-// buffer, so a repeated step's own allocations are the few small ones of parallel
-// sections; gonum's parallel Gemm allocates its goroutines' bookkeeping on each call
-// (about 20,000 small objects in a step of the 4-layer benchmark model).
+// Parallelism: elementwise operations and their gradients, GELU, the cross-entropy,
+// attention's heads and the split products run on a pool of GOMAXPROCS-1 long-lived
+// goroutines plus the caller; small operations stay on the caller. Results do not
+// depend on the number of workers (reductions that are split keep per-row partial
+// sums and add them in order).
+//
+// Allocation: recording an operation allocates nothing; the arena hands out buffers
+// by power-of-two size class, so passes whose graphs differ from step to step (other
+// tasks, other lengths) reuse each other's buffers. An operation split over the pool
+// allocates its closure (a few dozen bytes); operations too small to split allocate
+// nothing, which the allocation tests check. gonum's parallel Gemm allocates its
+// goroutines' bookkeeping on each call; OpenBLAS's path does not.
 //
 // Shapes are written [batch, tokens, features] in comments; the last dimension is
 // contiguous. Each backward rule states its formula next to the code.
