@@ -22,6 +22,7 @@ const defaultReconstructOut = "reconstruct.png"
 
 type askFlags struct {
 	task, text, image, question, out, weights string
+	channel, codec                            string
 	scene                                     uint64
 	digit, beam                               int
 	explain, force                            bool
@@ -59,6 +60,8 @@ prints its path with the PSNR against the input.`,
 	fl.IntVar(&f.beam, "beam", 0, fmt.Sprintf("beam width of text decoding, 0 to %d (0 or 1: greedy)", llm.MaxBeam))
 	fl.StringVar(&f.weights, "weights", "", "weights file (default: the embedded model)")
 	fl.BoolVar(&f.explain, "explain", false, "also print the instruction template the decoder sees")
+	fl.StringVar(&f.channel, "channel", "", "send the semantics through the radio: the receiving device of a loopback air (loopback:hackrf,snr=5,...); the transmitter is a plain loopback device on the same air")
+	fl.StringVar(&f.codec, "codec", "", "with --channel: channel codec weights (default: the shipped codec)")
 	addForceFlag(cmd, &f.force)
 	return cmd
 }
@@ -136,6 +139,9 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 		}
 	}
 
+	if f.channel != "" {
+		return askOverChannel(cmd, a, f, in, describe)
+	}
 	m, err := loadModel(f.weights)
 	if err != nil {
 		return err

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m4sc/m4sc/dataset"
 	"github.com/m4sc/m4sc/llm"
 	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/radio/burst"
 	"github.com/m4sc/m4sc/radio/sigmf"
 	"github.com/m4sc/m4sc/semantic"
 	semweights "github.com/m4sc/m4sc/semantic/weights"
@@ -142,7 +144,10 @@ func sendInput(cmd *cobra.Command, a *app, f *sendFlags) (llm.Input, error) {
 		if len(sources) > 0 || f.text == "" {
 			return in, usageErrorf("%s takes --text", task)
 		}
-		in.Text = f.text
+		in.Text = dataset.Normalize(f.text)
+		if in.Text == "" {
+			return in, usageErrorf("--text %q has no words", f.text)
+		}
 		return in, nil
 	}
 	if f.text != "" || len(sources) != 1 {
@@ -350,7 +355,7 @@ func runReceive(cmd *cobra.Command, a *app, f *receiveFlags) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := ch.Receive(frames, semantic.ReceiveOptions{Question: f.question, Beam: f.beam})
+	msgs, err := ch.Receive(frames, semantic.ReceiveOptions{Question: dataset.Normalize(f.question), Beam: f.beam})
 	if err != nil {
 		return err
 	}
@@ -434,4 +439,52 @@ func printReceived(w io.Writer, msgs []semantic.Received, frames []phy.Frame, ou
 	}
 	_, err := fmt.Fprintln(w, strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(strings.Join(texts, " ")))
 	return err
+}
+
+// askOverChannel is ask --channel: the input goes through the whole chain in one
+// process, transmitted on a loopback device and received on the --channel device of
+// the same simulated air, with the default bandwidth of its task.
+func askOverChannel(cmd *cobra.Command, a *app, f *askFlags, in llm.Input, describe string) error {
+	ch, err := loadChain(f.weights, f.codec)
+	if err != nil {
+		return err
+	}
+	b, err := ch.Send(in, semantic.SendOptions{SNRHint: 15})
+	if err != nil {
+		return err
+	}
+	_, ds, err := openDevices(cmd.Context(), a, "loopback", f.channel)
+	if err != nil {
+		return err
+	}
+	tx, rx := ds[0], ds[1]
+	defer tx.Close()
+	defer rx.Close()
+	for _, d := range ds {
+		if c := d.Config(); c.SampleRate != phy.SampleRate {
+			return fmt.Errorf("ask --channel: a device runs at %g samples/s; m4sc frames need %g", c.SampleRate, phy.SampleRate)
+		}
+	}
+	// Room for the loopback's random start (up to a millisecond) on either side.
+	got, err := burst.Capture(cmd.Context(), tx, rx, burst.Samples(b.Samples), len(b.Samples)+2*int(phy.SampleRate/1000), burst.Config{})
+	if err != nil {
+		return err
+	}
+	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
+	if err != nil {
+		return err
+	}
+	frames := rcv.Flush(rcv.Receive(nil, got.Samples))
+	q := ""
+	if in.Task.NeedsQuestion() {
+		q = dataset.Normalize(f.question)
+	}
+	msgs, err := ch.Receive(frames, semantic.ReceiveOptions{Question: q, Beam: f.beam})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintln(out, describe)
+	fmt.Fprintf(out, "sent %s through %s\n", burstDescription(b, 1), f.channel)
+	return printReceived(out, msgs, frames, f.out, f.force)
 }
