@@ -9,10 +9,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/m4sc/m4sc/calibration"
+	"github.com/m4sc/m4sc/internal/progress"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/loopback"
 )
@@ -96,11 +96,10 @@ func runCalibrate(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rx
 		}
 	}
 	a.log.Info("calibrate", "tx", tx.Info().Spec, "rx", rx.Info().Spec, "rate", cc.SampleRate, "freq", cc.Frequency, "frames", frames)
-	bar := progressbar.NewOptions(1000, progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("calibrate"),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	bar := progress.New(errOut, "calibrate", 1000, false)
 	p, err := calibration.Run(ctx, tx, rx, cc, func(stage string, frac float64) {
 		bar.Describe(stage)
-		bar.Set(int(math.Round(frac * 1000)))
+		bar.Set(int64(math.Round(frac * 1000)))
 	})
 	bar.Finish()
 	if err != nil {

@@ -114,6 +114,10 @@ func TestCalibrateCommand(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
+	// stderr is not a terminal here, as in a log file: plain lines, no frames.
+	if strings.Contains(errOut, "\r") || !strings.Contains(errOut, "calibrate: done after ") {
+		t.Errorf("progress in a log:\n%q", errOut)
+	}
 	p, err := calibration.Load(prof)
 	if err != nil {
 		t.Fatal(err)

@@ -13,10 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/m4sc/m4sc/calibration"
+	"github.com/m4sc/m4sc/internal/progress"
 	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/phy/per"
 	"github.com/m4sc/m4sc/radio"
@@ -359,8 +359,7 @@ func runPERTable(ctx context.Context, a *app, out, errOut io.Writer, txSpec, rxS
 		fmt.Fprintf(tw, "%d Mbit/s\t", r.Mbps)
 	}
 	fmt.Fprintln(tw)
-	bar := progressbar.NewOptions(len(rates)*len(snrs), progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("PER"),
-		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	bar := progress.New(errOut, "PER", int64(len(rates)*len(snrs)), true)
 	for _, snr := range snrs {
 		fmt.Fprintf(tw, "%g\t", snr)
 		for _, r := range rates {

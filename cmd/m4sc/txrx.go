@@ -8,10 +8,10 @@ import (
 	"math"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/m4sc/m4sc/calibration"
+	"github.com/m4sc/m4sc/internal/progress"
 	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/sigmf"
 )
@@ -130,8 +130,7 @@ func record(ctx context.Context, errOut, out io.Writer, d radio.Device, path str
 	if err != nil {
 		return err
 	}
-	bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("rx"),
-		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	bar := progress.New(errOut, "rx", total, true)
 	buf := make([]complex64, 1<<16)
 	var got int64
 	var dropped int64
@@ -148,7 +147,7 @@ func record(ctx context.Context, errOut, out io.Writer, d radio.Device, path str
 			break
 		}
 		got += int64(n)
-		bar.Add(n)
+		bar.Add(int64(n))
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				rerr = err

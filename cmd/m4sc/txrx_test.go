@@ -58,3 +58,21 @@ func TestTrainStages(t *testing.T) {
 		t.Errorf("without data: exit %d, %q", code, e)
 	}
 }
+
+// Progress written to a log (stderr not a terminal) is plain lines, one per
+// tenth, not carriage-return frames.
+func TestProgressInLogs(t *testing.T) {
+	isolate(t)
+	code, _, errOut := runM4sc(t, "rx", "--device", "loopback", "--out", "r.sigmf-meta", "--seconds", "0.1")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	if strings.Contains(errOut, "\r") || !strings.Contains(errOut, "/2000000) after ") || !strings.Contains(errOut, "rx: done after ") ||
+		strings.Count(errOut, "\n") > 12 {
+		t.Errorf("stderr:\n%q", errOut)
+	}
+	code, _, errOut = runM4sc(t, "phy", "per", "--snr", "20,30", "--rate", "6", "--frames", "2", "--length", "20")
+	if code != 0 || strings.Contains(errOut, "\r") || !strings.Contains(errOut, "PER: 50% (1/2) after ") {
+		t.Errorf("phy per: exit %d, stderr:\n%q", code, errOut)
+	}
+}
