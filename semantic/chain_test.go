@@ -40,6 +40,8 @@ func overAir(t testing.TB, x []complex64, snr float64, profile string, seed uint
 	return r.Flush(r.Receive(nil, y))
 }
 
+func loadShippedModel() (*llm.Model, error) { return weights.Model() }
+
 func shippedModel(t testing.TB) *llm.Model {
 	t.Helper()
 	m, err := weights.Model()
