@@ -74,10 +74,20 @@ func outputError(flag, path string, err error) error {
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%s: %s exists; add --force to replace it", flag, path)
 	case errors.Is(err, sigmf.ErrBusy), errors.Is(err, atomicfile.ErrLocked):
-		return fmt.Errorf("%s: %s is being written by another process: %w", flag, path, err)
+		return &restatedError{fmt.Sprintf("%s: %s is being written by another process", flag, path), err}
 	}
 	return err
 }
+
+// restatedError says what err says in the command line's terms; errors.Is and
+// errors.As still see err.
+type restatedError struct {
+	msg string
+	err error
+}
+
+func (e *restatedError) Error() string { return e.msg }
+func (e *restatedError) Unwrap() error { return e.err }
 
 // writeOutput writes a file through write, under the output's lock, replacing
 // an existing one only with force. The file appears only once write has

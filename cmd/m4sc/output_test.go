@@ -81,12 +81,12 @@ func TestAskOutOntoImage(t *testing.T) {
 func TestOutputLockedByAnotherWriter(t *testing.T) {
 	wd := isolate(t)
 	for _, tc := range []struct {
-		lock string
-		args []string
+		lock, out string
+		args      []string
 	}{
-		{"r.sigmf-data", []string{"rx", "--device", "loopback", "--out", "r.sigmf-meta", "--seconds", "0.001", "--force"}},
-		{"p.cf32", []string{"phy", "tx", "--psdu", "00112233", "--out", "p.cf32"}},
-		{"s.png", []string{"data", "scene", "--seed", "1", "--out", "s.png"}},
+		{"r.sigmf-data", "r.sigmf-meta", []string{"rx", "--device", "loopback", "--out", "r.sigmf-meta", "--seconds", "0.001", "--force"}},
+		{"p.cf32", "p.cf32", []string{"phy", "tx", "--psdu", "00112233", "--out", "p.cf32"}},
+		{"s.png", "s.png", []string{"data", "scene", "--seed", "1", "--out", "s.png"}},
 	} {
 		l, err := atomicfile.TryLock(filepath.Join(wd, tc.lock))
 		if err != nil {
@@ -94,7 +94,7 @@ func TestOutputLockedByAnotherWriter(t *testing.T) {
 		}
 		code, _, errOut := runM4sc(t, tc.args...)
 		l.Unlock()
-		if code == 0 || !strings.Contains(errOut, "being written by another") {
+		if code == 0 || !strings.HasSuffix(errOut, "m4sc: --out: "+tc.out+" is being written by another process\n") {
 			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errOut)
 		}
 	}
