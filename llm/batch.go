@@ -51,16 +51,17 @@ type batch struct {
 	// tokens), so every example counts equally (see Weighting).
 	respWeights []float64
 
-	nt, te     int       // text inputs and their padded length
-	encIDs     []int     // [nt*te]
-	encLens    []int     // [nt]
-	textN      []int     // [nt] tokens (semantic vectors) of each text input
-	textRows   []int     // rows of the encoder output [nt*te] that become semantic vectors
-	ni         int       // images
-	images     []float32 // the ni input images, HWC, one after another
-	noise      []float32 // [semantic rows * SemDim], nil without noise
-	reconRows  []int     // decoder rows the image decoder head reads, for reconstructed images
-	reconPatch []float32 // their target patches, [len(reconRows) * PatchPixels]
+	nt, te     int              // text inputs and their padded length
+	encIDs     []int            // [nt*te]
+	encLens    []int            // [nt]
+	textN      []int            // [nt] tokens (semantic vectors) of each text input
+	textRows   []int            // rows of the encoder output [nt*te] that become semantic vectors
+	ni         int              // images
+	images     []float32        // the ni input images, HWC, one after another
+	noise      []float32        // [semantic rows * SemDim], nil without noise
+	msgs       []ChannelMessage // the messages of the semantic rows, for a Channel
+	reconRows  []int            // decoder rows the image decoder head reads, for reconstructed images
+	reconPatch []float32        // their target patches, [len(reconRows) * PatchPixels]
 
 	aux auxBatch // targets of the auxiliary heads
 	// roleRows are the decoder rows of image slots whose role is known, roleTargets
@@ -443,6 +444,12 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 			b.textRows = append(b.textRows, k*b.te+encFirst[k]+j)
 		}
 	}
+	for k, i := range textSemFirst(textSem) {
+		b.msgs = append(b.msgs, ChannelMessage{Task: exs[i].Task, Rows: b.textN[k]})
+	}
+	for j := 0; j < len(imgSem); j += ImageSlots {
+		b.msgs = append(b.msgs, ChannelMessage{Task: exs[imgSem[j]].Task, Rows: ImageSlots})
+	}
 	// Semantic noise, one sigma per example.
 	sigmas := make([]float64, 0, nText+len(imgSem))
 	for _, i := range textSem {
@@ -471,6 +478,18 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 		}
 	}
 	return b, nil
+}
+
+// textSemFirst returns the example of each text input in row order: textSem holds
+// one entry per semantic row, runs of the same example.
+func textSemFirst(textSem []int) []int {
+	var out []int
+	for r, i := range textSem {
+		if r == 0 || textSem[r-1] != i {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func first(ids []int, fallback int) int {
@@ -520,7 +539,10 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor, gp geo) {
 		}
 		s := m.semantics(g, lm)
 		sem = s
-		if b.noise != nil {
+		switch {
+		case m.channel != nil:
+			s = m.channel.Transmit(g, s, b.msgs)
+		case b.noise != nil:
 			s = g.Add(s, nn.NewTensor(b.noise, s.Dim(0), s.Dim(1)))
 		}
 		e := m.slotEmbeddings(g, s)

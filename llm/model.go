@@ -224,6 +224,7 @@ type Model struct {
 	mlpWidth int
 	// weighting is how loss averages tokens; Train sets it for its stage.
 	weighting Weighting
+	channel   Channel // set by Train for the duration of a stage with TrainOptions.Channel
 }
 
 // specials are the template's token ids.

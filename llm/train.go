@@ -111,6 +111,15 @@ type TrainOptions struct {
 
 	// Report, when set, is called after every step.
 	Report func(StepReport)
+
+	// Channel, when set, carries the semantic vectors from the transmitter's encoders
+	// to the decoder in every training and validation pass (instead of the examples'
+	// Gaussian noise), and its parameters are trained with the model's: joint
+	// source-channel training. Checkpoints hold the channel's parameters too.
+	Channel Channel
+	// Trainable, when set, picks the model's parameters (by name) the stage updates;
+	// the others stay as they are. nil trains every parameter.
+	Trainable func(name string) bool
 }
 
 // StepReport describes one training step.
@@ -199,6 +208,28 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	if o.CheckpointEvery == 0 {
 		o.CheckpointEvery = 3 * time.Minute
 	}
+	// The parameters this stage updates: the model's (those Trainable picks) and the
+	// channel's.
+	trainP := m.params
+	if o.Channel != nil || o.Trainable != nil {
+		trainP = nn.NewParams[float32]()
+		for name, t := range m.params.All() {
+			if o.Trainable == nil || o.Trainable(name) {
+				trainP.Add(name, t)
+			}
+		}
+		if o.Channel != nil && o.Channel.Params() != nil {
+			for name, t := range o.Channel.Params().All() {
+				if m.params.Get(name) != nil {
+					return fmt.Errorf("llm: channel parameter %s has the name of a model parameter", name)
+				}
+				trainP.Add(name, t)
+			}
+		}
+		if trainP.Len() == 0 {
+			return fmt.Errorf("llm: stage %s: no parameter to train", o.Stage)
+		}
+	}
 	opt, err := nn.NewAdamW[float32](nn.AdamConfig{LR: o.LR, WeightDecay: 0.01,
 		Schedule: nn.Schedule{Kind: nn.WarmupCosine, Warmup: o.Warmup, Total: o.Steps, Floor: 0.1}})
 	if err != nil {
@@ -215,7 +246,7 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	var start int64
 	if o.Resume && o.Checkpoint != "" {
 		if _, err := os.Stat(o.Checkpoint); err == nil {
-			got, err := nn.LoadCheckpoint(o.Checkpoint, m.params, opt)
+			got, err := nn.LoadCheckpoint(o.Checkpoint, trainP, opt)
 			if err != nil {
 				return err
 			}
@@ -232,7 +263,7 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 		if o.Checkpoint == "" {
 			return nil
 		}
-		return nn.SaveCheckpoint(o.Checkpoint, m.params, opt, meta(step))
+		return nn.SaveCheckpoint(o.Checkpoint, trainP, opt, meta(step))
 	}
 	var val [][]Example
 	if o.ValEvery > 0 {
@@ -248,7 +279,8 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 		}
 	}
 	m.weighting = stageWeighting[o.Stage]
-	defer func() { m.weighting = PerToken }()
+	m.channel = o.Channel
+	defer func() { m.weighting, m.channel = PerToken, nil }()
 	g := nn.NewGraph[float32](rand.New(rand.NewPCG(o.Seed, 1)))
 	began := time.Now()
 	lastSave := began
@@ -270,15 +302,15 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 			return err
 		}
 		g.Reset()
-		m.params.ZeroGrad()
+		trainP.ZeroGrad()
 		loss, parts := m.loss(g, b)
 		if math.IsNaN(parts.Total) || math.IsInf(parts.Total, 0) {
 			return fmt.Errorf("llm: stage %s step %d: loss is %v; lower the learning rate (%g)", o.Stage, step, parts.Total, o.LR)
 		}
 		g.Backward(loss)
-		m.params.ClipGradNorm(1)
+		trainP.ClipGradNorm(1)
 		lr := opt.LR()
-		opt.Step(m.params)
+		opt.Step(trainP)
 		tokens += int64(b.tokens)
 		rep := StepReport{Stage: o.Stage, Step: step + 1, Total: o.Steps, Loss: parts, ValLoss: math.NaN(),
 			LR: lr, Tokens: tokens, Elapsed: time.Since(began), Resumed: start}

@@ -92,7 +92,7 @@ func (c CodecConfig) mlpHidden(k int) int {
 // Codec is the channel codec: per bandwidth k, an encoder network from a semantic
 // vector (with the transmitter's SNR hint and the modality) to k complex symbols, and
 // a decoder network from k equalised symbols and their subcarriers' SNRs back to a
-// semantic vector. Messages are power-normalised to unit mean power per symbol.
+// semantic vector. Each vector's symbols have unit mean power.
 //
 // Methods on a Codec are safe for concurrent use once it is built; training goes
 // through its Params.
@@ -206,16 +206,14 @@ func modality(image bool) float32 {
 	return -1
 }
 
-// encodeGraph records the encoder for n vectors [n, SemDim] of messages of per
-// vectors each (n a multiple of per), giving power-normalised symbols [n, 2k] (re, im
-// interleaved), unit mean power over each message.
-func (c *Codec) encodeGraph(g *nn.Graph[float32], vecs *nn.Tensor[float32], extra *nn.Tensor[float32], k, per int) *nn.Tensor[float32] {
+// encodeGraph records the encoder for n vectors [n, SemDim] with their extra inputs
+// [n, encExtra], giving symbols [n, 2k] (re, im interleaved), each vector's k symbols
+// of unit mean power: every vector gets the same energy, so none is starved and a
+// message's power is the same whatever its length.
+func (c *Codec) encodeGraph(g *nn.Graph[float32], vecs *nn.Tensor[float32], extra *nn.Tensor[float32], k int) *nn.Tensor[float32] {
 	x := g.Concat(-1, vecs, extra)
 	y := c.enc[k].forward(g, x) // [n, 2k]
-	n := y.Dim(0)
-	y = g.Reshape(y, n/per, per*2*k)
-	y = g.PowerNormalize(y, 1)
-	return g.Reshape(y, n, 2*k)
+	return g.PowerNormalize(y, 1)
 }
 
 // decodeGraph records the decoder: sym [n, 2k] equalised symbols, snr [n, k] their
@@ -261,7 +259,7 @@ func decoderFeatures(feats []float32, sym []complex64, snr []float32, n, k int, 
 }
 
 // Encode appends the channel symbols of n vectors (vecs [n*SemDim]) at bandwidth k to
-// dst: n*k symbols, vector i's at [i*k, (i+1)*k), unit mean power over the n*k.
+// dst: n*k symbols, vector i's at [i*k, (i+1)*k), each vector's of unit mean power.
 // snrHint is the SNR in dB the transmitter expects at the receiver.
 func (c *Codec) Encode(dst []complex64, vecs []float32, n, k int, image bool, snrHint float64) ([]complex64, error) {
 	if err := validBandwidth(k); err != nil {
@@ -281,7 +279,7 @@ func (c *Codec) Encode(dst []complex64, vecs []float32, n, k int, image bool, sn
 	for i := range n {
 		extra[i*encExtra], extra[i*encExtra+1] = snrFeature(snrHint), modality(image)
 	}
-	y := c.encodeGraph(g, nn.NewTensor(vecs, n, d), nn.NewTensor(extra, n, encExtra), k, n)
+	y := c.encodeGraph(g, nn.NewTensor(vecs, n, d), nn.NewTensor(extra, n, encExtra), k)
 	for i := 0; i < len(y.Data); i += 2 {
 		dst = append(dst, complex(y.Data[i], y.Data[i+1]))
 	}

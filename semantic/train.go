@@ -304,7 +304,7 @@ func grow(s []float32, n int) []float32 {
 func (c *Codec) batchLoss(g *nn.Graph[float32], b *codecBatch, k int) *nn.Tensor[float32] {
 	n := b.n
 	vecs := nn.NewTensor(b.vecs, n, b.dim)
-	sym := c.encodeGraph(g, vecs, nn.NewTensor(b.extra, n, encExtra), k, MessageVectors)
+	sym := c.encodeGraph(g, vecs, nn.NewTensor(b.extra, n, encExtra), k)
 	// x^ = c x + w, then the receiver's per-symbol shrink rho/(1+rho).
 	rx := g.Add(g.ComplexMul(sym, nn.NewTensor(b.gain, n, 2*k)), nn.NewTensor(b.noise, n, 2*k))
 	rx = g.Mul(rx, nn.NewTensor(b.shrink, n, 2*k))

@@ -291,12 +291,18 @@ func upgradeModel(cmd *cobra.Command, log *slog.Logger, m *llm.Model, st llm.Sta
 
 // runStage trains one stage with a progress display and a loss curve.
 func runStage(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model, data *llm.Data, o llm.TrainOptions, runDir string) error {
-	csvPath := filepath.Join(runDir, string(o.Stage)+".csv")
+	return runStageNamed(ctx, out, log, m, data, o, runDir, string(o.Stage))
+}
+
+// runStageNamed is runStage with the loss curve named name (<run-dir>/<name>.csv)
+// and the progress labelled so, for stages that train with another stage's mixture.
+func runStageNamed(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model, data *llm.Data, o llm.TrainOptions, runDir, name string) error {
+	csvPath := filepath.Join(runDir, name+".csv")
 	var resumeStep int64
 	if o.Resume {
 		if s, ok := checkpointStep(o.Checkpoint); ok {
 			resumeStep = s
-			log.Info("resuming", "stage", o.Stage, "step", s, "checkpoint", o.Checkpoint)
+			log.Info("resuming", "stage", name, "step", s, "checkpoint", o.Checkpoint)
 		}
 	}
 	curve, err := trainlog.OpenCurve(csvPath, resumeStep)
@@ -304,11 +310,11 @@ func runStage(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model
 		return err
 	}
 	blasInfo := nn.UsingBLAS()
-	fmt.Fprintf(out, "stage %s: %d steps, matrix products on %s\n", o.Stage, o.Steps, blasInfo)
+	fmt.Fprintf(out, "stage %s: %d steps, matrix products on %s\n", name, o.Steps, blasInfo)
 	if blasInfo.Name == "gonum" && o.Steps-resumeStep >= 1000 {
-		fmt.Fprintf(out, "stage %s: a build with OpenBLAS trains several times faster: apt-get install libopenblas-serial-dev; go build -tags openblas ./cmd/m4sc\n", o.Stage)
+		fmt.Fprintf(out, "stage %s: a build with OpenBLAS trains several times faster: apt-get install libopenblas-serial-dev; go build -tags openblas ./cmd/m4sc\n", name)
 	}
-	prog := trainlog.NewProgress(out, string(o.Stage), o.Steps, resumeStep)
+	prog := trainlog.NewProgress(out, name, o.Steps, resumeStep)
 	// A resumed run continues the curve's clock and token count.
 	var elapsedBefore time.Duration
 	var tokensBefore int64
@@ -328,7 +334,7 @@ func runStage(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model
 	cerr := curve.Close()
 	if terr != nil {
 		if errors.Is(terr, context.Canceled) {
-			return fmt.Errorf("stage %s interrupted; checkpoint in %s, continue with --resume: %w", o.Stage, o.Checkpoint, terr)
+			return fmt.Errorf("stage %s interrupted; checkpoint in %s, continue with --resume: %w", name, o.Checkpoint, terr)
 		}
 		return terr
 	}
@@ -340,10 +346,10 @@ func runStage(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.Model
 		return err
 	}
 	png := strings.TrimSuffix(csvPath, ".csv") + ".png"
-	if err := trainlog.PlotCurves(rows, "m4sc train --stage "+string(o.Stage), png); err != nil {
+	if err := trainlog.PlotCurves(rows, "m4sc train --stage "+name, png); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "stage %s: loss curve %s, %s\n", o.Stage, csvPath, png)
+	fmt.Fprintf(out, "stage %s: loss curve %s, %s\n", name, csvPath, png)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -13,6 +14,25 @@ import (
 	"github.com/m4sc/m4sc/semantic"
 	"github.com/spf13/cobra"
 )
+
+// The joint phase of the channel stage.
+const (
+	channelJointSteps = 1500
+	channelJointLR    = 5e-4
+)
+
+// jointTrainable picks the model parameters the joint phase trains: the semantic
+// head and slot embedding, the decoder's blocks, final norm and output heads (the
+// spatial readout, reconstruction); the encoders, the projector, the embeddings and
+// the auxiliary heads stay as instruct left them.
+func jointTrainable(name string) bool {
+	for _, p := range []string{"sem/", "llm/block", "llm/lnf", "llm/geo", "recon/"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // Pool sizes of the channel stage: sentences and images of the training splits
 // encoded by the language model for the codec to learn on.
@@ -83,42 +103,80 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 		return err
 	}
 	fmt.Fprintf(out, "stage channel: %d text and %d image vectors in %s\n", len(pool.Text)/pool.Dim, len(pool.Images)/pool.Dim, time.Since(began).Round(time.Second))
-	c, err := semantic.NewCodec(semantic.CodecConfig{SemDim: pool.Dim, Arch: arch}, rand.New(rand.NewPCG(seed, 0x636f6465)))
+	// Phase 1: the codec alone on the vectors (mean squared error), unless its
+	// weights from that phase are in --run-dir already.
+	pre := filepath.Join(f.runDir, "channel-pre.safetensors")
+	c, err := semantic.LoadCodec(pre)
 	if err != nil {
-		return err
-	}
-	o := semantic.CodecTrainOptions{Steps: f.steps, Messages: f.batch, LR: f.lr, Seed: seed,
-		Checkpoint: filepath.Join(f.runDir, "channel.ckpt"), CheckpointEvery: f.every, Resume: f.resume}
-	if o.Steps == 0 {
-		o.Steps = semantic.DefaultCodecSteps
-	}
-	csvPath := filepath.Join(f.runDir, "channel.csv")
-	curve, err := trainlog.OpenCurve(csvPath, 0)
-	if err != nil {
-		return err
-	}
-	prog := trainlog.NewProgress(out, "channel", o.Steps, 0)
-	var werr error
-	o.Report = func(r semantic.CodecStepReport) {
-		prog.Update(r.Step, r.Loss, 0)
-		if werr == nil && (r.Step%10 == 0 || r.Step == r.Total) {
-			werr = curve.Append(trainlog.Row{Stage: "channel", Step: r.Step, Loss: r.Loss, LR: r.LR, Elapsed: r.Elapsed})
+		if c, err = semantic.NewCodec(semantic.CodecConfig{SemDim: pool.Dim, Arch: arch}, rand.New(rand.NewPCG(seed, 0x636f6465))); err != nil {
+			return err
 		}
+		o := semantic.CodecTrainOptions{Steps: semantic.DefaultCodecSteps, Seed: seed,
+			Checkpoint: filepath.Join(f.runDir, "channel-pre.ckpt"), CheckpointEvery: f.every, Resume: f.resume}
+		csvPath := filepath.Join(f.runDir, "channel-pre.csv")
+		curve, err := trainlog.OpenCurve(csvPath, 0)
+		if err != nil {
+			return err
+		}
+		prog := trainlog.NewProgress(out, "channel (codec alone)", o.Steps, 0)
+		var werr error
+		o.Report = func(r semantic.CodecStepReport) {
+			prog.Update(r.Step, r.Loss, 0)
+			if werr == nil && (r.Step%10 == 0 || r.Step == r.Total) {
+				werr = curve.Append(trainlog.Row{Stage: "channel-pre", Step: r.Step, Loss: r.Loss, LR: r.LR, Elapsed: r.Elapsed})
+			}
+		}
+		fmt.Fprintf(out, "stage channel: %s, %d steps on the vectors alone\n", c, o.Steps)
+		terr := semantic.TrainCodec(ctx, c, pool, o)
+		prog.Finish()
+		if err := curve.Close(); err != nil && terr == nil {
+			terr = err
+		}
+		if terr != nil {
+			return fmt.Errorf("stage channel: %w (checkpoint in %s; continue with --resume)", terr, o.Checkpoint)
+		}
+		if werr != nil {
+			return werr
+		}
+		if err := c.Save(pre, map[string]string{"stage": "channel-pre", "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps)}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(out, "stage channel: codec trained on the vectors alone from %s\n", pre)
 	}
-	fmt.Fprintf(out, "stage channel: %s, %d steps\n", c, o.Steps)
-	terr := semantic.TrainCodec(ctx, c, pool, o)
-	prog.Finish()
-	if err := curve.Close(); err != nil && terr == nil {
-		terr = err
+	// Phase 2: joint training. The codec, the language model's semantic head and
+	// slot embedding, its decoder blocks and output heads learn together on every
+	// task's loss, through the simulated channel; the encoders and embeddings stay.
+	jc, err := semantic.NewJointChannel(c, semantic.JointOptions{})
+	if err != nil {
+		return err
 	}
-	if terr != nil {
-		return fmt.Errorf("stage channel: %w (checkpoint in %s; continue with --resume)", terr, o.Checkpoint)
+	def := llm.DefaultStageOptions[llm.StageInstruct]
+	o := llm.TrainOptions{Stage: llm.StageInstruct, Seed: seed ^ 0x6a6f696e74, Steps: channelJointSteps, Batch: def.Batch,
+		LR: channelJointLR, Warmup: 50, Questions: def.Questions}
+	if f.steps > 0 {
+		o.Steps, o.Warmup = f.steps, min(50, f.steps/10)
 	}
-	if werr != nil {
-		return werr
+	if f.batch > 0 {
+		o.Batch = f.batch
 	}
+	if f.lr > 0 {
+		o.LR = f.lr
+	}
+	o.Channel, o.Trainable = jc, jointTrainable
+	o.Checkpoint, o.CheckpointEvery, o.Resume = filepath.Join(f.runDir, "channel.ckpt"), f.every, f.resume
+	o.ValEvery, o.ValBatches = 100, 4
+	fmt.Fprintf(out, "stage channel: joint training, %d steps of %d examples\n", o.Steps, o.Batch)
+	if err := runStageNamed(ctx, out, a.log, m, data, o, f.runDir, "channel"); err != nil {
+		return err
+	}
+	if err := m.Save(filepath.Join(f.runDir, "channel-model.safetensors"), map[string]string{"stage": "channel", "seed": fmt.Sprint(seed),
+		"steps": fmt.Sprint(o.Steps), "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s", f.runDir), "data": dataVersions(cacheDir)}); err != nil {
+		return err
+	}
+	o2 := struct{ Steps int64 }{o.Steps}
 	final := filepath.Join(f.runDir, "channel.safetensors")
-	meta := map[string]string{"stage": "channel", "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
+	meta := map[string]string{"stage": "channel", "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o2.Steps),
 		"model": src, "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s --projector %s", f.runDir, arch),
 		"data": dataVersions(cacheDir)}
 	if err := c.Save(final, meta); err != nil {
