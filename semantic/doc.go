@@ -1,5 +1,41 @@
-// Package semantic is where the models meet the radio: joint KAN-LLM-channel coding,
-// task pipelines, baselines and metrics.
+// Package semantic is where the models meet the radio: the channel codec that maps a
+// language model's semantic vectors (package llm) onto OFDM subcarriers (package phy),
+// its training with the channel in the loop, the send and receive chain, and the
+// evaluation of every task.
+//
+// # Channel codec
+//
+// Codec holds, for each bandwidth of Bandwidths (4, 8 or 16 complex symbols per
+// 32-real semantic vector; for an image's 16 vectors, 1/48, 1/24 or 1/12 complex symbol
+// per real pixel value), an encoder network from a vector, the SNR the transmitter
+// expects and the modality to k complex symbols of unit mean power, and a decoder
+// network from the k equalised symbols, each shrunk by rho/(1+rho) with rho its
+// subcarrier's SNR as phy.Frame.SubcarrierSNR reports it, and ln(1+rho) back to a
+// vector. The networks are two B-spline KAN layers (package kan); ArchMLP gives dense
+// layers of about the same size, the ablation. Placement spreads each vector's symbols
+// evenly across the 48 data subcarriers, so a fade costs many vectors a symbol each.
+//
+// # Training with the channel in the loop
+//
+// Channel draws what phy's receiver hands the decoder for one frame: the project's
+// SNR (full-band, 52 of 64 bins), block fading from a tap profile of package loopback
+// (EPA, TDL-C), the receiver's channel estimate from the two long training symbols and
+// its error, equalisation by that estimate and a residual pilot phase. It is linear in
+// the transmitted symbols, so gradients pass through it. TrainCodec trains a codec on a
+// model's vectors alone (mean squared error); JointChannel plugs the codec and the
+// channel into llm.Train (llm.Channel), so the codec and the model's semantic head and
+// decoder learn together on every task's own loss: joint source-channel coding. `m4sc
+// train --stage channel` runs both, in that order.
+//
+// # Send and receive
+//
+// Chain.Send encodes an input, codes it (SchemeSemantic) or quantises it to octets for
+// the 802.11a DATA chain (SchemeDigital), and frames it: the m4sc header carries the
+// task and bandwidth, a message number and each frame's index among its message's
+// frames, so a long message spans frames and a long text several messages.
+// Chain.Receive takes the frames phy's receiver found in samples, groups and places
+// them, decodes what arrived (a lost frame's symbols count as lost, and the message
+// says so) and runs the task with llm.Model.Decode.
 //
 // # Evaluation
 //
@@ -12,5 +48,6 @@
 // adds Gaussian noise to the semantic vectors, the simplest channel; Report.Markdown
 // gives the table that `m4sc eval` prints and MODEL.md includes.
 //
-// Not built yet (all but the evaluation): this file holds the place in the layout.
+// Not here yet: the separate-coding baselines (compressed text, PNG and JPEG over
+// 802.11a) and SNR sweeps.
 package semantic
