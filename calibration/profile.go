@@ -7,11 +7,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/m4sc/m4sc/internal/atomicfile"
 )
 
 // ProfileVersion is the version of the profile format this package writes and reads.
@@ -404,28 +405,15 @@ func (p *Profile) Encode(w io.Writer) error {
 }
 
 // Save validates p and writes it to path, replacing the file only once the whole
-// profile is written.
+// profile is written (package internal/atomicfile): on any error, and on Linux
+// also when the process is killed while writing, path is left as it was and no
+// temporary file behind.
 func (p *Profile) Save(path string) error {
 	var b bytes.Buffer
 	if err := p.Encode(&b); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".profile-*.yaml")
-	if err != nil {
-		return fmt.Errorf("calibration: %w", err)
-	}
-	_, err = tmp.Write(b.Bytes())
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("calibration: save %s: %w", path, err)
 	}
 	return nil

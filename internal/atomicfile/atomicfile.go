@@ -169,3 +169,16 @@ func syncDir(dir string) {
 	d.Sync()
 	d.Close()
 }
+
+// Unnamed reports whether a File created in dir is unnamed until Commit, so
+// that a process killed while writing it leaves nothing in dir: true on Linux
+// on file systems with O_TMPFILE, false where Create falls back to a hidden
+// named file.
+func Unnamed(dir string) bool {
+	f, err := openUnnamed(dir, 0o600)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}

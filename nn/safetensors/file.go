@@ -3,54 +3,45 @@ package safetensors
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/m4sc/m4sc/internal/atomicfile"
 )
 
-// WriteFile writes f to path atomically: it writes a temporary file in the same
-// directory, flushes it to stable storage, and renames it over path, so readers
-// see either the old file or the complete new one, never a torn write. The file
-// gets mode 0644. The directory is synced after the rename where the platform
-// allows it.
-func WriteFile(path string, f File) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+// WriteFile writes f to path atomically (package internal/atomicfile): the
+// bytes go to a temporary file in path's directory, which is synced and renamed
+// over path, so readers see either the old file or the complete new one, never
+// a torn write, and the directory is synced after the rename where the platform
+// allows it. On every error the temporary file is removed and path left as it
+// was; on Linux the temporary file has no name until it is complete, so a
+// process killed while writing leaves nothing behind either. The file gets mode
+// 0644.
+func WriteFile(path string, f File) error {
+	return writeFile(path, f, nil)
+}
+
+// writeFile is WriteFile; wrap, if not nil, stands between the encoder and the
+// file, so that tests can fail or kill a write half-way.
+func writeFile(path string, f File, wrap func(io.Writer) io.Writer) error {
+	af, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
+	defer af.Abort() // does nothing after Commit
+	var w io.Writer = af
+	if wrap != nil {
+		w = wrap(w)
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
 	if err := Write(bw, f); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
+		return fmt.Errorf("safetensors: write %s: %w", path, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := af.Commit(); err != nil {
 		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	// Persist the rename itself. Not every platform can open or sync a
-	// directory, and the data is already safe, so failures are ignored.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -1,11 +1,17 @@
 package safetensors
 
 import (
+	"errors"
+	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/m4sc/m4sc/internal/atomicfile"
 )
 
 func TestWriteFileReadFile(t *testing.T) {
@@ -58,6 +64,115 @@ func TestWriteFileReadFile(t *testing.T) {
 	if _, err := ReadFile(filepath.Join(dir, "junk")); err == nil || !strings.Contains(err.Error(), "junk") {
 		t.Fatalf("error %v does not name the file", err)
 	}
+}
+
+// failAfter passes n bytes to w, then fails, or calls stop if it is not nil.
+type failAfter struct {
+	w    io.Writer
+	n    int
+	stop func()
+}
+
+var errDiskFull = errors.New("test: disk full")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		k, _ := f.w.Write(p[:f.n])
+		f.n = 0
+		if f.stop != nil {
+			f.stop()
+		}
+		return k, errDiskFull
+	}
+	f.n -= len(p)
+	return f.w.Write(p)
+}
+
+// bigFile is a File of about 8 MiB, more than WriteFile buffers, so that a
+// write of it reaches the disk in several parts.
+func bigFile() File {
+	return File{Tensors: []Tensor{{Name: "w", Dtype: F32, Shape: []int{1 << 21}, Data: make([]float32, 1<<21)}}}
+}
+
+// oldFile writes a small safetensors file at dir/name and returns its path and bytes.
+func oldFile(t *testing.T, dir, name string) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := WriteFile(path, File{Tensors: []Tensor{{Name: "old", Dtype: F32, Shape: []int{1}, Data: []float32{7}}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, b
+}
+
+// checkOnly fails unless dir holds exactly one file, name, with content want.
+func checkOnly(t *testing.T, dir, name string, want []byte) {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{name}) {
+		t.Errorf("directory holds %q, want only %q", names, name)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, name)); !slices.Equal(b, want) {
+		t.Errorf("the old file was changed: %d bytes, want %d", len(b), len(want))
+	}
+}
+
+// A write that fails half-way (the disk full) returns the error and leaves the
+// old file as it was and nothing else.
+func TestWriteFileFailsMidway(t *testing.T) {
+	for _, n := range []int{0, 8, 100, 1 << 20, 3<<20 + 5} {
+		dir := t.TempDir()
+		path, old := oldFile(t, dir, "model.safetensors")
+		err := writeFile(path, bigFile(), func(w io.Writer) io.Writer { return &failAfter{w: w, n: n} })
+		if !errors.Is(err, errDiskFull) {
+			t.Errorf("failing after %d bytes: error %v, want the writer's", n, err)
+		}
+		checkOnly(t, dir, "model.safetensors", old)
+	}
+}
+
+const killEnv = "SAFETENSORS_TEST_KILL_DIR"
+
+// A process killed while it writes a checkpoint leaves the old file and nothing
+// else (where temporary files are unnamed: Linux).
+func TestKilledWriteLeavesNoLitter(t *testing.T) {
+	if dir := os.Getenv(killEnv); dir != "" {
+		kill := func() {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill()
+			select {}
+		}
+		writeFile(filepath.Join(dir, "model.safetensors"), bigFile(), func(w io.Writer) io.Writer {
+			return &failAfter{w: w, n: 3 << 20, stop: kill}
+		})
+		os.Exit(3) // not reached
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	dir := t.TempDir()
+	if !atomicfile.Unnamed(dir) {
+		t.Skip("no unnamed temporary files here: a killed writer leaves its hidden .tmp file")
+	}
+	_, old := oldFile(t, dir, "model.safetensors")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriteLeavesNoLitter$")
+	cmd.Env = append(os.Environ(), killEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Exited() {
+		t.Fatalf("child was not killed: %v\n%s", err, out)
+	}
+	checkOnly(t, dir, "model.safetensors", old)
 }
 
 func TestCheckpointRoundTrip(t *testing.T) {
