@@ -33,6 +33,7 @@ var verbs = [...]func(*app) *cobra.Command{
 	newRxCmd,
 	newSendCmd,
 	newReceiveCmd,
+	newSweepCmd,
 	newDataCmd,
 	newTrainCmd,
 	newEvalCmd,

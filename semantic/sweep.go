@@ -1,0 +1,378 @@
+package semantic
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/radio/loopback"
+	"github.com/m4sc/m4sc/semantic/metrics"
+)
+
+// SweepOptions configure Sweep.
+type SweepOptions struct {
+	Task llm.Task
+	// Channel is the loopback channel between the two ends: "awgn", or a tap profile
+	// of package loopback ("epa", "tdl-c", ...; TDL profiles at DefaultTDLCDelaySpread),
+	// always with AWGN at each SNR and a carrier offset drawn per message within
+	// +-40 kHz (about 16 ppm at 2.45 GHz), which the receiver finds and corrects.
+	Channel string
+	// Doppler is the maximum Doppler shift of a fading channel, Hz (EPA: 5).
+	Doppler    float64
+	SNRs       []float64 // dB, the project's definition (full band)
+	Schemes    []Scheme
+	Bandwidths []int    // symbols per vector for SchemeSemantic (default: every setting)
+	Rate       phy.Rate // SchemeDigital's 802.11a rate (default 12 Mbit/s)
+	N          int      // held-out items per point
+	Seed       uint64
+	// Question picks image.vqa's question among a scene's (default: the first).
+	Progress func(done, total int)
+}
+
+// SweepPoint is one point of a sweep: a scheme at one SNR over N held-out items.
+type SweepPoint struct {
+	Task      string  `json:"task"`
+	Channel   string  `json:"channel"`
+	Scheme    Scheme  `json:"scheme"`
+	Bandwidth int     `json:"bandwidth,omitempty"` // symbols per vector (semantic)
+	RateMbps  int     `json:"rate_mbps,omitempty"` // digital
+	SNR       float64 `json:"snr_db"`
+	N         int     `json:"n"`
+	Metric    string  `json:"metric"`
+	Value     float64 `json:"value"`
+	Lo, Hi    float64 `json:"-"` // 95% interval
+	// FrameLoss is the share of frames sent that the receiver did not get whole.
+	FrameLoss float64 `json:"frame_loss"`
+	// Channel use per item (sentence or image): complex data symbols and airtime,
+	// preambles and headers included; per word for text.
+	Symbols        float64 `json:"symbols"`
+	AirtimeUS      float64 `json:"airtime_us"`
+	SymbolsPerWord float64 `json:"symbols_per_word,omitempty"`
+}
+
+// metricName is the figure a task is scored by in a sweep.
+func metricName(t llm.Task) string {
+	switch t {
+	case llm.TextTransmit:
+		return "BLEU-1"
+	case llm.ImageCaption:
+		return "BLEU-4"
+	case llm.ImageReconstruct:
+		return "PSNR (dB)"
+	}
+	return "accuracy"
+}
+
+// sweepItem is one held-out input and what a receiver should make of it.
+type sweepItem struct {
+	in       llm.Input
+	question string
+	want     string
+	words    int
+}
+
+func sweepItems(d *llm.Data, o SweepOptions) ([]sweepItem, error) {
+	var items []sweepItem
+	switch o.Task {
+	case llm.TextTransmit, llm.TextEra:
+		test := d.Sentences[dataset.Test]
+		if len(test) == 0 {
+			return nil, fmt.Errorf("semantic: sweep: no test sentences")
+		}
+		for i := range o.N {
+			s := test[i*len(test)/o.N]
+			want := s.Text
+			if o.Task == llm.TextEra {
+				want = dataset.EraName(s.Era)
+			}
+			items = append(items, sweepItem{in: llm.Input{Task: o.Task, Text: s.Text}, want: want, words: len(strings.Fields(s.Text))})
+		}
+	case llm.ImageClassify:
+		test := d.Digits[1]
+		if len(test) == 0 {
+			return nil, fmt.Errorf("semantic: sweep: no test digits")
+		}
+		for i := range o.N {
+			dg := &test[i*len(test)/o.N]
+			items = append(items, sweepItem{in: llm.Input{Task: o.Task, Image: llm.DigitImage(dg, 0, 0)}, want: llm.DigitAnswer(dg.Label)})
+		}
+	default:
+		for i := range o.N {
+			sc := dataset.GenerateScene(dataset.SceneTest.Seed(uint64(i)))
+			it := sweepItem{in: llm.Input{Task: o.Task, Image: llm.SceneImage(&sc)}, want: sc.Caption}
+			if o.Task == llm.ImageVQA {
+				if len(sc.QA) == 0 {
+					continue
+				}
+				qa := sc.QA[int(o.Seed+uint64(i))%len(sc.QA)]
+				it.question, it.want = qa.Question, qa.Answer
+			}
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+// Sweep sends N held-out items of a task through the whole chain at every SNR and
+// scheme: Send, the loopback channel on the samples, phy's receiver finding frames in
+// them, Receive, and scores what comes out. Items and channel draws depend only on the
+// seed, so a sweep repeats exactly.
+func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]SweepPoint, error) {
+	if o.N < 1 || len(o.SNRs) == 0 || len(o.Schemes) == 0 {
+		return nil, fmt.Errorf("semantic: sweep needs n >= 1 (%d), SNRs and schemes", o.N)
+	}
+	if o.Bandwidths == nil {
+		o.Bandwidths = Bandwidths[:]
+	}
+	if o.Rate.Mbps == 0 {
+		o.Rate, _ = phy.RateByMbps(12)
+	}
+	var paths []loopback.Path
+	if o.Channel != "" && o.Channel != "awgn" {
+		p, err := loopback.LookupProfile(o.Channel)
+		if err != nil {
+			return nil, err
+		}
+		if paths, err = p.Paths(DefaultTDLCDelaySpread); err != nil {
+			return nil, err
+		}
+	}
+	items, err := sweepItems(d, o)
+	if err != nil {
+		return nil, err
+	}
+	type config struct {
+		scheme Scheme
+		k      int
+	}
+	var configs []config
+	for _, s := range o.Schemes {
+		if s == SchemeSemantic {
+			for _, k := range o.Bandwidths {
+				configs = append(configs, config{s, k})
+			}
+		} else {
+			configs = append(configs, config{s, 0})
+		}
+	}
+	// Each item's burst is the same at every SNR: send once per configuration.
+	type sent struct {
+		b   *Burst
+		err error
+	}
+	bursts := make([][]sent, len(configs))
+	for c, cf := range configs {
+		for _, it := range items {
+			b, err := ch.Send(it.in, SendOptions{Scheme: cf.scheme, Bandwidth: max(cf.k, Bandwidths[0]), SNRHint: 10, Rate: o.Rate})
+			bursts[c] = append(bursts[c], sent{b, err})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	total, done := len(configs)*len(o.SNRs)*len(items), 0
+	var points []SweepPoint
+	for _, snr := range o.SNRs {
+		for c, cf := range configs {
+			var acc metrics.Accuracy
+			var scores []float64
+			var frames, lost, words int
+			var symbols, air float64
+			for i, it := range items {
+				if err := ctx.Err(); err != nil {
+					return points, err
+				}
+				b := bursts[c][i].b
+				seed := o.Seed ^ uint64(i)<<20 ^ uint64(math.Float64bits(snr))
+				cfg := loopback.ChannelConfig{SampleRate: phy.SampleRate, AWGN: true, SNR: snr, Paths: paths, Doppler: o.Doppler,
+					CarrierOffset: float64(int64(seed%80001)) - 40000, Seed: seed | 1}
+				chn, err := loopback.NewChannel(cfg)
+				if err != nil {
+					return nil, err
+				}
+				const lead = 300
+				y := make([]complex64, len(b.Samples)+2*lead)
+				chn.Process(y, &loopback.SliceInput{Start: lead, Data: b.Samples})
+				rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
+				if err != nil {
+					return nil, err
+				}
+				fr := rcv.Flush(rcv.Receive(nil, y))
+				got, err := ch.Receive(fr, ReceiveOptions{Question: it.question})
+				if err != nil {
+					return nil, err
+				}
+				frames += b.Frames
+				symbols += float64(b.DataSymbols)
+				air += b.AirtimeUS
+				words += it.words
+				var text string
+				var image []float32
+				rcvFrames := 0
+				for _, r := range got {
+					text = strings.TrimSpace(text + " " + r.Text)
+					image = r.Image
+					rcvFrames += r.Frames - r.Lost
+				}
+				lost += b.Frames - rcvFrames
+				switch o.Task {
+				case llm.TextTransmit:
+					ref, hyp := metrics.Words(dataset.Normalize(it.want)), metrics.Words(dataset.Normalize(text))
+					scores = append(scores, metrics.SentenceBLEU(ref, hyp, 1))
+				case llm.ImageCaption:
+					ref, hyp := metrics.Words(it.want), metrics.Words(text)
+					scores = append(scores, metrics.SmoothedSentenceBLEU(ref, hyp, 4))
+				case llm.ImageReconstruct:
+					p := 0.0
+					if image != nil {
+						if p, err = metrics.PSNR(it.in.Image, image, 1); err != nil {
+							return nil, err
+						}
+					} else if p, err = metrics.PSNR(it.in.Image, make([]float32, len(it.in.Image)), 1); err != nil {
+						return nil, err
+					}
+					scores = append(scores, math.Min(p, 60))
+				default:
+					acc.Add(metrics.ExactMatch(it.want, text))
+				}
+				done++
+				if o.Progress != nil {
+					o.Progress(done, total)
+				}
+			}
+			n := len(items)
+			pt := SweepPoint{Task: o.Task.String(), Channel: channelName(o.Channel), Scheme: cf.scheme, Bandwidth: cf.k, SNR: snr, N: n,
+				Metric: metricName(o.Task), FrameLoss: float64(lost) / float64(max(frames, 1)),
+				Symbols: symbols / float64(n), AirtimeUS: air / float64(n)}
+			if cf.scheme == SchemeDigital {
+				pt.RateMbps = o.Rate.Mbps
+			}
+			if words > 0 {
+				pt.SymbolsPerWord = symbols / float64(words)
+			}
+			if scores != nil {
+				pt.Value, pt.Lo, pt.Hi = meanInterval(scores)
+			} else {
+				pt.Value = acc.Rate()
+				pt.Lo, pt.Hi = acc.WilsonInterval(1.96)
+			}
+			points = append(points, pt)
+		}
+	}
+	return points, nil
+}
+
+func channelName(c string) string {
+	if c == "" {
+		return "awgn"
+	}
+	return c
+}
+
+// meanInterval is the mean of v and its 95% normal interval.
+func meanInterval(v []float64) (mean, lo, hi float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	var ss float64
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	half := 0.0
+	if len(v) > 1 {
+		half = 1.96 * math.Sqrt(ss/float64(len(v)-1)/float64(len(v)))
+	}
+	return mean, mean - half, mean + half
+}
+
+// label names a point's curve.
+func (p SweepPoint) label() string {
+	if p.Scheme == SchemeDigital {
+		return fmt.Sprintf("digital %d Mbit/s", p.RateMbps)
+	}
+	return fmt.Sprintf("semantic k=%d", p.Bandwidth)
+}
+
+// WriteSweepCSV writes points as CSV with a header.
+func WriteSweepCSV(w io.Writer, points []SweepPoint) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"task", "channel", "scheme", "bandwidth", "rate_mbps", "snr_db", "n", "metric", "value", "lo95", "hi95", "frame_loss", "symbols", "airtime_us", "symbols_per_word"})
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
+	for _, p := range points {
+		cw.Write([]string{p.Task, p.Channel, string(p.Scheme), strconv.Itoa(p.Bandwidth), strconv.Itoa(p.RateMbps), f(p.SNR), strconv.Itoa(p.N),
+			p.Metric, f(p.Value), f(p.Lo), f(p.Hi), f(p.FrameLoss), f(p.Symbols), f(p.AirtimeUS), f(p.SymbolsPerWord)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// SweepMarkdown renders points as a table: one row per SNR, one column per curve.
+func SweepMarkdown(points []SweepPoint) string {
+	var labels []string
+	var snrs []float64
+	val := map[string]map[float64]SweepPoint{}
+	for _, p := range points {
+		l := p.label()
+		if val[l] == nil {
+			val[l] = map[float64]SweepPoint{}
+			labels = append(labels, l)
+		}
+		val[l][p.SNR] = p
+		if !slices.Contains(snrs, p.SNR) {
+			snrs = append(snrs, p.SNR)
+		}
+	}
+	if len(points) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	p0 := points[0]
+	fmt.Fprintf(&b, "%s over %s, %s of %d held-out items per point (95%% interval); channel use per item:", p0.Task, p0.Channel, p0.Metric, p0.N)
+	for _, l := range labels {
+		for _, s := range snrs {
+			if p, ok := val[l][s]; ok {
+				fmt.Fprintf(&b, " %s %.0f symbols, %.0f us", l, p.Symbols, p.AirtimeUS)
+				if p.SymbolsPerWord > 0 {
+					fmt.Fprintf(&b, " (%.1f per word)", p.SymbolsPerWord)
+				}
+				b.WriteString(";")
+				break
+			}
+		}
+	}
+	b.WriteString("\n\n| SNR (dB) |")
+	for _, l := range labels {
+		fmt.Fprintf(&b, " %s |", l)
+	}
+	b.WriteString("\n| --- |")
+	for range labels {
+		b.WriteString(" --- |")
+	}
+	b.WriteString("\n")
+	for _, s := range snrs {
+		fmt.Fprintf(&b, "| %g |", s)
+		for _, l := range labels {
+			p, ok := val[l][s]
+			if !ok {
+				b.WriteString(" |")
+				continue
+			}
+			fmt.Fprintf(&b, " %.3f [%.3f, %.3f]", p.Value, p.Lo, p.Hi)
+			if p.FrameLoss > 0 {
+				fmt.Fprintf(&b, ", %.0f%% frames lost", 100*p.FrameLoss)
+			}
+			b.WriteString(" |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,57 @@
+package semantic
+
+import (
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// PlotSweep draws each curve of points (metric against SNR, with its 95% interval as
+// error bars) into a PNG at path.
+func PlotSweep(points []SweepPoint, title, path string) error {
+	if len(points) == 0 {
+		return fmt.Errorf("semantic: plot of an empty sweep")
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "SNR (dB)"
+	p.Y.Label.Text = points[0].Metric
+	p.Legend.Top = true
+	p.Legend.Left = true
+	var labels []string
+	curves := map[string]plotter.XYs{}
+	errs := map[string]plotter.YErrors{}
+	for _, pt := range points {
+		l := pt.label()
+		if _, ok := curves[l]; !ok {
+			labels = append(labels, l)
+		}
+		curves[l] = append(curves[l], plotter.XY{X: pt.SNR, Y: pt.Value})
+		errs[l] = append(errs[l], struct{ Low, High float64 }{pt.Value - pt.Lo, pt.Hi - pt.Value})
+	}
+	for i, l := range labels {
+		line, pts, err := plotter.NewLinePoints(curves[l])
+		if err != nil {
+			return err
+		}
+		c := plotutil.Color(i)
+		line.Color, pts.Color = c, c
+		pts.Shape = plotutil.Shape(i)
+		bars, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{curves[l], errs[l]})
+		if err != nil {
+			return err
+		}
+		bars.Color = color.Gray{Y: 128}
+		p.Add(line, pts, bars)
+		p.Legend.Add(l, line, pts)
+	}
+	p.Add(plotter.NewGrid())
+	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)
+}
