@@ -162,3 +162,29 @@ func shippedCodec(t testing.TB) *Codec {
 	}
 	return c
 }
+
+// BenchmarkSentenceChain times one sentence end to end: encode, code, frame, the
+// loopback channel (AWGN at 20 dB and a carrier offset), phy's receiver finding the
+// frame in the samples, decode; run with -cpu 1 for the one-core budget.
+func BenchmarkSentenceChain(b *testing.B) {
+	m := shippedModel(b)
+	ch, err := NewChain(m, shippedCodec(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := "we the people of the united states in order to form a more perfect union"
+	words := 0
+	for b.Loop() {
+		bu, err := ch.Send(llm.Input{Task: llm.TextTransmit, Text: text}, SendOptions{Bandwidth: 16, SNRHint: 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, err := ch.Receive(overAir(b, bu.Samples, 20, "", 5), ReceiveOptions{})
+		if err != nil || len(got) != 1 {
+			b.Fatalf("%v %v", got, err)
+		}
+		words += bu.Words
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/sentence")
+	b.ReportMetric(float64(words)/b.Elapsed().Seconds(), "words/s")
+}
