@@ -64,6 +64,7 @@ const (
 
 func newDemoCmd(a *app) *cobra.Command {
 	var txSpec, rxSpec, record string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Send a test signal through a radio link and measure what the link did to it",
@@ -76,17 +77,23 @@ are printed beside the measurements.
 Then the embedded multi-modal model runs once per task on a clean channel (sending
 its semantic vectors over the radio link comes with the channel coder).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if record != "" {
+				if err := checkOutput("--record", record, force); err != nil {
+					return err
+				}
+			}
 			txSpec, rxSpec = linkDevices(a, txSpec, rxSpec)
-			return runDemo(cmd.Context(), a, cmd.OutOrStdout(), txSpec, rxSpec, record)
+			return runDemo(cmd.Context(), a, cmd.OutOrStdout(), txSpec, rxSpec, record, force)
 		},
 	}
 	cmd.Flags().StringVar(&txSpec, "tx", "", "transmitting device (default: radio.tx, else radio.device if set, else "+demoDevice+")")
 	cmd.Flags().StringVar(&rxSpec, "rx", "", "receiving device (default: radio.rx, else radio.device if set, else "+demoDevice+")")
-	cmd.Flags().StringVar(&record, "record", "", "also write the received samples to this SigMF recording (.sigmf-meta)")
+	cmd.Flags().StringVar(&record, "record", "", "also write the received samples to this SigMF recording (.sigmf-meta; an existing one only with --force)")
+	addForceFlag(cmd, &force)
 	return cmd
 }
 
-func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record string) error {
+func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record string, force bool) error {
 	cfg := a.Config()
 	tune := radio.Config{SampleRate: cfg.Rate(), Frequency: cfg.Freq(), Bandwidth: cfg.Bandwidth(), Gains: cfg.Gains()}
 	_, ds, err := openDevices(ctx, a, txSpec, rxSpec)
@@ -103,7 +110,7 @@ func runDemo(ctx context.Context, a *app, out io.Writer, txSpec, rxSpec, record 
 	}
 	res := measure(y, tune.SampleRate)
 	if record != "" {
-		if err := writeDemoRecording(record, y, tune.SampleRate, tune.Frequency, res); err != nil {
+		if err := writeDemoRecording(record, y, tune.SampleRate, tune.Frequency, res, force); err != nil {
 			return err
 		}
 	}
@@ -252,11 +259,13 @@ func meanPower(x []complex64, dc complex128) float64 {
 	return s / float64(max(1, len(x)))
 }
 
-func writeDemoRecording(path string, y []complex64, fs, fc float64, r demoResult) error {
+// writeDemoRecording writes the received samples to path, replacing an existing
+// recording only with force.
+func writeDemoRecording(path string, y []complex64, fs, fc float64, r demoResult, force bool) error {
 	w, err := sigmf.Create(path, sigmf.WriteOptions{Datatype: sigmf.CF32LE, SampleRate: fs, Frequency: fc, Datetime: time.Now().UTC(),
-		Recorder: "m4sc demo", Description: "two-tone burst received by m4sc demo"})
+		Recorder: "m4sc demo", Description: "two-tone burst received by m4sc demo", Exclusive: !force})
 	if err != nil {
-		return err
+		return outputError("--record", path, err)
 	}
 	if _, err := w.Write(y); err == nil && r.found {
 		w.Annotate(sigmf.Annotation{SampleStart: int64(r.start), SampleCount: int64(r.length), Label: "burst", Comment: "two tones, +3 MHz and -5 MHz, found by energy"})

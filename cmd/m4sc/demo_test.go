@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,4 +95,53 @@ func TestDemoCommand(t *testing.T) {
 	}
 	y := make([]complex64, 10)
 	r.Read(y)
+}
+
+// demo --record refuses to replace an existing recording, before it runs the
+// link and without touching it, unless given --force; a recording that
+// appears while the demo runs is not replaced either.
+func TestDemoRecordNotReplacedWithoutForce(t *testing.T) {
+	wd := isolate(t)
+	const old = "precious"
+	for _, f := range []string{"a.sigmf-meta", "b.sigmf-data"} {
+		if err := os.WriteFile(filepath.Join(wd, f), []byte(old), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, rec := range []string{"a.sigmf-meta", "b.sigmf-meta"} {
+		code, out, errOut := runM4sc(t, "demo", "--record", rec)
+		if code == 0 || !strings.Contains(errOut, "--record: ") || !strings.Contains(errOut, "exists; add --force to replace it") || out != "" {
+			t.Errorf("demo --record %s: exit %d, stdout %q, stderr %q", rec, code, out, errOut)
+		}
+	}
+	for _, rec := range []string{"dir/", "."} {
+		if code, _, errOut := runM4sc(t, "demo", "--record", rec); code == 0 || !strings.Contains(errOut, "directory") {
+			t.Errorf("demo --record %s: exit %d, stderr %q", rec, code, errOut)
+		}
+	}
+
+	// The recording is created without replacing what is there by then, and
+	// replaced with force.
+	y := make([]complex64, 1000)
+	path := filepath.Join(wd, "a.sigmf-meta")
+	err := writeDemoRecording(path, y, 20e6, 2.45e9, demoResult{}, false)
+	if err == nil || !strings.Contains(err.Error(), "--record: ") || !strings.Contains(err.Error(), "exists; add --force to replace it") {
+		t.Errorf("writing over a recording without force: %v", err)
+	}
+	for _, f := range []string{"a.sigmf-meta", "b.sigmf-data"} {
+		if b, _ := os.ReadFile(filepath.Join(wd, f)); string(b) != old {
+			t.Errorf("%s was changed", f)
+		}
+	}
+	if err := writeDemoRecording(path, y, 20e6, 2.45e9, demoResult{}, true); err != nil {
+		t.Fatalf("with force: %v", err)
+	}
+	r, err := sigmf.Open(path, sigmf.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Len() != int64(len(y)) {
+		t.Errorf("the replaced recording holds %d samples, want %d", r.Len(), len(y))
+	}
 }

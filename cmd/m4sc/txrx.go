@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -170,8 +172,9 @@ func record(ctx context.Context, errOut, out io.Writer, d radio.Device, path str
 func newTxCmd(a *app) *cobra.Command {
 	var device, in, profile string
 	var repeat int
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "tx --device DEV --in FILE [--repeat N] [--profile P.yaml]",
+		Use:   "tx --device DEV --in FILE [--repeat N] [--profile P.yaml] [--force]",
 		Short: "Send a recording's samples from a device (a calibration profile sets the gains and pre-corrects the carrier offset)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if in == "" {
@@ -180,8 +183,17 @@ func newTxCmd(a *app) *cobra.Command {
 			if repeat < 1 {
 				return usageErrorf("--repeat: at least 1")
 			}
+			flag := "--device"
 			if device == "" {
-				device = a.Config().TxDevice()
+				device, flag = a.Config().TxDevice(), "radio.tx"
+			}
+			// Sending to a file device writes a recording: an existing one is
+			// replaced only with --force, as every verb's output.
+			out := txRecording(device)
+			if out != "" {
+				if err := checkTxRecording(flag, out, force); err != nil {
+					return err
+				}
 			}
 			ds, prof, err := openTuned(cmd.Context(), a, profile, device, "file:"+in)
 			if err != nil {
@@ -195,14 +207,51 @@ func newTxCmd(a *app) *cobra.Command {
 					return err
 				}
 			}
-			return replay(cmd.Context(), cmd.OutOrStdout(), src, d, repeat, prof)
+			err = replay(cmd.Context(), cmd.OutOrStdout(), src, d, repeat, prof)
+			if out != "" {
+				err = outputError(flag, out, err)
+			}
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&device, "device", "", "device to send from (default: radio.tx, else radio.device)")
+	addForceFlag(cmd, &force)
+	cmd.Flags().StringVar(&device, "device", "", "device to send from (default: radio.tx, else radio.device); file:X.sigmf-meta writes a recording, an existing one only with --force")
 	cmd.Flags().StringVar(&in, "in", "", "recording to send (SigMF; .cs8/.cf32 need ,rate=...)")
 	cmd.Flags().IntVar(&repeat, "repeat", 1, "send the recording this many times, back to back")
 	cmd.Flags().StringVar(&profile, "profile", "", "calibration profile: transmit gains and carrier-offset pre-correction")
 	return cmd
+}
+
+// txRecording returns the recording that sending to the device spec writes: the
+// path of a file device, else "". A spec that does not parse is left to the
+// device's opener to explain.
+func txRecording(spec string) string {
+	sp, err := radio.ParseSpec(spec)
+	if err != nil || sp.Driver != "file" {
+		return ""
+	}
+	return sp.Arg
+}
+
+// checkTxRecording is checkOutput for the recording a file device writes,
+// which may also be named by its base name (X for X.sigmf-meta and
+// X.sigmf-data, as sigmf.Create takes it).
+func checkTxRecording(flag, path string, force bool) error {
+	if err := checkOutput(flag, path, force); err != nil || force {
+		return err
+	}
+	if _, raw := sigmf.RawDatatype(path); raw {
+		return nil
+	}
+	if ext := filepath.Ext(path); ext == sigmf.ExtMeta || ext == sigmf.ExtData {
+		return nil // checkOutput looked at both files
+	}
+	for _, p := range []string{path + sigmf.ExtMeta, path + sigmf.ExtData} {
+		if _, err := os.Lstat(p); err == nil {
+			return existsError(flag, p)
+		}
+	}
+	return nil
 }
 
 // replay reads the whole recording and sends it repeat times in one burst. With a

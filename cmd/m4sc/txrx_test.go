@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/m4sc/m4sc/internal/atomicfile"
 )
 
 // m4sc tx replays a recording into another recording (a file device) that phy rx then
@@ -31,6 +34,78 @@ func TestTxRx(t *testing.T) {
 	for _, args := range [][]string{{"rx", "--device", "loopback"}, {"tx", "--device", "loopback"}, {"rx", "--out", rec, "--seconds", "-1"}} {
 		if code, _, _ := runM4sc(t, args...); code == 0 {
 			t.Errorf("%v succeeded", args)
+		}
+	}
+}
+
+// m4sc tx to a file device writes a recording: an existing one (either file of
+// the pair, or the pair named by its base name) is replaced only with --force,
+// and one being written by another process is not written at the same time.
+func TestTxFileNotReplacedWithoutForce(t *testing.T) {
+	wd := isolate(t)
+	pkt := filepath.Join(wd, "pkt.sigmf-meta")
+	if code, _, e := runM4sc(t, "phy", "tx", "--rate", "12", "--psdu", "00112233", "--out", pkt); code != 0 {
+		t.Fatal(e)
+	}
+	old, err := os.ReadFile(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const junk = "precious"
+	for _, f := range []string{"d.sigmf-data", "b.sigmf-meta", "c.cs8"} {
+		if err := os.WriteFile(filepath.Join(wd, f), []byte(junk), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ device, exists string }{
+		{"file:" + pkt, pkt},                    // onto its own input
+		{"file:d.sigmf-meta", "d.sigmf-data"},   // a lone data file
+		{"file:b,datatype=ci8", "b.sigmf-meta"}, // the base name of a pair
+		{"file:c.cs8", "c.cs8"},                 // a raw file
+		{"file:./c.cs8,loop=false", "./c.cs8"},  // with keys
+	} {
+		code, out, errOut := runM4sc(t, "tx", "--device", tc.device, "--in", pkt)
+		if code == 0 || !strings.Contains(errOut, "--device: "+tc.exists+" exists; add --force to replace it") || out != "" {
+			t.Errorf("tx --device %s: exit %d, stdout %q, stderr %q", tc.device, code, out, errOut)
+		}
+	}
+	if b, _ := os.ReadFile(pkt); string(b) != string(old) {
+		t.Error("the input recording was changed")
+	}
+	for _, f := range []string{"d.sigmf-data", "b.sigmf-meta", "c.cs8"} {
+		if b, _ := os.ReadFile(filepath.Join(wd, f)); string(b) != junk {
+			t.Errorf("%s was changed", f)
+		}
+	}
+	if code, _, errOut := runM4sc(t, "tx", "--device", "file:dir/", "--in", pkt); code == 0 || !strings.Contains(errOut, "directory") {
+		t.Errorf("tx --device file:dir/: exit %d, stderr %q", code, errOut)
+	}
+
+	// A new recording, then the same one again with --force.
+	rep := filepath.Join(wd, "rep.sigmf-meta")
+	for i, args := range [][]string{{}, {"--force"}} {
+		code, out, errOut := runM4sc(t, append([]string{"tx", "--device", "file:" + rep, "--in", pkt, "--repeat", "2"}, args...)...)
+		if code != 0 || !strings.Contains(out, "2 x ") {
+			t.Fatalf("tx %d: exit %d, %s %s", i, code, out, errOut)
+		}
+	}
+	if code, out, errOut := runM4sc(t, "phy", "rx", "--in", rep); code != 0 || !strings.Contains(out, `"decoded":2`) {
+		t.Errorf("the replaced recording: exit %d, %s %s", code, out, errOut)
+	}
+
+	// Another writer holds the recording: refused in the command line's terms.
+	l, err := atomicfile.TryLock(filepath.Join(wd, "rep.sigmf-data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runM4sc(t, "tx", "--device", "file:"+rep, "--in", pkt, "--force")
+	l.Unlock()
+	if code == 0 || !strings.HasSuffix(errOut, "--device: "+rep+" is being written by another process\n") {
+		t.Errorf("tx onto a locked recording: exit %d, stderr %q", code, errOut)
+	}
+	for _, e := range dirEntries(t, wd) {
+		if strings.Contains(e, ".tmp") || strings.HasSuffix(e, ".lock") {
+			t.Errorf("left behind: %s", e)
 		}
 	}
 }
