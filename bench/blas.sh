@@ -8,16 +8,16 @@
 #   - one training step of each stage of the real model, lm, align and instruct
 #     (llm BenchmarkTrainStep; needs the data sets of `m4sc data fetch`), ms per step.
 # Each line gives both sides and the ratio (how many times faster OpenBLAS is).
-# Installs libopenblas-serial-dev when missing. BENCHTIME is go test's -benchtime for
+# Installs libopenblas-dev when missing. BENCHTIME is go test's -benchtime for
 # the step benchmarks (default 5x); Gemm runs for 1s a shape.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/bench/lib.sh"
 steps=${1:-5x}
-if ! dpkg -s libopenblas-serial-dev >/dev/null 2>&1; then
-	echo "installing libopenblas-serial-dev" >&2
+if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
+	echo "installing libopenblas-dev" >&2
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-serial-dev >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev >/dev/null
 fi
 make_tmp
 cd "$here"
@@ -27,7 +27,7 @@ for tag in gonum openblas; do
 	go test "${flags[@]}" -c -o "$tmp/nn.$tag" ./nn
 	go test "${flags[@]}" -c -o "$tmp/llm.$tag" ./llm
 done
-echo "$(machine libopenblas-serial-dev); $(nproc) cores"
+echo "$(machine libopenblas-dev); $(nproc) cores"
 cpus="1 2"
 if [ "$(nproc)" -gt 2 ]; then cpus="1 2 $(nproc)"; fi
 

@@ -3,14 +3,14 @@
 # repository built with the openblas tag: m4sc data fetch, then m4sc train --stage
 # instruct (lm, align, instruct), then m4sc eval --clean on the result. Prints the
 # wall time of each stage and writes the run directory (default: runs/pipeline in the
-# clone, which is kept and named at the end). Installs libopenblas-serial-dev if missing.
+# clone, which is kept and named at the end). Installs libopenblas-dev if missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/bench/lib.sh"
-if ! dpkg -s libopenblas-serial-dev >/dev/null 2>&1; then
-	echo "installing libopenblas-serial-dev" >&2
+if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
+	echo "installing libopenblas-dev" >&2
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-serial-dev >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev >/dev/null
 fi
 clone=${PIPELINE_CLONE:-$(mktemp -d)/m4sc}
 git clone -q "$here" "$clone"
@@ -23,9 +23,9 @@ run=${1:-runs/pipeline}
 t0=$(date +%s)
 ./m4sc data fetch
 t1=$(date +%s)
-./m4sc train --stage instruct --resume --run-dir "$run" 2>&1 | tr '\r' '\n' | grep -v '^\s*$' | awk 'NR % 50 == 1 || /stage|done|written|error|Error/'
+OPENBLAS_NUM_THREADS=1 ./m4sc train --stage instruct --resume --run-dir "$run" 2>&1 | tr '\r' '\n' | grep -v '^\s*$' | awk 'NR % 50 == 1 || /stage|done|written|error|Error/'
 t2=$(date +%s)
-./m4sc eval --clean --weights "$run/instruct.safetensors"
+OPENBLAS_NUM_THREADS=1 ./m4sc eval --clean --weights "$run/instruct.safetensors"
 t3=$(date +%s)
 echo "data fetch: $((t1 - t0)) s"
 echo "train (lm + align + instruct): $((t2 - t1)) s"

@@ -2,8 +2,8 @@
 
 package nn
 
-// #cgo linux,amd64 LDFLAGS: -L/usr/lib/x86_64-linux-gnu/openblas-serial -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-serial
-// #cgo linux,arm64 LDFLAGS: -L/usr/lib/aarch64-linux-gnu/openblas-serial -Wl,-rpath,/usr/lib/aarch64-linux-gnu/openblas-serial
+// #cgo linux,amd64 LDFLAGS: -L/usr/lib/x86_64-linux-gnu/openblas-pthread -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-pthread
+// #cgo linux,arm64 LDFLAGS: -L/usr/lib/aarch64-linux-gnu/openblas-pthread -Wl,-rpath,/usr/lib/aarch64-linux-gnu/openblas-pthread
 // #cgo LDFLAGS: -lopenblas
 // int openblas_get_num_threads(void);
 // char* openblas_get_config(void);
@@ -21,18 +21,19 @@ import (
 
 // Under the openblas tag every float32 matrix product goes to OpenBLAS through
 // gonum's netlib wrapper (cblas_sgemm); float64 products (gradient checks only) stay
-// with gonum. The library is Debian's single-threaded build (libopenblas-serial-dev,
+// with gonum. The library is Debian's single-threaded build (libopenblas-pthread-dev,
 // linked by its multiarch path with an rpath); elsewhere the linker's -lopenblas,
 // asked to run one thread.
 //
-// Threads: OpenBLAS runs single-threaded and this package splits each large product
-// into row (or column) blocks over its own pool of goroutines, the same pool that
-// runs the elementwise loops, attention and the optimiser. Two thread pools on two
-// cores fight: a threaded OpenBLAS's idle threads spin (sched_yield) after each
-// product, taking the cores from the Go loops that follow. Measured on a training
-// step of the real model: with 2 OpenBLAS threads, 38% of the process's CPU time was
-// that spinning; asked for one thread after start, its threads still spun for 12%;
-// the serial library has no threads to spin. One pool, Go's, owns every core.
+// Threads: OpenBLAS runs each call on the calling thread alone, and this package
+// splits each large product into row (or column) blocks over its own pool of
+// goroutines, the same pool that runs the elementwise loops, attention and the
+// optimiser, so one pool owns the cores. Left to thread itself, OpenBLAS's idle
+// threads spin (sched_yield) after each product and take the cores from the Go loops
+// that follow: 38% of a training step's CPU time on the real model, measured. Asked
+// for one thread after start, its threads still spin for about 10%; starting the
+// process with OPENBLAS_NUM_THREADS=1 in the environment (before the library
+// initialises) avoids even that, and `m4sc train` suggests it.
 func init() {
 	f32 = netlib.Implementation{}
 	C.openblas_set_num_threads(1)

@@ -117,3 +117,62 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// Products running at once on several goroutines (the split of one large product, and
+// parallel sections that each multiply) must not disturb each other: a BLAS that
+// keeps shared scratch without locks gives wrong results here (Debian's
+// single-threaded OpenBLAS did).
+func TestGemmConcurrent(t *testing.T) {
+	type job struct {
+		tA, tB  bool
+		m, n, k int
+		a, b    []float32
+		want    []float32
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var jobs []job
+	for range 12 {
+		j := job{tA: rng.IntN(2) == 1, tB: rng.IntN(2) == 1, m: 1 + rng.IntN(400), n: 1 + rng.IntN(400), k: 1 + rng.IntN(400)}
+		j.a, j.b = randSlice(rng, j.m*j.k), randSlice(rng, j.k*j.n)
+		j.want = make([]float32, j.m*j.n)
+		jobs = append(jobs, j)
+	}
+	ld := func(j job) (lda, ldb int) {
+		lda, ldb = j.k, j.n
+		if j.tA {
+			lda = j.m
+		}
+		if j.tB {
+			ldb = j.k
+		}
+		return lda, ldb
+	}
+	for _, j := range jobs {
+		lda, ldb := ld(j)
+		gemm(j.tA, j.tB, j.m, j.n, j.k, 1, j.a, lda, j.b, ldb, 0, j.want, j.n)
+	}
+	const workers = 4
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for rep := range 30 {
+				j := jobs[(w*7+rep)%len(jobs)]
+				lda, ldb := ld(j)
+				c := make([]float32, j.m*j.n)
+				gemm(j.tA, j.tB, j.m, j.n, j.k, 1, j.a, lda, j.b, ldb, 0, c, j.n)
+				for i := range c {
+					if c[i] != j.want[i] {
+						errs <- fmt.Errorf("worker %d, repetition %d (%dx%dx%d, tA %v, tB %v): element %d is %g, alone %g", w, rep, j.m, j.n, j.k, j.tA, j.tB, i, c[i], j.want[i])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

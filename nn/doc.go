@@ -40,7 +40,7 @@
 //
 // BLAS: every float32 matrix product goes through one Gemm (Sgemm outside the graph):
 // gonum's pure-Go blas32 in the default build, OpenBLAS under the build tag openblas
-// (gonum's netlib wrapper on Debian's single-threaded libopenblas-serial-dev).
+// (gonum's netlib wrapper on Debian's libopenblas-dev).
 // UsingBLAS says which. With OpenBLAS this package splits each large product into
 // blocks of rows or columns over its goroutine pool and OpenBLAS runs one thread per
 // block, so one pool owns the cores (a threaded OpenBLAS's idle threads spin against

@@ -311,8 +311,11 @@ func runStageNamed(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.
 	}
 	blasInfo := nn.UsingBLAS()
 	fmt.Fprintf(out, "stage %s: %d steps, matrix products on %s\n", name, o.Steps, blasInfo)
+	if blasInfo.Name == "openblas" && os.Getenv("OPENBLAS_NUM_THREADS") != "1" {
+		fmt.Fprintf(out, "stage %s: start m4sc with OPENBLAS_NUM_THREADS=1 in the environment: OpenBLAS's idle threads spin otherwise (about a tenth of the CPU)\n", name)
+	}
 	if blasInfo.Name == "gonum" && o.Steps-resumeStep >= 1000 {
-		fmt.Fprintf(out, "stage %s: a build with OpenBLAS trains several times faster: apt-get install libopenblas-serial-dev; go build -tags openblas ./cmd/m4sc\n", name)
+		fmt.Fprintf(out, "stage %s: a build with OpenBLAS trains several times faster: apt-get install libopenblas-dev; go build -tags openblas ./cmd/m4sc\n", name)
 	}
 	prog := trainlog.NewProgress(out, name, o.Steps, resumeStep)
 	// A resumed run continues the curve's clock and token count.
