@@ -37,7 +37,7 @@ type trainFlags struct {
 	steps                                  int64
 	batch                                  int
 	lr                                     float64
-	resume, restart, force                 bool
+	resume, restart, force, tuneModel      bool
 	every                                  time.Duration
 }
 
@@ -89,6 +89,7 @@ configuration's seed.`,
 	cmd.Flags().Int64Var(&f.steps, "steps", 0, "optimiser steps of the requested stage (0: the stage's default)")
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
+	cmd.Flags().BoolVar(&f.tuneModel, "tune-model", false, "channel stage: also train the language model's semantic head and decoder with the codec (writes <run-dir>/channel-model.safetensors)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
 	cmd.Flags().DurationVar(&f.every, "checkpoint-every", defaultCheckpointEvery, "how often to write the checkpoint (a positive duration)")

@@ -18,7 +18,8 @@ import (
 // The joint phase of the channel stage.
 const (
 	channelJointSteps = 1500
-	channelJointLR    = 5e-4
+	channelJointLR    = 5e-4 // codec with the model's semantic head and decoder
+	channelCodecLR    = 1e-3 // codec alone through the frozen model
 )
 
 // jointTrainable picks the model parameters the joint phase trains: the semantic
@@ -144,9 +145,11 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	} else {
 		fmt.Fprintf(out, "stage channel: codec trained on the vectors alone from %s\n", pre)
 	}
-	// Phase 2: joint training. The codec, the language model's semantic head and
-	// slot embedding, its decoder blocks and output heads learn together on every
-	// task's loss, through the simulated channel; the encoders and embeddings stay.
+	// Phase 2: joint training. The codec learns on every task's own loss through the
+	// simulated channel and the language model (frozen, so its clean-channel figures
+	// stay exactly as they are); with --tune-model the model's semantic head, slot
+	// embedding, decoder blocks and output heads learn with it (the encoders and
+	// embeddings stay).
 	jc, err := semantic.NewJointChannel(c, semantic.JointOptions{})
 	if err != nil {
 		return err
@@ -163,16 +166,23 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	if f.lr > 0 {
 		o.LR = f.lr
 	}
-	o.Channel, o.Trainable = jc, jointTrainable
+	o.Channel, o.Trainable = jc, func(string) bool { return false }
+	if f.tuneModel {
+		o.Trainable = jointTrainable
+	} else if f.lr == 0 {
+		o.LR = channelCodecLR
+	}
 	o.Checkpoint, o.CheckpointEvery, o.Resume = filepath.Join(f.runDir, "channel.ckpt"), f.every, f.resume
 	o.ValEvery, o.ValBatches = 100, 4
 	fmt.Fprintf(out, "stage channel: joint training, %d steps of %d examples\n", o.Steps, o.Batch)
 	if err := runStageNamed(ctx, out, a.log, m, data, o, f.runDir, "channel"); err != nil {
 		return err
 	}
-	if err := m.Save(filepath.Join(f.runDir, "channel-model.safetensors"), map[string]string{"stage": "channel", "seed": fmt.Sprint(seed),
-		"steps": fmt.Sprint(o.Steps), "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s", f.runDir), "data": dataVersions(cacheDir)}); err != nil {
-		return err
+	if f.tuneModel {
+		if err := m.Save(filepath.Join(f.runDir, "channel-model.safetensors"), map[string]string{"stage": "channel", "seed": fmt.Sprint(seed),
+			"steps": fmt.Sprint(o.Steps), "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s", f.runDir), "data": dataVersions(cacheDir)}); err != nil {
+			return err
+		}
 	}
 	o2 := struct{ Steps int64 }{o.Steps}
 	final := filepath.Join(f.runDir, "channel.safetensors")
