@@ -158,7 +158,7 @@ func (a *Air) startBurst(d *Device, st txState) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.burst {
-		return fmt.Errorf("loopback: air %q: %s is transmitting; one transmitter at a time: %w", d.params.Air, a.tx.info.Spec, radio.ErrBusy)
+		return fmt.Errorf("loopback: air %s: %s is transmitting; one transmitter at a time: %w", radio.QuoteSpec(d.params.Air), a.tx.name(), radio.ErrBusy)
 	}
 	a.tx = d
 	if st.rate != a.txState.rate || st.freq != a.txState.freq || st.ppm != a.txState.ppm || st.pn != a.txState.pn || st.gain != a.txState.gain {

@@ -65,7 +65,7 @@ func (a *Air) Open(spec, preset string, base, kv []radio.Param) (*Device, error)
 		return nil, fmt.Errorf("loopback: configuration: %w", err)
 	}
 	if err := p.Apply(kv); err != nil {
-		return nil, fmt.Errorf("loopback: %s: %w", spec, err)
+		return nil, fmt.Errorf("loopback: %s: %w", radio.ClipSpec(spec), err)
 	}
 	a.mu.Lock()
 	idx := a.opened
@@ -81,7 +81,7 @@ func (a *Air) Open(spec, preset string, base, kv []radio.Param) (*Device, error)
 	}
 	d := &Device{air: a, params: p, seed: seed}
 	d.info = deviceInfo(spec, p)
-	cfg, err := d.info.Validate(radio.Config{SampleRate: DefaultSampleRate, Frequency: DefaultFrequency})
+	cfg, err := d.validate(radio.Config{SampleRate: DefaultSampleRate, Frequency: DefaultFrequency})
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +92,23 @@ func (a *Air) Open(spec, preset string, base, kv []radio.Param) (*Device, error)
 	d.cursor = a.register(d)
 	d.gaps = newNormal(mix(seed, 99), newZigTables())
 	return d, nil
+}
+
+// name is the device's string for messages, clipped by radio.ClipSpec: a
+// device string may be up to 4096 bytes, more than a message should repeat.
+func (d *Device) name() string { return radio.ClipSpec(d.info.Spec) }
+
+// validate is d.info.Validate with the device string in a radio.ConfigError
+// clipped as name clips it.
+func (d *Device) validate(c radio.Config) (radio.Config, error) {
+	v, err := d.info.Validate(c)
+	var ce *radio.ConfigError
+	if errors.As(err, &ce) && ce.Device == d.info.Spec {
+		clipped := *ce
+		clipped.Device = d.name()
+		return v, &clipped
+	}
+	return v, err
 }
 
 // mix derives a seed from two numbers (splitmix64 finaliser).
@@ -177,7 +194,7 @@ func (d *Device) Config() radio.Config {
 // Configure implements radio.Device. A running stream keeps its tuning: reconfigure
 // between streams.
 func (d *Device) Configure(c radio.Config) error {
-	v, err := d.info.Validate(c)
+	v, err := d.validate(c)
 	if err != nil {
 		return err
 	}
@@ -187,7 +204,7 @@ func (d *Device) Configure(c radio.Config) error {
 		return radio.ErrClosed
 	}
 	if d.rxOn || d.txOn {
-		return fmt.Errorf("loopback: %s: stop the running stream before reconfiguring: %w", d.info.Spec, radio.ErrBusy)
+		return fmt.Errorf("loopback: %s: stop the running stream before reconfiguring: %w", d.name(), radio.ErrBusy)
 	}
 	if err := d.checkChannel(v); err != nil {
 		return err
@@ -204,7 +221,7 @@ func (d *Device) checkChannel(c radio.Config) error {
 	d.cfg = c
 	defer func() { d.cfg = saved }()
 	if _, err := d.channelConfig(txState{}); err != nil {
-		return fmt.Errorf("loopback: %s at %g samples/s: %w", d.info.Spec, c.SampleRate, err)
+		return fmt.Errorf("loopback: %s at %g samples/s: %w", d.name(), c.SampleRate, err)
 	}
 	return nil
 }
@@ -243,9 +260,9 @@ func (d *Device) StartTX(ctx context.Context) (radio.TXStream, error) {
 	case d.closed:
 		return nil, radio.ErrClosed
 	case d.txOn:
-		return nil, fmt.Errorf("loopback: %s: transmit stream already open: %w", d.info.Spec, radio.ErrBusy)
+		return nil, fmt.Errorf("loopback: %s: transmit stream already open: %w", d.name(), radio.ErrBusy)
 	case d.rxOn && d.info.HalfDuplex:
-		return nil, fmt.Errorf("loopback: %s: receiving; stop RX before TX: %w", d.info.Spec, radio.ErrHalfDuplex)
+		return nil, fmt.Errorf("loopback: %s: receiving; stop RX before TX: %w", d.name(), radio.ErrHalfDuplex)
 	}
 	st := txState{rate: d.cfg.SampleRate, freq: d.cfg.Frequency, ppm: d.params.PPM, pn: d.params.PhaseNoise, gain: d.gainOffset(radio.TX)}
 	if err := d.air.startBurst(d, st); err != nil {
@@ -331,9 +348,9 @@ func (d *Device) StartRX(ctx context.Context) (radio.RXStream, error) {
 	case d.closed:
 		return nil, radio.ErrClosed
 	case d.rxOn:
-		return nil, fmt.Errorf("loopback: %s: receive stream already open: %w", d.info.Spec, radio.ErrBusy)
+		return nil, fmt.Errorf("loopback: %s: receive stream already open: %w", d.name(), radio.ErrBusy)
 	case d.txOn && d.info.HalfDuplex:
-		return nil, fmt.Errorf("loopback: %s: transmitting; stop TX before RX: %w", d.info.Spec, radio.ErrHalfDuplex)
+		return nil, fmt.Errorf("loopback: %s: transmitting; stop TX before RX: %w", d.name(), radio.ErrHalfDuplex)
 	}
 	if !d.air.listening(d) {
 		// Back from transmitting: listen from the air's present. The receive clock
@@ -430,7 +447,7 @@ func (s *rxStream) Read(dst []complex64) (int, radio.RXMeta, error) {
 		}
 		if st.version != 0 && st.version != d.chVersion || d.cfg.SampleRate != d.chRate || d.cfg.Frequency != d.chFreq || d.gainOffset(radio.RX) != d.chGain {
 			if st.version != 0 && st.rate != d.cfg.SampleRate {
-				return done, meta, fmt.Errorf("%w (receiver %s at %g samples/s, transmitter at %g)", errRateMismatch, d.info.Spec, d.cfg.SampleRate, st.rate)
+				return done, meta, fmt.Errorf("%w (receiver %s at %g samples/s, transmitter at %g)", errRateMismatch, d.name(), d.cfg.SampleRate, st.rate)
 			}
 			if err := d.rebuild(st); err != nil {
 				return done, meta, err
@@ -536,7 +553,7 @@ func (d *Device) rebuild(st txState) error {
 	}
 	cfg, err := d.channelConfig(st)
 	if err != nil {
-		return fmt.Errorf("loopback: %s: %w", d.info.Spec, err)
+		return fmt.Errorf("loopback: %s: %w", d.name(), err)
 	}
 	d.builds++
 	d.inBand = true
@@ -545,7 +562,7 @@ func (d *Device) rebuild(st txState) error {
 	}
 	ch, err := NewChannel(cfg)
 	if err != nil {
-		return fmt.Errorf("loopback: %s: %w", d.info.Spec, err)
+		return fmt.Errorf("loopback: %s: %w", d.name(), err)
 	}
 	d.ch = ch
 	d.chEps = (cfg.TxPPM - cfg.RxPPM) * 1e-6 / (1 + cfg.RxPPM*1e-6)

@@ -70,7 +70,7 @@ func DefaultParams(preset string) (Params, error) {
 		p.TxBits = HackRFBits
 		p.Offset = HackRFOffset
 	default:
-		return Params{}, fmt.Errorf("loopback: unknown preset %q (known: hackrf, or none for an ideal wire)", preset)
+		return Params{}, fmt.Errorf("loopback: unknown preset %s (known: hackrf, or none for an ideal wire)", radio.QuoteSpec(preset))
 	}
 	return p, nil
 }
@@ -100,7 +100,7 @@ func intKey(name, doc string, lo, hi int, dst func(*Params) *int) Key {
 	return Key{name, doc, func(p *Params, v string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
-			return fmt.Errorf("parameter %s: %q is not a whole number", name, v)
+			return fmt.Errorf("parameter %s: %s is not a whole number", name, radio.QuoteSpec(v))
 		}
 		if n < lo || n > hi {
 			return fmt.Errorf("parameter %s: %d out of range %d..%d", name, n, lo, hi)
@@ -120,7 +120,7 @@ func Keys() []Key {
 		{"seed", "seed of this device's random streams (default: from the run's seed and the order of opening)", func(p *Params, v string) error {
 			s, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 			if err != nil {
-				return fmt.Errorf("parameter seed: %q is not a non-negative whole number", v)
+				return fmt.Errorf("parameter seed: %s is not a non-negative whole number", radio.QuoteSpec(v))
 			}
 			p.Seed = s
 			return nil
@@ -153,7 +153,7 @@ func Keys() []Key {
 				for _, q := range Profiles() {
 					names = append(names, q.Name)
 				}
-				return fmt.Errorf("parameter channel: unknown profile %q (known: %s)", v, strings.Join(names, ", "))
+				return fmt.Errorf("parameter channel: unknown profile %s (known: %s)", radio.QuoteSpec(v), strings.Join(names, ", "))
 			}
 			p.Channel = prof.Name
 			return nil
@@ -177,7 +177,7 @@ func Keys() []Key {
 		{"dc", "receiver DC offset, full scale 1, as a complex number such as 0.01-0.005i", func(p *Params, v string) error {
 			c, err := strconv.ParseComplex(strings.TrimSpace(v), 128)
 			if err != nil || math.IsNaN(real(c)) || math.IsNaN(imag(c)) {
-				return fmt.Errorf("parameter dc: %q is not a complex number like 0.01-0.005i", v)
+				return fmt.Errorf("parameter dc: %s is not a complex number like 0.01-0.005i", radio.QuoteSpec(v))
 			}
 			if math.Abs(real(c)) > 1 || math.Abs(imag(c)) > 1 {
 				return fmt.Errorf("parameter dc: %v beyond full scale", c)
@@ -213,7 +213,7 @@ func (p *Params) Apply(kv []radio.Param) error {
 			for i, k := range keys {
 				names[i] = k.Name
 			}
-			return fmt.Errorf("unknown parameter %q (loopback accepts %s)", x.Key, strings.Join(names, ", "))
+			return fmt.Errorf("unknown parameter %s (loopback accepts %s)", radio.QuoteSpec(x.Key), strings.Join(names, ", "))
 		}
 	}
 	return nil

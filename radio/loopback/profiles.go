@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/m4sc/m4sc/radio"
 )
 
 // This file holds the multipath power delay profiles used by the channel
@@ -319,7 +321,7 @@ func LookupProfile(name string) (Profile, error) {
 	for i, d := range defs {
 		names[i] = d.name
 	}
-	return Profile{}, fmt.Errorf("loopback: unknown delay profile %q (valid: %s)", name, strings.Join(names, ", "))
+	return Profile{}, fmt.Errorf("loopback: unknown delay profile %s (valid: %s)", radio.QuoteSpec(name), strings.Join(names, ", "))
 }
 
 // Paths resolves the profile into absolute delays in seconds and linear
