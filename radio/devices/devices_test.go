@@ -128,7 +128,7 @@ func TestFileDeviceRoundTrip(t *testing.T) {
 			if pass == 1 {
 				in = ref
 			}
-			d, err := m.Open(context.Background(), spec)
+			d, err := m.Open(context.Background(), spec+",replace=true")
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
@@ -223,7 +223,8 @@ func TestList(t *testing.T) {
 func FuzzOpen(f *testing.F) {
 	for _, s := range []string{"loopback", "loopback:hackrf,ppm=12.5,snr=25,channel=epa", "loopback,dc=0.1+0.2i,bits=8",
 		"loopback,snr=inf,gaprate=5,gaplen=10", "file:none.cs8,rate=1M", "hackrf:1", "usrp", "loopback,channel=tdl-c,ds=30,doppler=10",
-		"file:a.sigmf-meta,loop=foo", "file:none.cs8,rate=1M,loop=yes", "file:none.cs8,rate=1M,truncated=yes", "file:none.cs8,rate=1M,truncated=on,loop=1"} {
+		"file:a.sigmf-meta,loop=foo", "file:none.cs8,rate=1M,loop=yes", "file:none.cs8,rate=1M,truncated=yes", "file:none.cs8,rate=1M,truncated=on,loop=1",
+		"file:none.cs8,rate=1M,replace=on", "file:a.sigmf-meta,replace=maybe", "loopback:hackrf,snr=" + strings.Repeat("9", 3000)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -18,22 +19,36 @@ import (
 // Keys: rate and freq describe raw files (which carry no metadata) and set what a
 // transmitted recording says; datatype picks the encoding of a SigMF recording
 // (ci8, ci16_le, cf32_le; default cf32_le); truncated=allow reads a damaged recording up
-// to its last whole sample; loop=true replays without end. Boolean values are those
-// of radio.ParseBoolParam.
+// to its last whole sample; loop=true replays without end; replace=true lets a
+// transmit stream replace a recording that exists (without it StartTX refuses one,
+// with an error wrapping fs.ErrExist). Boolean values are those of
+// radio.ParseBoolParam.
+//
+// With replace=true the device is one to write: an existing recording is not read
+// when the device opens, since it is to be replaced and may be damaged or made at
+// another rate, so the tuning starts from rate and freq (else DefaultFileRate and
+// DefaultFileFrequency) rather than from the recording.
 type fileDevice struct {
-	path   string
-	info   radio.Info
-	ropt   sigmf.ReadOptions
-	dtype  sigmf.Datatype
-	loop   bool
-	mu     sync.Mutex
-	cfg    radio.Config
-	stats  radio.Stats
-	rxOn   bool
-	txOn   bool
-	closed bool
-	open   io.Closer // the running stream, closed with the device
+	path    string
+	info    radio.Info
+	ropt    sigmf.ReadOptions
+	dtype   sigmf.Datatype
+	loop    bool
+	replace bool
+	mu      sync.Mutex
+	cfg     radio.Config
+	stats   radio.Stats
+	rxOn    bool
+	txOn    bool
+	closed  bool
+	open    io.Closer // the running stream, closed with the device
 }
+
+// Tuning of a file device before a recording or a key says otherwise.
+const (
+	DefaultFileRate      = 20e6   // samples/s
+	DefaultFileFrequency = 2.45e9 // Hz
+)
 
 func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	if sp.Arg == "" {
@@ -43,7 +58,7 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	if err := d.keys(sp); err != nil {
 		return nil, err
 	}
-	cfg := radio.Config{SampleRate: 20e6, Frequency: 2.45e9}
+	cfg := radio.Config{SampleRate: DefaultFileRate, Frequency: DefaultFileFrequency}
 	if d.ropt.SampleRate > 0 {
 		cfg.SampleRate = d.ropt.SampleRate
 	}
@@ -51,7 +66,10 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 		cfg.Frequency = d.ropt.Frequency
 	}
 	desc := "no such file yet: receiving fails, a transmit stream creates it"
-	if _, err := os.Stat(d.path); err == nil {
+	switch {
+	case d.replace:
+		desc = "recording to write: a transmit stream creates it, replacing one that exists"
+	case recordingExists(d.path):
 		// Only the metadata and the length are wanted here: the checksum is
 		// verified as StartRX's stream reads the samples.
 		opt := d.ropt
@@ -84,6 +102,25 @@ func openFile(ctx context.Context, sp radio.Spec) (radio.Device, error) {
 	return d, nil
 }
 
+// recordingExists reports whether anything is at path or at either file of the
+// recording it names (X.sigmf-meta and X.sigmf-data for a base name X). A
+// directory counts, for sigmf.Open to explain.
+func recordingExists(path string) bool {
+	if _, err := os.Stat(path); err == nil {
+		return true
+	}
+	meta, data, err := sigmf.Files(path)
+	if err != nil {
+		return false
+	}
+	for _, p := range []string{meta, data} {
+		if _, err := os.Stat(p); p != "" && err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // keys reads the keys of the device string into d.
 func (d *fileDevice) keys(sp radio.Spec) error {
 	for _, p := range sp.Params {
@@ -112,8 +149,10 @@ func (d *fileDevice) keys(sp radio.Spec) error {
 			}
 		case "loop":
 			d.loop, err = radio.ParseBoolParam(p.Key, p.Value)
+		case "replace":
+			d.replace, err = radio.ParseBoolParam(p.Key, p.Value)
 		default:
-			err = fmt.Errorf("unknown parameter %q (file accepts rate, freq, datatype, truncated, loop)", p.Key)
+			err = fmt.Errorf("unknown parameter %s (file accepts rate, freq, datatype, truncated, loop, replace)", radio.QuoteSpec(p.Key))
 		}
 		if err != nil {
 			return fmt.Errorf("devices: %s: %w", radio.ClipSpec(sp.String()), err)
@@ -123,6 +162,9 @@ func (d *fileDevice) keys(sp radio.Spec) error {
 }
 
 func (d *fileDevice) Info() radio.Info { return d.info }
+
+// name is the device string for messages, clipped by radio.ClipSpec.
+func (d *fileDevice) name() string { return radio.ClipSpec(d.info.Spec) }
 
 func (d *fileDevice) Config() radio.Config {
 	d.mu.Lock()
@@ -138,7 +180,7 @@ func (d *fileDevice) Configure(c radio.Config) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.rxOn || d.txOn {
-		return fmt.Errorf("devices: %s: stop the running stream before reconfiguring: %w", d.info.Spec, radio.ErrBusy)
+		return fmt.Errorf("devices: %s: stop the running stream before reconfiguring: %w", d.name(), radio.ErrBusy)
 	}
 	d.cfg = v
 	return nil
@@ -170,7 +212,7 @@ func (d *fileDevice) begin(dir radio.Direction) error {
 	case d.closed:
 		return radio.ErrClosed
 	case d.rxOn || d.txOn:
-		return fmt.Errorf("devices: %s: a stream is already open: %w", d.info.Spec, radio.ErrHalfDuplex)
+		return fmt.Errorf("devices: %s: a stream is already open: %w", d.name(), radio.ErrHalfDuplex)
 	}
 	if dir == radio.RX {
 		d.rxOn = true
@@ -204,17 +246,17 @@ func (d *fileDevice) StartRX(ctx context.Context) (radio.RXStream, error) {
 	r, err := sigmf.OpenContext(ctx, d.path, opt)
 	if err != nil {
 		d.end()
-		return nil, fmt.Errorf("devices: %s: %w", d.info.Spec, err)
+		return nil, fmt.Errorf("devices: %s: %w", d.name(), err)
 	}
 	if r.Meta().Global.SampleRate == 0 && d.ropt.SampleRate == 0 {
 		r.Close()
 		d.end()
-		return nil, fmt.Errorf("devices: %s: the recording does not say its sample rate; add ,rate=RATE (for example ,rate=20M)", d.info.Spec)
+		return nil, fmt.Errorf("devices: %s: the recording does not say its sample rate; add ,rate=RATE (for example ,rate=20M)", d.name())
 	}
 	if rate := r.Meta().Global.SampleRate; rate > 0 && rate != d.Config().SampleRate {
 		r.Close()
 		d.end()
-		return nil, &radio.ConfigError{Device: d.info.Spec, Field: "sample rate", Value: d.Config().SampleRate,
+		return nil, &radio.ConfigError{Device: d.name(), Field: "sample rate", Value: d.Config().SampleRate,
 			Reason: fmt.Sprintf("the recording was made at %g samples/s", rate)}
 	}
 	rs := &fileRX{d: d, r: r, ctx: ctx}
@@ -281,6 +323,9 @@ func (d *fileDevice) StartTX(ctx context.Context) (radio.TXStream, error) {
 	opt := sigmf.WriteOptions{
 		SampleRate: cfg.SampleRate, Frequency: cfg.Frequency, Datetime: time.Now().UTC(),
 		Recorder: "m4sc", Datatype: d.dtype,
+		// Created exclusively, so that a check that the recording is free
+		// and its creation cannot be raced.
+		Exclusive: !d.replace,
 	}
 	if strings.HasSuffix(d.path, ".sigmf-meta") || strings.HasSuffix(d.path, ".sigmf-data") {
 		if opt.Datatype == 0 {
@@ -290,7 +335,10 @@ func (d *fileDevice) StartTX(ctx context.Context) (radio.TXStream, error) {
 	w, err := sigmf.Create(d.path, opt)
 	if err != nil {
 		d.end()
-		return nil, fmt.Errorf("devices: %s: %w", d.info.Spec, err)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("devices: %s: %w (add replace=true to replace it)", d.name(), err)
+		}
+		return nil, fmt.Errorf("devices: %s: %w", d.name(), err)
 	}
 	ts := &fileTX{d: d, w: w, ctx: ctx}
 	d.running(ts)

@@ -65,3 +65,16 @@ func RawDatatype(path string) (Datatype, bool) {
 	}
 	return lay.datatype, true
 }
+
+// Files returns the files of the recording that path names, as Open and Create
+// take it: the .sigmf-meta and .sigmf-data pair of a SigMF recording (named by
+// either file or by their common base name), or, for a raw .cs8, .cf32 or
+// .cfile file, that file as data and "" as meta. Callers use it to ask whether
+// a recording exists before writing one.
+func Files(path string) (meta, data string, err error) {
+	lay, err := locate(path)
+	if err != nil {
+		return "", "", err
+	}
+	return lay.metaPath, lay.dataPath, nil
+}
