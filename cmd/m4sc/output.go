@@ -27,9 +27,38 @@ func addForceFlag(cmd *cobra.Command, force *bool) {
 
 // checkOutput fails early, before any long work, when path cannot be written
 // as an output: a directory, a path ending in a separator, or (unless force) a
-// file that exists. For a SigMF recording either of its two files counts.
+// file that exists. For a SigMF recording either of its two files counts, and
+// a bare base name X (no extension) may name one (X.sigmf-meta and
+// X.sigmf-data, as sigmf.Create takes it): since checkOutput does not know
+// whether the verb writes a recording, X and both files of the pair count.
 // flag names the flag that gave path, for the message.
 func checkOutput(flag, path string, force bool) error {
+	if err := checkWritable(flag, path); err != nil || force {
+		return err
+	}
+	return checkAbsent(flag, outputFiles(path))
+}
+
+// checkRecordingOutput is checkOutput for a verb that writes a recording with
+// sigmf.Create: the files that count are those sigmf.Create writes for path
+// (sigmf.Files), which for a path with another extension (run.v2) are
+// run.v2.sigmf-meta and run.v2.sigmf-data.
+func checkRecordingOutput(flag, path string, force bool) error {
+	if err := checkWritable(flag, path); err != nil {
+		return err
+	}
+	meta, data, err := sigmf.Files(path)
+	if err != nil {
+		return usageErrorf("%s %s: %v", flag, path, err)
+	}
+	if force {
+		return nil
+	}
+	return checkAbsent(flag, []string{meta, data})
+}
+
+// checkWritable fails when path names no file that could be written.
+func checkWritable(flag, path string) error {
 	if path == "" {
 		return usageErrorf("%s: a file to write is required", flag)
 	}
@@ -39,25 +68,30 @@ func checkOutput(flag, path string, force bool) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return usageErrorf("%s %s: is a directory; name a file to write", flag, path)
 	}
-	if force {
-		return nil
-	}
-	for _, p := range recordingFiles(path) {
-		if _, err := os.Lstat(p); err == nil {
+	return nil
+}
+
+// checkAbsent fails, naming the first, when any of files ("" skipped) exists.
+func checkAbsent(flag string, files []string) error {
+	for _, p := range files {
+		if _, err := os.Lstat(p); p != "" && err == nil {
 			return existsError(flag, p)
 		}
 	}
 	return nil
 }
 
-// recordingFiles lists the files that writing path creates: the pair of a
-// SigMF recording, or path itself.
-func recordingFiles(path string) []string {
+// outputFiles lists the files that writing path may create: the pair of a
+// SigMF recording named by either file; path and the pair for a bare base
+// name; otherwise path itself.
+func outputFiles(path string) []string {
 	ext := filepath.Ext(path)
 	switch ext {
 	case sigmf.ExtMeta, sigmf.ExtData:
 		base := strings.TrimSuffix(path, ext)
 		return []string{base + sigmf.ExtMeta, base + sigmf.ExtData}
+	case "":
+		return []string{path, path + sigmf.ExtMeta, path + sigmf.ExtData}
 	}
 	return []string{path}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,4 +112,54 @@ func dirEntries(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// A bare base name X names a SigMF recording's pair (X.sigmf-meta and
+// X.sigmf-data, as sigmf.Create takes it): checkOutput refuses it when either
+// file exists, or X itself for a verb that writes X; checkRecordingOutput
+// looks at exactly the files sigmf.Create writes.
+func TestCheckOutputBaseName(t *testing.T) {
+	wd := isolate(t)
+	for _, f := range []string{"b.sigmf-meta", "c.sigmf-data", "d", "r.v2", "s.v2.sigmf-data"} {
+		if err := os.WriteFile(filepath.Join(wd, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		check  func(flag, path string, force bool) error
+		path   string
+		exists string // "" when the path is free
+	}{
+		{checkOutput, "b", "b.sigmf-meta"},
+		{checkOutput, "c", "c.sigmf-data"},
+		{checkOutput, "d", "d"},
+		{checkOutput, "e", ""},
+		{checkOutput, "b.sigmf-data", "b.sigmf-meta"},
+		{checkOutput, "r.v2", "r.v2"},
+		{checkRecordingOutput, "b", "b.sigmf-meta"},
+		{checkRecordingOutput, "c", "c.sigmf-data"},
+		{checkRecordingOutput, "d", ""},    // the recording is d.sigmf-*
+		{checkRecordingOutput, "r.v2", ""}, // r.v2.sigmf-*
+		{checkRecordingOutput, "s.v2", "s.v2.sigmf-data"},
+	} {
+		err := c.check("--out", c.path, false)
+		want := ""
+		if c.exists != "" {
+			want = "--out: " + c.exists + " exists; add --force to replace it"
+		}
+		if got := fmt.Sprint(err); err == nil && want != "" || err != nil && got != want {
+			t.Errorf("%s: %v, want %q", c.path, err, want)
+		}
+		if err := c.check("--out", c.path, true); err != nil {
+			t.Errorf("%s with force: %v", c.path, err)
+		}
+	}
+	if err := checkRecordingOutput("--out", "x.sigmf", false); err == nil {
+		t.Error("a SigMF archive: no error")
+	}
+	// Through the command line: phy tx --out B over a lone B.sigmf-data.
+	code, _, errOut := runM4sc(t, "phy", "tx", "--psdu", "00112233", "--out", "c")
+	if code == 0 || !strings.Contains(errOut, "--out: c.sigmf-data exists; add --force") {
+		t.Errorf("phy tx --out c over c.sigmf-data: exit %d, %q", code, errOut)
+	}
 }

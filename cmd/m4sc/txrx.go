@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,7 +86,7 @@ func newRxCmd(a *app) *cobra.Command {
 			if err := checkSeconds(seconds, maxRecordSeconds); err != nil {
 				return err
 			}
-			if err := checkOutput("--out", out, force); err != nil {
+			if err := checkRecordingOutput("--out", out, force); err != nil {
 				return err
 			}
 			if device == "" {
@@ -165,7 +163,7 @@ func record(ctx context.Context, errOut, out io.Writer, d radio.Device, path str
 	}
 	st := d.Stats()
 	fmt.Fprintf(out, "recorded %d samples (%g s) from %s to %s; %d samples lost, %d overruns\n",
-		got, float64(got)/c.SampleRate, d.Info().Spec, path, dropped, st.Overruns)
+		got, float64(got)/c.SampleRate, radio.ClipSpec(d.Info().Spec), path, dropped, st.Overruns)
 	return rerr
 }
 
@@ -188,28 +186,39 @@ func newTxCmd(a *app) *cobra.Command {
 				device, flag = a.Config().TxDevice(), "radio.tx"
 			}
 			// Sending to a file device writes a recording: an existing one is
-			// replaced only with --force, as every verb's output.
-			out := txRecording(device)
-			if out != "" {
-				if err := checkTxRecording(flag, out, force); err != nil {
+			// replaced only with --force, as every verb's output. The check
+			// here comes before any work; the device creates the recording
+			// exclusively unless told replace=true, so a recording that
+			// appears in between is not replaced either.
+			tx, err := txRecording(flag, device, force)
+			if err != nil {
+				return err
+			}
+			if tx.path != "" {
+				if err := checkRecordingOutput(flag, tx.path, tx.replace); err != nil {
 					return err
 				}
 			}
-			ds, prof, err := openTuned(cmd.Context(), a, profile, device, "file:"+in)
+			ds, prof, err := openTuned(cmd.Context(), a, profile, tx.spec, "file:"+in)
 			if err != nil {
 				return err
 			}
 			d, src := ds[0], ds[1]
 			defer d.Close()
 			defer src.Close()
+			if tx.path != "" {
+				if err := tuneRecording(d, src, tx); err != nil {
+					return err
+				}
+			}
 			if prof != nil {
 				if err := prof.ApplyGains(d, radio.TX); err != nil {
 					return err
 				}
 			}
 			err = replay(cmd.Context(), cmd.OutOrStdout(), src, d, repeat, prof)
-			if out != "" {
-				err = outputError(flag, out, err)
+			if tx.path != "" {
+				err = outputError(flag, tx.path, err)
 			}
 			return err
 		},
@@ -222,36 +231,60 @@ func newTxCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// txRecording returns the recording that sending to the device spec writes: the
-// path of a file device, else "". A spec that does not parse is left to the
-// device's opener to explain.
-func txRecording(spec string) string {
-	sp, err := radio.ParseSpec(spec)
-	if err != nil || sp.Driver != "file" {
-		return ""
-	}
-	return sp.Arg
+// txFile describes the recording that sending to a device writes.
+type txFile struct {
+	spec    string // the device string to open
+	path    string // the recording a file device writes; "" for a radio
+	replace bool   // an existing recording may be replaced
+	rate    bool   // the device string sets the rate, freq the frequency
+	freq    bool
 }
 
-// checkTxRecording is checkOutput for the recording a file device writes,
-// which may also be named by its base name (X for X.sigmf-meta and
-// X.sigmf-data, as sigmf.Create takes it).
-func checkTxRecording(flag, path string, force bool) error {
-	if err := checkOutput(flag, path, force); err != nil || force {
-		return err
+// txRecording reads the device string tx sends to. A file device writes a
+// recording, which it creates exclusively unless its string says replace=true:
+// --force adds that key (force is the flag's value), and the key given in the
+// string counts as --force. A string that does not parse, or a replace value
+// that is not a boolean, is left to the device's opener to explain.
+func txRecording(flag, spec string, force bool) (txFile, error) {
+	tx := txFile{spec: spec}
+	sp, err := radio.ParseSpec(spec)
+	if err != nil || sp.Driver != "file" {
+		return tx, nil
 	}
-	if _, raw := sigmf.RawDatatype(path); raw {
-		return nil
-	}
-	if ext := filepath.Ext(path); ext == sigmf.ExtMeta || ext == sigmf.ExtData {
-		return nil // checkOutput looked at both files
-	}
-	for _, p := range []string{path + sigmf.ExtMeta, path + sigmf.ExtData} {
-		if _, err := os.Lstat(p); err == nil {
-			return existsError(flag, p)
+	tx.path, tx.replace = sp.Arg, force
+	_, tx.rate = sp.Lookup("rate")
+	_, tx.freq = sp.Lookup("freq")
+	v, ok := sp.Lookup("replace")
+	if !ok {
+		if force {
+			sp.Params = append(sp.Params, radio.Param{Key: "replace", Value: "true"})
+			tx.spec = sp.String()
 		}
+		return tx, nil
 	}
-	return nil
+	r, err := radio.ParseBoolParam("replace", v)
+	switch {
+	case err != nil:
+		return tx, nil
+	case force && !r:
+		return tx, usageErrorf("%s %s: replace=false contradicts --force", flag, radio.ClipSpec(spec))
+	}
+	tx.replace = r
+	return tx, nil
+}
+
+// tuneRecording gives the recording d writes the rate and frequency of src,
+// the recording being sent, where d's device string does not set them (a file
+// device otherwise starts at its defaults, whatever rate src was made at).
+func tuneRecording(d, src radio.Device, tx txFile) error {
+	c, s := d.Config(), src.Config()
+	if !tx.rate {
+		c.SampleRate = s.SampleRate
+	}
+	if !tx.freq {
+		c.Frequency = s.Frequency
+	}
+	return d.Configure(c)
 }
 
 // replay reads the whole recording and sends it repeat times in one burst. With a
@@ -259,7 +292,11 @@ func checkTxRecording(flag, path string, force bool) error {
 // the receiver it was measured against sees none.
 func replay(ctx context.Context, out io.Writer, src, d radio.Device, repeat int, prof *calibration.Profile) error {
 	if sr, dr := src.Config().SampleRate, d.Config().SampleRate; sr != dr {
-		return fmt.Errorf("tx: the recording is at %g samples/s, %s at %g; set radio.rate or resample", sr, d.Info().Spec, dr)
+		hint := "set radio.rate or resample"
+		if d.Info().Driver == "file" {
+			hint = "drop rate= from the device string or resample"
+		}
+		return fmt.Errorf("tx: the recording is at %g samples/s, %s at %g; %s", sr, radio.ClipSpec(d.Info().Spec), dr, hint)
 	}
 	rs, err := src.StartRX(ctx)
 	if err != nil {
@@ -305,6 +342,6 @@ func replay(ctx context.Context, out io.Writer, src, d radio.Device, repeat int,
 		return err
 	}
 	st := d.Stats()
-	fmt.Fprintf(out, "sent %d samples (%d x %d) from %s; %d underruns\n", len(x)*repeat, repeat, len(x), d.Info().Spec, st.Underruns)
+	fmt.Fprintf(out, "sent %d samples (%d x %d) from %s; %d underruns\n", len(x)*repeat, repeat, len(x), radio.ClipSpec(d.Info().Spec), st.Underruns)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/m4sc/m4sc/internal/atomicfile"
+	"github.com/m4sc/m4sc/radio/sigmf"
 )
 
 // m4sc tx replays a recording into another recording (a file device) that phy rx then
@@ -149,5 +150,97 @@ func TestProgressInLogs(t *testing.T) {
 	code, _, errOut = runM4sc(t, "phy", "per", "--snr", "20,30", "--rate", "6", "--frames", "2", "--length", "20")
 	if code != 0 || strings.Contains(errOut, "\r") || !strings.Contains(errOut, "PER: 50% (1/2) after ") {
 		t.Errorf("phy per: exit %d, stderr:\n%q", code, errOut)
+	}
+}
+
+// tx --device file:X --force replaces X without reading it: damaged metadata
+// or another sample rate do not stop it; and a recording written by tx takes
+// the rate and frequency of the one sent unless the device string sets them.
+func TestTxFileReplaceUnread(t *testing.T) {
+	wd := isolate(t)
+	pkt := filepath.Join(wd, "pkt.sigmf-meta")
+	if code, _, e := runM4sc(t, "phy", "tx", "--rate", "12", "--psdu", "00112233", "--out", pkt); code != 0 {
+		t.Fatal(e)
+	}
+	// A recording at 10 Msps, 915 MHz.
+	ten := filepath.Join(wd, "ten.sigmf-meta")
+	w, err := sigmf.Create(ten, sigmf.WriteOptions{SampleRate: 10e6, Frequency: 915e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(make([]complex64, 1000))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rateOf := func(path string) (float64, float64, int64) {
+		t.Helper()
+		r, err := sigmf.Open(path, sigmf.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		return r.Meta().Global.SampleRate, r.Meta().Captures[0].Frequency, r.Len()
+	}
+
+	x := filepath.Join(wd, "x.sigmf-meta")
+	for _, old := range []string{"{bad", "", "ten"} {
+		if old == "ten" {
+			b, _ := os.ReadFile(ten)
+			d, _ := os.ReadFile(filepath.Join(wd, "ten.sigmf-data"))
+			os.WriteFile(x, b, 0o644)
+			os.WriteFile(filepath.Join(wd, "x.sigmf-data"), d, 0o644)
+		} else {
+			os.WriteFile(x, []byte(old), 0o644)
+		}
+		code, out, errOut := runM4sc(t, "tx", "--device", "file:"+x, "--in", pkt, "--force")
+		if code != 0 {
+			t.Errorf("tx --force over %q: exit %d, %s", old, code, errOut)
+			continue
+		}
+		if code, out, errOut = runM4sc(t, "phy", "rx", "--in", x); code != 0 || !strings.Contains(out, `"decoded":1`) {
+			t.Errorf("the replacement of %q: exit %d, %s %s", old, code, out, errOut)
+		}
+		if rate, _, _ := rateOf(x); rate != 20e6 {
+			t.Errorf("the replacement of %q: %g samples/s, want 2e7", old, rate)
+		}
+	}
+
+	y := filepath.Join(wd, "y.sigmf-meta")
+	if code, _, errOut := runM4sc(t, "tx", "--device", "file:"+y, "--in", ten); code != 0 {
+		t.Fatalf("tx from a 10 Msps recording: exit %d, %s", code, errOut)
+	}
+	if rate, freq, n := rateOf(y); rate != 10e6 || freq != 915e6 || n != 1000 {
+		t.Errorf("tx from a 10 Msps recording at 915 MHz wrote %d samples at %g samples/s, %g Hz", n, rate, freq)
+	}
+	code, _, errOut := runM4sc(t, "tx", "--device", "file:"+y+",rate=2M", "--in", ten, "--force")
+	if code == 0 || !strings.Contains(errOut, "drop rate= from the device string") {
+		t.Errorf("tx to rate=2M from 10 Msps: exit %d, %q", code, errOut)
+	}
+}
+
+// txRecording reads a file device's string: --force becomes replace=true (the
+// device otherwise creates its recording exclusively), a replace key counts as
+// --force, and replace=false with --force is refused.
+func TestTxRecording(t *testing.T) {
+	for _, c := range []struct {
+		spec    string
+		force   bool
+		want    txFile
+		wantErr bool
+	}{
+		{"file:a.sigmf-meta", false, txFile{spec: "file:a.sigmf-meta", path: "a.sigmf-meta"}, false},
+		{"file:a.sigmf-meta", true, txFile{spec: "file:a.sigmf-meta,replace=true", path: "a.sigmf-meta", replace: true}, false},
+		{"file:a.cs8,rate=2M", true, txFile{spec: "file:a.cs8,rate=2M,replace=true", path: "a.cs8", replace: true, rate: true}, false},
+		{"file:a,replace=on,freq=1G", false, txFile{spec: "file:a,replace=on,freq=1G", path: "a", replace: true, freq: true}, false},
+		{"file:a,replace=0", false, txFile{spec: "file:a,replace=0", path: "a"}, false},
+		{"file:a,replace=false", true, txFile{}, true},
+		{"file:a,replace=maybe", true, txFile{spec: "file:a,replace=maybe", path: "a", replace: true}, false}, // the opener explains
+		{"loopback:hackrf", true, txFile{spec: "loopback:hackrf"}, false},
+		{"file:a,,", true, txFile{spec: "file:a,,"}, false},
+	} {
+		got, err := txRecording("--device", c.spec, c.force)
+		if (err != nil) != c.wantErr || err == nil && got != c.want {
+			t.Errorf("txRecording(%q, %v) = %+v, %v; want %+v", c.spec, c.force, got, err, c.want)
+		}
 	}
 }
