@@ -22,9 +22,10 @@ import (
 //     millisecond, far shorter than the coherence time at 5 to 100 Hz of Doppler),
 //     H_k = sum_l a_l exp(-j 2 pi f_k tau_l), a_l ~ CN(0, p_l) (or fixed, for a line
 //     of sight), at the data subcarriers' frequencies f_k = k * 312.5 kHz;
-//   - the receiver estimates H from the two long training symbols, averaged, so its
-//     estimate carries noise of half the per-subcarrier noise variance; it equalises by
-//     that estimate, which turns the received y = H x + n into
+//   - the receiver estimates H from the two long training symbols, averaged and
+//     smoothed over neighbouring subcarriers as phy's receiver does, so its estimate
+//     carries 3/16 of the per-subcarrier noise variance and, on a selective channel,
+//     the smoothing's bias; it equalises by that estimate, which turns y = H x + n into
 //     x^ = x H/H^ + n/H^, and it reports SubcarrierSNR = |H^|^2 / N0 per subcarrier;
 //   - pilot tracking leaves a small common phase error per frame.
 //
@@ -111,16 +112,38 @@ func (c *Channel) Draw(fc *FrameChannel, snrDB float64, rng *rand.Rand) {
 		taps = append(taps, a)
 	}
 	phase := cmplx.Rect(1, PilotPhaseStd*rng.NormFloat64())
-	for k := range phy.DataCarriers {
+	// The true response on every used subcarrier, -26..26 without DC.
+	var resp [53]complex128
+	for k := -26; k <= 26; k++ {
 		h := complex(1, 0)
 		if len(taps) > 0 {
 			h = 0
 			for l, p := range c.paths {
-				h += taps[l] * cmplx.Rect(1, -2*math.Pi*c.freqs[k]*p.Delay)
+				h += taps[l] * cmplx.Rect(1, -2*math.Pi*float64(k)*subcarrierSpacing*p.Delay)
 			}
 		}
-		// The estimate averages two long training symbols: noise variance n0/2.
-		est := h + complex(sd/math.Sqrt2*rng.NormFloat64(), sd/math.Sqrt2*rng.NormFloat64())
+		resp[k+26] = h
+	}
+	for k := range phy.DataCarriers {
+		sub := int(math.Round(c.freqs[k] / subcarrierSpacing))
+		h := resp[sub+26]
+		// The receiver averages the two long training symbols (noise n0/2) and smooths
+		// the estimate with weights 1/4, 1/2, 1/4 over neighbouring subcarriers in
+		// the band (phy's estimateChannel): the smoothed response, plus noise of
+		// variance n0/2 times the sum of the squared weights.
+		var acc complex128
+		var wsum, w2 float64
+		for d, wt := range [3]float64{0.25, 0.5, 0.25} {
+			j := sub + d - 1
+			if j < -26 || j > 26 || j == 0 {
+				continue
+			}
+			acc += resp[j+26] * complex(wt, 0)
+			wsum += wt
+			w2 += wt * wt
+		}
+		esd := math.Sqrt(n0 / 2 * w2 / (wsum * wsum) / 2) // per real dimension
+		est := acc/complex(wsum, 0) + complex(esd*rng.NormFloat64(), esd*rng.NormFloat64())
 		if cmplx.Abs(est) < 1e-6 {
 			est = 1e-6
 		}
