@@ -62,6 +62,13 @@
 // resumed from its checkpoint ends with the same weights as an uninterrupted one.
 // `m4sc train` drives it with progress, checkpoints and loss curves.
 //
+// TrainOptions.Channel puts a Channel between the semantic head and the decoder in
+// every pass (in place of the Gaussian noise): the batch hands it the vectors and the
+// messages they form, and its parameters train with the model's, so a channel code
+// learns on the model's own task losses. TrainOptions.Trainable freezes the rest.
+// This package knows no radio; package semantic's JointChannel is the codec over a
+// simulated receiver.
+//
 // In StageAlign and StageInstruct the image semantic vectors also feed training-only
 // linear readouts (Config.AuxHeads, heads.go): for generated scenes, which object (shape,
 // colour, size, or none) is centred in each vector's cell and where; for digits, the
