@@ -370,3 +370,22 @@ func TestCheckpointThroughParams(t *testing.T) {
 		t.Errorf("Check of decreasing knots = %v, want ErrInput", err)
 	}
 }
+
+// NewForLoad draws nothing: coefficients and base weights are zero, the rest as New.
+func TestNewForLoad(t *testing.T) {
+	l, err := NewForLoad[float32]("k", 3, 2, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range append(append([]float32(nil), l.Coef.Data...), l.Wb.Data...) {
+		if v != 0 {
+			t.Fatalf("NewForLoad drew a value %v", v)
+		}
+	}
+	if l.Ws.Data[0] != float32(DefaultSplineScale) {
+		t.Errorf("spline scale %v, want %v", l.Ws.Data[0], DefaultSplineScale)
+	}
+	if _, err := NewForLoad[float32]("k", 0, 2, Config{}); err == nil {
+		t.Error("a layer of 0 inputs accepted")
+	}
+}

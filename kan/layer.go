@@ -68,15 +68,26 @@ type Param[T nn.Float] struct {
 // noise, base weights uniform in +-BaseScale/sqrt(in), spline scales SplineScale, the
 // uniform grid of GridSize intervals on [Min, Max] for every feature.
 func New[T nn.Float](name string, in, out int, cfg Config, rng *rand.Rand) (*Layer[T], error) {
+	if rng == nil {
+		return nil, fmt.Errorf("kan: layer %q: %w: nil random source", name, ErrConfig)
+	}
+	return newLayer[T](name, in, out, cfg, rng)
+}
+
+// NewForLoad makes a layer like New whose coefficients and base weights are zero, for
+// a caller that reads every tensor from a file next: nothing is drawn only to be
+// overwritten. The grid, spline scales and norm gains are set as New sets them.
+func NewForLoad[T nn.Float](name string, in, out int, cfg Config) (*Layer[T], error) {
+	return newLayer[T](name, in, out, cfg, nil)
+}
+
+func newLayer[T nn.Float](name string, in, out int, cfg Config, rng *rand.Rand) (*Layer[T], error) {
 	c, err := cfg.resolve()
 	if err != nil {
 		return nil, fmt.Errorf("kan: layer %q: %w", name, err)
 	}
 	if in < 1 || out < 1 {
 		return nil, fmt.Errorf("kan: layer %q: %w: shape %d -> %d", name, ErrConfig, in, out)
-	}
-	if rng == nil {
-		return nil, fmt.Errorf("kan: layer %q: %w: nil random source", name, ErrConfig)
 	}
 	l := &Layer[T]{name: name, in: in, out: out, cfg: c}
 	row := uniformKnots(c.GridSize, c.Order, c.Min, c.Max)
@@ -90,6 +101,9 @@ func New[T nn.Float](name string, in, out int, cfg Config, rng *rand.Rand) (*Lay
 	nb := c.GridSize + c.Order
 	l.Coef = nn.NewParam[T](nil, out, in, nb)
 	for i := range l.Coef.Data {
+		if rng == nil {
+			break
+		}
 		l.Coef.Data[i] = T((rng.Float64() - 0.5) * c.NoiseScale / float64(c.GridSize))
 	}
 	l.Ws = nn.NewParam[T](nil, out, in)
@@ -100,6 +114,9 @@ func New[T nn.Float](name string, in, out int, cfg Config, rng *rand.Rand) (*Lay
 		l.Wb = nn.NewParam[T](nil, out, in)
 		bound := c.BaseScale / math.Sqrt(float64(in))
 		for i := range l.Wb.Data {
+			if rng == nil {
+				break
+			}
 			l.Wb.Data[i] = T(bound * (2*rng.Float64() - 1))
 		}
 	}

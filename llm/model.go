@@ -261,8 +261,8 @@ func New(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 	return newModel(cfg, tok, rng)
 }
 
-// newModel is New; with rng nil the parameters are left at zero (initializer), but
-// for the KAN projector's, which kan.New draws from a fixed source.
+// newModel is New; with rng nil the parameters are left at zero (initializer), the
+// KAN projector's too (kan.NewForLoad), for a caller that reads them all from a file.
 func newModel(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, error) {
 	in := initializer{rng}
 	if err := cfg.Validate(); err != nil {
@@ -324,11 +324,12 @@ func newModel(cfg Config, tok *tokenizer.Tokenizer, rng *rand.Rand) (*Model, err
 	}
 	switch cfg.Projector {
 	case ProjectorKAN:
-		kanRng := rng
-		if kanRng == nil { // kan.New always draws; what it draws is overwritten
-			kanRng = rand.New(rand.NewPCG(0, 0))
+		var l *kan.Layer[float32]
+		if rng == nil { // every tensor is read from a file next
+			l, err = kan.NewForLoad[float32]("proj/kan", di, d, kanConfig(cfg))
+		} else {
+			l, err = kan.New[float32]("proj/kan", di, d, kanConfig(cfg), rng)
 		}
-		l, err := kan.New[float32]("proj/kan", di, d, kanConfig(cfg), kanRng)
 		if err != nil {
 			return nil, fmt.Errorf("llm: KAN projector: %w", err)
 		}
