@@ -194,19 +194,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 				seed := o.Seed ^ uint64(i)<<20 ^ uint64(math.Float64bits(snr))
 				cfg := loopback.ChannelConfig{SampleRate: phy.SampleRate, AWGN: true, SNR: snr, Paths: paths, Doppler: o.Doppler,
 					CarrierOffset: float64(int64(seed%80001)) - 40000, Seed: seed | 1}
-				chn, err := loopback.NewChannel(cfg)
-				if err != nil {
-					return nil, err
-				}
-				const lead = 300
-				y := make([]complex64, len(b.Samples)+2*lead)
-				chn.Process(y, &loopback.SliceInput{Start: lead, Data: b.Samples})
-				rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
-				if err != nil {
-					return nil, err
-				}
-				fr := rcv.Flush(rcv.Receive(nil, y))
-				got, err := ch.Receive(fr, ReceiveOptions{Question: it.question})
+				got, err := ch.OverChannel(b, cfg, ReceiveOptions{Question: it.question})
 				if err != nil {
 					return nil, err
 				}
@@ -375,4 +363,23 @@ func SweepMarkdown(points []SweepPoint) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// OverChannel passes a burst's samples through a loopback channel (cfg; its sample
+// rate is set to phy's), finds the frames in what comes out with phy's receiver and
+// decodes them: the whole air interface in one call, for sweeps and demonstrations.
+func (c *Chain) OverChannel(b *Burst, cfg loopback.ChannelConfig, o ReceiveOptions) ([]Received, error) {
+	cfg.SampleRate = phy.SampleRate
+	chn, err := loopback.NewChannel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	const lead = 300
+	y := make([]complex64, len(b.Samples)+2*lead)
+	chn.Process(y, &loopback.SliceInput{Start: lead, Data: b.Samples})
+	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return c.Receive(rcv.Flush(rcv.Receive(nil, y)), o)
 }
