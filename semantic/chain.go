@@ -366,13 +366,9 @@ func (c *Chain) decodeMessage(m *message, o ReceiveOptions) (Received, error) {
 		} else {
 			l = m.frames * FrameSymbols
 		}
-		n := l / m.k
-		if image {
-			n = llm.ImageSlots
-		}
-		n = min(n, c.Model.MaxTextTokens(m.task))
-		if image {
-			n = llm.ImageSlots
+		n := llm.ImageSlots
+		if !image {
+			n = min(l/m.k, c.Model.MaxTextTokens(m.task))
 		}
 		if n < 1 {
 			return r, nil
@@ -417,14 +413,11 @@ func (c *Chain) decodeMessage(m *message, o ReceiveOptions) (Received, error) {
 			}
 			data = append(data, f.PSDU[:len(f.PSDU)-4]...)
 		}
-		n := len(data) / dim
+		n := llm.ImageSlots
 		if image {
-			n = llm.ImageSlots
 			data = append(data, make([]byte, max(0, n*dim-len(data)))...)
-		}
-		n = min(n, max(c.Model.MaxTextTokens(m.task), 0))
-		if image {
-			n = llm.ImageSlots
+		} else {
+			n = min(len(data)/dim, c.Model.MaxTextTokens(m.task))
 		}
 		if n < 1 {
 			r.Partial = "nothing arrived"

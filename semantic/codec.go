@@ -216,12 +216,6 @@ func (c *Codec) encodeGraph(g *nn.Graph[float32], vecs *nn.Tensor[float32], extr
 	return g.PowerNormalize(y, 1)
 }
 
-// decodeGraph records the decoder: sym [n, 2k] equalised symbols, snr [n, k] their
-// subcarriers' linear SNRs, image the modality; gives [n, SemDim].
-func (c *Codec) decodeGraph(g *nn.Graph[float32], feats *nn.Tensor[float32], k int) *nn.Tensor[float32] {
-	return c.dec[k].forward(g, feats)
-}
-
 // MaxSymbolSNR caps the linear SNR the decoder is told a symbol has (35 dB): the
 // training channel's SNRs reach about that (25 dB with fading peaks), and a noiseless
 // recording's SNR of 140 dB would put the decoder's inputs far outside anything it
@@ -301,7 +295,7 @@ func (c *Codec) Decode(dst []float32, sym []complex64, snr []float32, n, k int, 
 	g.Reset()
 	feats := make([]float32, n*decInputs(k))
 	decoderFeatures(feats, sym, snr, n, k, image)
-	y := c.decodeGraph(g, nn.NewTensor(feats, n, decInputs(k)), k)
+	y := c.dec[k].forward(g, nn.NewTensor(feats, n, decInputs(k)))
 	return append(dst, y.Data...), nil
 }
 

@@ -2,7 +2,6 @@ package semantic
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/m4sc/m4sc/llm"
@@ -81,7 +80,6 @@ func (j *JointChannel) Transmit(g *nn.Graph[float32], sent *nn.Tensor[float32], 
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(0, 0))
 	}
-	d := sent.Dim(1)
 	type plan struct {
 		k, row0, rows int
 		image, clean  bool
@@ -144,51 +142,27 @@ func (j *JointChannel) Transmit(g *nn.Graph[float32], sent *nn.Tensor[float32], 
 		if len(rows) == 0 {
 			continue
 		}
-		n := len(rows)
-		extra := make([]float32, n*encExtra)
-		gain, noise := make([]float32, n*2*k), make([]float32, n*2*k)
-		shrink, logSNR, mod := make([]float32, n*2*k), make([]float32, n*k), make([]float32, n)
-		q := 0 // row within this bandwidth's pass
-		for _, p := range plans {
+		// Each pass keeps its own constants: backward reads them after every pass.
+		var sc symbolChannel
+		sc.reset(len(rows), k)
+		q := 0 // first row of the message within this bandwidth's pass
+		for i := range plans {
+			p := &plans[i]
 			if p.clean || p.k != k {
 				continue
 			}
-			pl := NewPlacement(p.rows, k)
-			for v := range p.rows {
-				extra[q*encExtra], extra[q*encExtra+1] = snrFeature(p.snr), modality(p.image)
-				mod[q] = modality(p.image)
-				for s := range k {
-					pos := pl.Pos(v, s)
-					sc := pos % len(p.fc.Gain)
-					gn, sd, rho := p.fc.Gain[sc], p.fc.Noise[sc], clampSNR(p.fc.SNR[sc])
-					if pos >= p.lostFrom && pos < p.lostTo {
-						gn, sd, rho = 0, 0, 0
-					}
-					e := (q*k + s) * 2
-					gain[e], gain[e+1] = real(gn), imag(gn)
-					noise[e], noise[e+1] = sd*float32(rng.NormFloat64()), sd*float32(rng.NormFloat64())
-					sh := rho / (1 + rho)
-					shrink[e], shrink[e+1] = sh, sh
-					logSNR[q*k+s] = float32(math.Log1p(float64(rho)) / 4)
-				}
-				q++
-			}
+			sc.message(q, p.rows, p.snr, p.image, &p.fc, p.lostFrom, p.lostTo, rng)
+			q += p.rows
 		}
-		x := g.Gather(sent, rows)
-		sym := j.codec.encodeGraph(g, x, nn.NewTensor(extra, n, encExtra), k)
-		rx := g.Add(g.ComplexMul(sym, nn.NewTensor(gain, n, 2*k)), nn.NewTensor(noise, n, 2*k))
-		rx = g.Mul(rx, nn.NewTensor(shrink, n, 2*k))
-		feats := g.Concat(-1, rx, nn.NewTensor(logSNR, n, k), nn.NewTensor(mod, n, 1))
-		parts = append(parts, j.codec.decodeGraph(g, feats, k))
+		parts = append(parts, j.codec.throughChannel(g, g.Gather(sent, rows), &sc))
 		for i, r := range rows {
 			order[r] = placed + i
 		}
-		placed += n
+		placed += len(rows)
 	}
 	all := parts[0]
 	if len(parts) > 1 {
 		all = g.Concat(0, parts...)
 	}
-	_ = d
 	return g.Gather(all, order)
 }

@@ -164,18 +164,14 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 		}
 	}
 	// Each item's burst is the same at every SNR: send once per configuration.
-	type sent struct {
-		b   *Burst
-		err error
-	}
-	bursts := make([][]sent, len(configs))
+	bursts := make([][]*Burst, len(configs))
 	for c, cf := range configs {
 		for _, it := range items {
 			b, err := ch.Send(it.in, SendOptions{Scheme: cf.scheme, Bandwidth: max(cf.k, Bandwidths[0]), SNRHint: 10, Rate: o.Rate})
-			bursts[c] = append(bursts[c], sent{b, err})
 			if err != nil {
 				return nil, err
 			}
+			bursts[c] = append(bursts[c], b)
 		}
 	}
 	total, done := len(configs)*len(o.SNRs)*len(items), 0
@@ -190,7 +186,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 				if err := ctx.Err(); err != nil {
 					return points, err
 				}
-				b := bursts[c][i].b
+				b := bursts[c][i]
 				seed := o.Seed ^ uint64(i)<<20 ^ uint64(math.Float64bits(snr))
 				cfg := loopback.ChannelConfig{SampleRate: phy.SampleRate, AWGN: true, SNR: snr, Paths: paths, Doppler: o.Doppler,
 					CarrierOffset: float64(int64(seed%80001)) - 40000, Seed: seed | 1}

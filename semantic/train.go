@@ -199,7 +199,7 @@ func TrainCodec(ctx context.Context, c *Codec, pool *VectorPool, o CodecTrainOpt
 		var lossSum float64
 		for _, k := range Bandwidths {
 			b.draw(pool, k, chans, o, rng)
-			l := c.batchLoss(g, b, k)
+			l := c.batchLoss(g, b)
 			lossSum += float64(l.Data[0])
 			if total == nil {
 				total = l
@@ -228,28 +228,81 @@ func TrainCodec(ctx context.Context, c *Codec, pool *VectorPool, o CodecTrainOpt
 	return save()
 }
 
-// codecBatch holds one bandwidth's batch: the sent vectors and the drawn channel as
-// constant tensors.
-type codecBatch struct {
-	dim, msgs, n   int
-	vecs, extra    []float32 // [n, dim], [n, encExtra]
+// symbolChannel holds what the channel does to each symbol of n vectors at bandwidth
+// k, as constant inputs of the graph (see Codec.throughChannel): for each vector the
+// encoder's extra inputs and the modality, for each symbol the equalised gain c and
+// noise w (x^ = c x + w) and the receiver's view of its SNR rho.
+type symbolChannel struct {
+	n, k           int
+	extra          []float32 // [n, encExtra]
+	mod            []float32 // [n, 1]
 	gain, noise    []float32 // [n, 2k]: c (re, im) and w (re, im) per symbol
 	shrink, logSNR []float32 // [n, 2k] rho/(1+rho) per real, [n, k] ln(1+rho)/4
-	mod            []float32 // [n, 1]
-	fc             FrameChannel
+}
+
+// reset sizes s for n vectors at bandwidth k, reusing its buffers.
+func (s *symbolChannel) reset(n, k int) {
+	s.n, s.k = n, k
+	s.extra, s.mod = grow(s.extra, n*encExtra), grow(s.mod, n)
+	s.gain, s.noise = grow(s.gain, n*2*k), grow(s.noise, n*2*k)
+	s.shrink, s.logSNR = grow(s.shrink, n*2*k), grow(s.logSNR, n*k)
+}
+
+// message fills rows [r0, r0+rows) for one message sent at snr dB over fc, placed as
+// Chain.Send places it; payload positions [lostFrom, lostTo) carry nothing.
+func (s *symbolChannel) message(r0, rows int, snr float64, image bool, fc *FrameChannel, lostFrom, lostTo int, rng *rand.Rand) {
+	k := s.k
+	pl := NewPlacement(rows, k)
+	for v := range rows {
+		r := r0 + v
+		s.extra[r*encExtra], s.extra[r*encExtra+1] = snrFeature(snr), modality(image)
+		s.mod[r] = modality(image)
+		for j := range k {
+			pos := pl.Pos(v, j)
+			sc := pos % len(fc.Gain)
+			gn, sd, rho := fc.Gain[sc], fc.Noise[sc], clampSNR(fc.SNR[sc])
+			if pos >= lostFrom && pos < lostTo {
+				gn, sd, rho = 0, 0, 0
+			}
+			q := (r*k + j) * 2
+			s.gain[q], s.gain[q+1] = real(gn), imag(gn)
+			s.noise[q], s.noise[q+1] = sd*float32(rng.NormFloat64()), sd*float32(rng.NormFloat64())
+			sh := rho / (1 + rho)
+			s.shrink[q], s.shrink[q+1] = sh, sh
+			s.logSNR[r*k+j] = float32(math.Log1p(float64(rho)) / 4)
+		}
+	}
+}
+
+// throughChannel records encoder, channel and decoder for vectors x [n, SemDim]:
+// x^ = c x + w per symbol, the receiver's shrink rho/(1+rho), the decoder.
+func (c *Codec) throughChannel(g *nn.Graph[float32], x *nn.Tensor[float32], s *symbolChannel) *nn.Tensor[float32] {
+	n, k := s.n, s.k
+	sym := c.encodeGraph(g, x, nn.NewTensor(s.extra, n, encExtra), k)
+	rx := g.Add(g.ComplexMul(sym, nn.NewTensor(s.gain, n, 2*k)), nn.NewTensor(s.noise, n, 2*k))
+	rx = g.Mul(rx, nn.NewTensor(s.shrink, n, 2*k))
+	feats := g.Concat(-1, rx, nn.NewTensor(s.logSNR, n, k), nn.NewTensor(s.mod, n, 1))
+	return c.dec[k].forward(g, feats)
+}
+
+// codecBatch holds one bandwidth's batch: the sent vectors and the drawn channel.
+type codecBatch struct {
+	dim, msgs, n int
+	vecs         []float32 // [n, dim]
+	ch           symbolChannel
+	fc           FrameChannel
 }
 
 func newCodecBatch(dim, msgs int) *codecBatch {
 	n := msgs * MessageVectors
-	return &codecBatch{dim: dim, msgs: msgs, n: n, vecs: make([]float32, n*dim), extra: make([]float32, n*encExtra), mod: make([]float32, n)}
+	return &codecBatch{dim: dim, msgs: msgs, n: n, vecs: make([]float32, n*dim)}
 }
 
 // draw fills the batch for bandwidth k: messages alternate text and image.
 func (b *codecBatch) draw(pool *VectorPool, k int, chans []*Channel, o CodecTrainOptions, rng *rand.Rand) {
 	d, per := b.dim, MessageVectors
-	b.gain, b.noise = grow(b.gain, b.n*2*k), grow(b.noise, b.n*2*k)
-	b.shrink, b.logSNR = grow(b.shrink, b.n*2*k), grow(b.logSNR, b.n*k)
-	pl := NewPlacement(per, k)
+	b.ch.reset(b.n, k)
+	l := per * k
 	for m := range b.msgs {
 		image := m%2 == 1
 		dst := b.vecs[m*per*d : (m+1)*per*d]
@@ -267,29 +320,10 @@ func (b *codecBatch) draw(pool *VectorPool, k int, chans []*Channel, o CodecTrai
 		// A lost frame: a run of OFDM symbols of the payload carries nothing.
 		lostFrom, lostTo := -1, -1
 		if rng.Float64() < o.Erasure {
-			span := max(1, pl.Len()/4)
-			lostFrom = rng.IntN(pl.Len())
-			lostTo = lostFrom + span
+			lostFrom = rng.IntN(l)
+			lostTo = lostFrom + max(1, l/4)
 		}
-		for v := range per {
-			r := m*per + v
-			b.extra[r*encExtra], b.extra[r*encExtra+1] = snrFeature(snr), modality(image)
-			b.mod[r] = modality(image)
-			for j := range k {
-				pos := pl.Pos(v, j)
-				sc := pos % len(b.fc.Gain)
-				gn, sd, rho := b.fc.Gain[sc], b.fc.Noise[sc], clampSNR(b.fc.SNR[sc])
-				if pos >= lostFrom && pos < lostTo {
-					gn, sd, rho = 0, 0, 0
-				}
-				q := (r*k + j) * 2
-				b.gain[q], b.gain[q+1] = real(gn), imag(gn)
-				b.noise[q], b.noise[q+1] = sd*float32(rng.NormFloat64()), sd*float32(rng.NormFloat64())
-				s := rho / (1 + rho)
-				b.shrink[q], b.shrink[q+1] = s, s
-				b.logSNR[r*k+j] = float32(math.Log1p(float64(rho)) / 4)
-			}
-		}
+		b.ch.message(m*per, per, snr, image, &b.fc, lostFrom, lostTo, rng)
 	}
 }
 
@@ -301,14 +335,7 @@ func grow(s []float32, n int) []float32 {
 }
 
 // batchLoss records encoder, channel and decoder for bandwidth k and returns the MSE.
-func (c *Codec) batchLoss(g *nn.Graph[float32], b *codecBatch, k int) *nn.Tensor[float32] {
-	n := b.n
-	vecs := nn.NewTensor(b.vecs, n, b.dim)
-	sym := c.encodeGraph(g, vecs, nn.NewTensor(b.extra, n, encExtra), k)
-	// x^ = c x + w, then the receiver's per-symbol shrink rho/(1+rho).
-	rx := g.Add(g.ComplexMul(sym, nn.NewTensor(b.gain, n, 2*k)), nn.NewTensor(b.noise, n, 2*k))
-	rx = g.Mul(rx, nn.NewTensor(b.shrink, n, 2*k))
-	feats := g.Concat(-1, rx, nn.NewTensor(b.logSNR, n, k), nn.NewTensor(b.mod, n, 1))
-	out := c.decodeGraph(g, feats, k)
-	return g.MSE(out, vecs)
+func (c *Codec) batchLoss(g *nn.Graph[float32], b *codecBatch) *nn.Tensor[float32] {
+	vecs := nn.NewTensor(b.vecs, b.n, b.dim)
+	return g.MSE(c.throughChannel(g, vecs, &b.ch), vecs)
 }

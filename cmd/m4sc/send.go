@@ -102,7 +102,7 @@ per word for text and in complex symbols per real pixel value for images (1/48, 
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.task, "task", "", "task: "+strings.Join(taskNames(), ", "))
+	fl.StringVar(&f.task, "task", "", "task: "+taskList())
 	fl.StringVar(&f.text, "text", "", "the sentence (text tasks)")
 	fl.StringVar(&f.image, "image", "", "an image file, PNG or JPEG (image tasks)")
 	fl.Uint64Var(&f.scene, "scene", 0, "a generated scene by seed (image tasks)")
@@ -119,19 +119,11 @@ per word for text and in complex symbols per real pixel value for images (1/48, 
 	return cmd
 }
 
-func taskNames() []string {
-	var n []string
-	for t := llm.TextTransmit; t.String() != "" && !strings.HasPrefix(t.String(), "task("); t++ {
-		n = append(n, t.String())
-	}
-	return n
-}
-
 // sendInput reads the input flags of send as ask does.
 func sendInput(cmd *cobra.Command, a *app, f *sendFlags) (llm.Input, error) {
 	task, err := llm.ParseTask(f.task)
 	if err != nil {
-		return llm.Input{}, usageErrorf("--task %q: one of %s", f.task, strings.Join(taskNames(), ", "))
+		return llm.Input{}, usageErrorf("--task %q: one of %s", f.task, taskList())
 	}
 	in := llm.Input{Task: task}
 	var sources []string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,7 +85,7 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 		return usageErrorf("--bandwidth: %v", err)
 	}
 	for _, k := range ks {
-		if k != semantic.NearestBandwidth(float64(k)) || float64(k) != float64(semantic.NearestBandwidth(float64(k))) {
+		if !slices.Contains(semantic.Bandwidths[:], k) {
 			return usageErrorf("--bandwidth %d: the codec has %v symbols per vector", k, semantic.Bandwidths)
 		}
 	}

@@ -184,9 +184,8 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 			return err
 		}
 	}
-	o2 := struct{ Steps int64 }{o.Steps}
 	final := filepath.Join(f.runDir, "channel.safetensors")
-	meta := map[string]string{"stage": "channel", "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o2.Steps),
+	meta := map[string]string{"stage": "channel", "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
 		"model": src, "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s --projector %s", f.runDir, arch),
 		"data": dataVersions(cacheDir)}
 	if err := c.Save(final, meta); err != nil {
