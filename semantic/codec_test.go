@@ -5,7 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/m4sc/m4sc/nn"
 )
 
 // randomPool is a pool of unit-RMS vectors with structure a codec can learn: each
@@ -231,6 +234,46 @@ func TestPlacement(t *testing.T) {
 			if p.Len() >= 48 && len(subs) < nk[1] {
 				t.Errorf("n=%d k=%d: vector %d uses %d distinct subcarriers for %d symbols", nk[0], nk[1], i, len(subs), nk[1])
 			}
+		}
+	}
+}
+
+// A training step's gradient for one bandwidth's networks is the gradient of that
+// bandwidth's pass alone: the passes of the other bandwidths, recorded before the
+// backward pass, must not change the data it reads.
+func TestCodecStepPassesIndependent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := randomPool(32, 200, rng)
+	c, err := NewCodec(CodecConfig{Hidden: 4}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := NewChannel(ChannelEPA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := CodecTrainOptions{Messages: 2, SNRMin: 0, SNRMax: 20, Erasure: 0.5}
+	grads := func(ks []int) []float32 {
+		g := nn.NewGraph[float32](nil)
+		c.params.ZeroGrad()
+		batches := map[int]*codecBatch{}
+		for _, k := range Bandwidths {
+			batches[k] = newCodecBatch(32, 2)
+		}
+		total, _ := c.stepLoss(g, batches, ks, pool, []*Channel{ch}, o, rand.New(rand.NewPCG(3, 4)))
+		g.Backward(total)
+		var out []float32
+		for _, name := range c.params.Names() {
+			if strings.HasPrefix(name, "codec/enc4/") || strings.HasPrefix(name, "codec/dec4/") {
+				out = append(out, c.params.Get(name).Grad...)
+			}
+		}
+		return out
+	}
+	alone, together := grads([]int{4}), grads(Bandwidths[:])
+	for i := range alone {
+		if alone[i] != together[i] {
+			t.Fatalf("bandwidth 4's gradient %d is %g alone and %g with the other passes", i, alone[i], together[i])
 		}
 	}
 }

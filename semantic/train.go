@@ -186,7 +186,12 @@ func TrainCodec(ctx context.Context, c *Codec, pool *VectorPool, o CodecTrainOpt
 		return nn.SaveCheckpoint(o.Checkpoint, c.params, opt, meta())
 	}
 	g := nn.NewGraph[float32](nil)
-	b := newCodecBatch(c.cfg.SemDim, o.Messages)
+	// One batch per bandwidth: Backward, after all three passes, reads each pass's
+	// vectors and channel constants, so no pass may reuse another's buffers.
+	batches := make(map[int]*codecBatch, len(Bandwidths))
+	for _, k := range Bandwidths {
+		batches[k] = newCodecBatch(c.cfg.SemDim, o.Messages)
+	}
 	began, lastSave := time.Now(), time.Now()
 	for step := start; step < o.Steps; step++ {
 		if err := ctx.Err(); err != nil {
@@ -195,19 +200,7 @@ func TrainCodec(ctx context.Context, c *Codec, pool *VectorPool, o CodecTrainOpt
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(step)+0x636f646563))
 		g.Reset()
 		c.params.ZeroGrad()
-		var total *nn.Tensor[float32]
-		var lossSum float64
-		for _, k := range Bandwidths {
-			b.draw(pool, k, chans, o, rng)
-			l := c.batchLoss(g, b)
-			lossSum += float64(l.Data[0])
-			if total == nil {
-				total = l
-			} else {
-				total = g.Add(total, l)
-			}
-		}
-		loss := lossSum / float64(len(Bandwidths))
+		total, loss := c.stepLoss(g, batches, Bandwidths[:], pool, chans, o, rng)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return fmt.Errorf("semantic: codec training step %d: loss is %v; lower the learning rate (%g)", step, loss, o.LR)
 		}
@@ -283,6 +276,25 @@ func (c *Codec) throughChannel(g *nn.Graph[float32], x *nn.Tensor[float32], s *s
 	rx = g.Mul(rx, nn.NewTensor(s.shrink, n, 2*k))
 	feats := g.Concat(-1, rx, nn.NewTensor(s.logSNR, n, k), nn.NewTensor(s.mod, n, 1))
 	return c.dec[k].forward(g, feats)
+}
+
+// stepLoss draws each bandwidth's batch of ks (in batches, one per bandwidth) and
+// records its pass, returning the summed loss to differentiate and the mean loss.
+func (c *Codec) stepLoss(g *nn.Graph[float32], batches map[int]*codecBatch, ks []int, pool *VectorPool, chans []*Channel, o CodecTrainOptions, rng *rand.Rand) (*nn.Tensor[float32], float64) {
+	var total *nn.Tensor[float32]
+	var sum float64
+	for _, k := range ks {
+		b := batches[k]
+		b.draw(pool, k, chans, o, rng)
+		l := c.batchLoss(g, b)
+		sum += float64(l.Data[0])
+		if total == nil {
+			total = l
+		} else {
+			total = g.Add(total, l)
+		}
+	}
+	return total, sum / float64(len(ks))
 }
 
 // codecBatch holds one bandwidth's batch: the sent vectors and the drawn channel.
