@@ -3,7 +3,6 @@ package llm
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -21,10 +20,6 @@ type Example struct {
 	Image    []float32 // an image task's input, HWC [ImagePixels] in [0, 1]
 	Question string    // ImageVQA's question
 	Answer   string    // the expected text output; unused by TextTransmit (the input is the answer) and ImageReconstruct
-	// Sigma is the standard deviation of the Gaussian noise added to each element
-	// of the (unit-RMS) semantic vectors: the light perturbation that keeps the decoder
-	// from being brittle.
-	Sigma float64
 
 	aux *auxTarget // what the auxiliary heads should read from Image, if known
 	// roles, for an image.vqa example of a generated scene, is each image cell's
@@ -58,7 +53,6 @@ type batch struct {
 	textRows   []int            // rows of the encoder output [nt*te] that become semantic vectors
 	ni         int              // images
 	images     []float32        // the ni input images, HWC, one after another
-	noise      []float32        // [semantic rows * SemDim], nil without noise
 	msgs       []ChannelMessage // the messages of the semantic rows, for a Channel
 	reconRows  []int            // decoder rows the image decoder head reads, for reconstructed images
 	reconPatch []float32        // their target patches, [len(reconRows) * PatchPixels]
@@ -217,8 +211,8 @@ func (m *Model) respSlot(t Task, j, nSlots int) int {
 // respIdx is the index-embedding row of response position j (j = 0 at <response>).
 func (m *Model) respIdx(j int) int { return min(1+j, m.cfg.MaxText) }
 
-// buildBatch lays out examples for one forward pass; rng draws the semantic noise.
-func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
+// buildBatch lays out examples for one forward pass.
+func (m *Model) buildBatch(exs []Example) (*batch, error) {
 	if len(exs) == 0 {
 		return nil, errors.New("llm: a batch needs at least one example")
 	}
@@ -450,33 +444,6 @@ func (m *Model) buildBatch(exs []Example, rng *rand.Rand) (*batch, error) {
 	for j := 0; j < len(imgSem); j += ImageSlots {
 		b.msgs = append(b.msgs, ChannelMessage{Task: exs[imgSem[j]].Task, Rows: ImageSlots})
 	}
-	// Semantic noise, one sigma per example.
-	sigmas := make([]float64, 0, nText+len(imgSem))
-	for _, i := range textSem {
-		sigmas = append(sigmas, exs[i].Sigma)
-	}
-	for _, i := range imgSem {
-		sigmas = append(sigmas, exs[i].Sigma)
-	}
-	for _, s := range sigmas {
-		if s > 0 {
-			b.noise = make([]float32, len(sigmas)*m.cfg.SemDim)
-			break
-		}
-	}
-	if b.noise != nil {
-		if rng == nil {
-			return nil, fmt.Errorf("llm: semantic noise needs a random source")
-		}
-		for r, s := range sigmas {
-			if s == 0 {
-				continue
-			}
-			for k := range m.cfg.SemDim {
-				b.noise[r*m.cfg.SemDim+k] = float32(s * rng.NormFloat64())
-			}
-		}
-	}
 	return b, nil
 }
 
@@ -510,7 +477,7 @@ func zeroRowFirst(g *graph, rows *tensor) *tensor {
 const RoleLayer = 2
 
 // forward runs the whole model on a batch: transmitter encoders, semantic head,
-// optional noise, receiver decoder. It returns the decoder's final hidden states
+// the training channel if any, receiver decoder. It returns the decoder's final hidden states
 // [rows of the grouped layout, Dim], the clean semantic vectors [rows, SemDim] (text
 // rows, then ImageSlots rows per image; nil when the batch has no semantic input), and
 // the hidden states [len(b.roleRows), Dim] the role head reads, after RoleLayer blocks
@@ -539,11 +506,8 @@ func (m *Model) forward(g *graph, b *batch) (h, sem, roles *tensor, gp geo) {
 		}
 		s := m.semantics(g, lm)
 		sem = s
-		switch {
-		case m.channel != nil:
+		if m.channel != nil {
 			s = m.channel.Transmit(g, s, b.msgs)
-		case b.noise != nil:
-			s = g.Add(s, nn.NewTensor(b.noise, s.Dim(0), s.Dim(1)))
 		}
 		e := m.slotEmbeddings(g, s)
 		table := zeroRowFirst(g, e)

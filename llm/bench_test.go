@@ -55,7 +55,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				bt, err := m.buildBatch(exs, rng)
+				bt, err := m.buildBatch(exs)
 				if err != nil {
 					b.Fatal(err)
 				}

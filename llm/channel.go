@@ -1,6 +1,10 @@
 package llm
 
-import "github.com/m4sc/m4sc/nn"
+import (
+	"fmt"
+
+	"github.com/m4sc/m4sc/nn"
+)
 
 // Channel stands between the transmitter's semantic vectors and the receiver's
 // decoder during training, so the model and a channel code learn together (joint
@@ -24,3 +28,47 @@ type ChannelMessage struct {
 	Task Task
 	Rows int // semantic vectors of the message
 }
+
+// NoiseChannel adds white Gaussian noise to the semantic vectors of a random share of
+// the messages: the light perturbation StageInstruct trains with so the decoder is not
+// brittle. Each message is noisy with probability Fraction, and then every one of its
+// values gets noise of one standard deviation drawn uniformly from [0, MaxSigma]. The
+// vectors have unit root-mean-square, so sigma is the noise amplitude relative to the
+// signal. It has no parameters.
+type NoiseChannel struct {
+	MaxSigma float64
+	Fraction float64
+}
+
+// InstructNoise is the channel StageInstruct uses when TrainOptions.Channel is nil:
+// half of the messages with sigma up to MaxTrainSigma.
+var InstructNoise = NoiseChannel{MaxSigma: MaxTrainSigma, Fraction: 0.5}
+
+// Transmit implements Channel; the draws come from g.Rng, one or two per message in
+// message order, then one per value of each noisy message.
+func (c NoiseChannel) Transmit(g *nn.Graph[float32], sent *nn.Tensor[float32], msgs []ChannelMessage) *nn.Tensor[float32] {
+	rows, d := sent.Dim(0), sent.Dim(1)
+	noise := make([]float32, rows*d)
+	r := 0
+	noisy := false
+	for _, msg := range msgs {
+		if g.Rng.Float64() < c.Fraction {
+			s := g.Rng.Float64() * c.MaxSigma
+			for i := r * d; i < (r+msg.Rows)*d; i++ {
+				noise[i] = float32(s * g.Rng.NormFloat64())
+			}
+			noisy = noisy || s > 0
+		}
+		r += msg.Rows
+	}
+	if r != rows {
+		panic(fmt.Sprintf("llm: NoiseChannel: messages cover %d rows, the vectors have %d", r, rows))
+	}
+	if !noisy {
+		return sent
+	}
+	return g.Add(sent, nn.NewTensor(noise, rows, d))
+}
+
+// Params implements Channel: none.
+func (NoiseChannel) Params() *nn.Params[float32] { return nil }

@@ -56,14 +56,14 @@
 // Train runs one Stage: StageLM (language modelling on the State of the Union
 // training split), StageAlign (images through the projector: captions, questions,
 // digits, reconstruction, some language modelling kept), StageInstruct (every task,
-// half of the examples with Gaussian noise of standard deviation up to MaxTrainSigma
-// on the semantic vectors). AdamW with warmup and cosine decay, global gradient-norm
+// through InstructNoise: half of the messages with Gaussian noise of standard
+// deviation up to MaxTrainSigma on their semantic vectors). AdamW with warmup and cosine decay, global gradient-norm
 // clipping at 1; each step's batch is a function of (seed, stage, step) only, so a run
 // resumed from its checkpoint ends with the same weights as an uninterrupted one.
 // `m4sc train` drives it with progress, checkpoints and loss curves.
 //
 // TrainOptions.Channel puts a Channel between the semantic head and the decoder in
-// every pass (in place of the Gaussian noise): the batch hands it the vectors and the
+// every pass (in place of InstructNoise): the batch hands it the vectors and the
 // messages they form, and its parameters train with the model's, so a channel code
 // learns on the model's own task losses. TrainOptions.Trainable freezes the rest.
 // This package knows no radio; package semantic's JointChannel is the codec over a

@@ -102,7 +102,7 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	}
 	ex := Example{Task: ImageVQA, Image: SceneImage(&sc), Question: qa.Question, Answer: qa.Answer,
 		aux: sceneAux(sc.Objects), roles: sceneRoles(sc.Objects, qa.Roles), toward: qa.Toward}
-	b, err := m.buildBatch([]Example{ex, {Task: ImageCaption, Image: SceneImage(&sc), Answer: sc.Caption}}, nil)
+	b, err := m.buildBatch([]Example{ex, {Task: ImageCaption, Image: SceneImage(&sc), Answer: sc.Caption}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	}
 
 	// One example alone: the training forward pass against the incremental decoder.
-	b, err = m.buildBatch([]Example{ex}, nil)
+	b, err = m.buildBatch([]Example{ex})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestGeoReadoutBatchAndDecoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b0, err := m0.buildBatch([]Example{ex}, nil)
+	b0, err := m0.buildBatch([]Example{ex})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestGeoReadoutGroupsAndDecode(t *testing.T) {
 			exs = append(exs, Example{Task: TextTransmit, Text: strings.Repeat("the state of our union is strong ", 1+i)})
 		}
 	}
-	b, err := m.buildBatch(exs, nil)
+	b, err := m.buildBatch(exs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestGeoReadoutGroupsAndDecode(t *testing.T) {
 			if exs[i].Task != ImageVQA {
 				continue
 			}
-			one, err := m.buildBatch([]Example{exs[i]}, nil)
+			one, err := m.buildBatch([]Example{exs[i]})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +238,7 @@ func TestGeoReadoutGroupsAndDecode(t *testing.T) {
 	}
 
 	ex := exs[0]
-	one, err := m.buildBatch([]Example{ex}, nil)
+	one, err := m.buildBatch([]Example{ex})
 	if err != nil {
 		t.Fatal(err)
 	}

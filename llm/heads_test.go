@@ -86,7 +86,7 @@ func TestAuxHeadsLeaveOtherWeights(t *testing.T) {
 func TestAuxBatchRows(t *testing.T) {
 	m := smallModel(t, ProjectorKAN)
 	exs := mixedExamples(14)
-	b, err := m.buildBatch(exs, rand.New(rand.NewPCG(1, 1)))
+	b, err := m.buildBatch(exs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestRoleHead(t *testing.T) {
 		}
 	}
 	exs = append(exs, Example{Task: TextTransmit, Text: "the union is strong"})
-	b, err := m.buildBatch(exs, nil)
+	b, err := m.buildBatch(exs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestRoleHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b0, err := m0.buildBatch(exs, nil)
+	b0, err := m0.buildBatch(exs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,13 +37,13 @@ func mixedExamples(n int) []Example {
 		img := sceneImage(uint64(i))
 		switch i % 7 {
 		case 0:
-			exs = append(exs, Example{Task: TextTransmit, Text: "we the people of the united states", Sigma: 0.1})
+			exs = append(exs, Example{Task: TextTransmit, Text: "we the people of the united states"})
 		case 1:
 			exs = append(exs, Example{Task: TextEra, Text: "the congress shall have power", Answer: dataset.EraName(3)})
 		case 2:
 			exs = append(exs, Example{Task: ImageCaption, Image: img, Answer: sc.Caption, aux: sceneAux(sc.Objects)})
 		case 3:
-			exs = append(exs, Example{Task: ImageVQA, Image: img, Question: sc.QA[0].Question, Answer: sc.QA[0].Answer, Sigma: 0.05, aux: sceneAux(sc.Objects)})
+			exs = append(exs, Example{Task: ImageVQA, Image: img, Question: sc.QA[0].Question, Answer: sc.QA[0].Answer, aux: sceneAux(sc.Objects)})
 		case 4:
 			exs = append(exs, Example{Task: ImageClassify, Image: img, Answer: "7", aux: digitAux(7)})
 		case 5:
@@ -82,7 +82,7 @@ func overfitMixed(t *testing.T, stem ImageStem) {
 	var first, last Losses
 	start := time.Now()
 	for step := range 150 {
-		b, err := m.buildBatch(exs, rand.New(rand.NewPCG(3, uint64(step))))
+		b, err := m.buildBatch(exs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func overfitMixed(t *testing.T, stem ImageStem) {
 func TestExampleWeighting(t *testing.T) {
 	m := smallModel(t, ProjectorKAN)
 	exs := mixedExamples(14)
-	b, err := m.buildBatch(exs, rand.New(rand.NewPCG(1, 1)))
+	b, err := m.buildBatch(exs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestExampleWeighting(t *testing.T) {
 		t.Fatal("PerToken batch has weights")
 	}
 	m.weighting = PerExample
-	b, err = m.buildBatch(exs, rand.New(rand.NewPCG(1, 1)))
+	b, err = m.buildBatch(exs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,11 +227,8 @@ func TestGroupedBatchMatchesSingles(t *testing.T) {
 	m := smallModel(t, ProjectorKAN)
 	m.weighting = PerExample
 	exs := mixedExamples(14)
-	for i := range exs {
-		exs[i].Sigma = 0
-	}
 	g := nn.NewGraph[float32](rand.New(rand.NewPCG(0, 0)))
-	b, err := m.buildBatch(exs, nil)
+	b, err := m.buildBatch(exs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +240,7 @@ func TestGroupedBatchMatchesSingles(t *testing.T) {
 	var nText, nRecon int
 	for _, ex := range exs {
 		g.Reset()
-		b1, err := m.buildBatch([]Example{ex}, nil)
+		b1, err := m.buildBatch([]Example{ex})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -207,7 +207,7 @@ func (m *Model) EncodeBatch(ins []Input) ([]Semantics, error) {
 		}
 		exs[i] = Example{Task: in.Task, Text: in.Text, Image: in.Image, Question: "?", Answer: "?"}
 	}
-	b, err := m.buildBatch(exs, nil)
+	b, err := m.buildBatch(exs)
 	if err != nil {
 		return nil, err
 	}
@@ -618,7 +618,7 @@ func (m *Model) Perplexity(sentences []string) (ppl float64, tokens int, err err
 			}
 			exs = append(exs, LMExample(s))
 		}
-		b, err := m.buildBatch(exs, nil)
+		b, err := m.buildBatch(exs)
 		if err != nil {
 			return 0, 0, err
 		}

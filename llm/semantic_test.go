@@ -40,7 +40,7 @@ func TestIncrementalDecoderMatchesForward(t *testing.T) {
 		{Task: ImageReconstruct, Image: SceneImage(&sc)},
 	}
 	for _, ex := range exs {
-		b, err := m.buildBatch([]Example{ex}, nil)
+		b, err := m.buildBatch([]Example{ex})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestGreedyMatchesForward(t *testing.T) {
 	if len(out.Tokens) != n {
 		t.Fatalf("%d tokens, want %d", len(out.Tokens), n)
 	}
-	b, err := m.buildBatch([]Example{{Task: TextTransmit, Text: text}}, nil)
+	b, err := m.buildBatch([]Example{{Task: TextTransmit, Text: text}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestReconstructAndLayout(t *testing.T) {
 	sc := dataset.GenerateScene(9)
 	ex := Example{Task: ImageReconstruct, Image: SceneImage(&sc)}
 	for layout, m := range []*Model{m0, m1} {
-		b, err := m.buildBatch([]Example{ex}, nil)
+		b, err := m.buildBatch([]Example{ex})
 		if err != nil {
 			t.Fatal(err)
 		}

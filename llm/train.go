@@ -57,7 +57,7 @@ var stageMixtures = map[Stage]mixture{
 // stageWeighting is how each stage averages its cross-entropy.
 var stageWeighting = map[Stage]Weighting{StageLM: PerToken, StageAlign: PerToken, StageInstruct: PerExample}
 
-// MaxTrainSigma bounds the semantic noise of StageInstruct: half of its examples get
+// MaxTrainSigma bounds the semantic noise of StageInstruct (InstructNoise): half of its messages get
 // Gaussian noise of a standard deviation drawn uniformly from [0, MaxTrainSigma]
 // (relative to unit-RMS semantic vectors, so at most about 10 dB below the signal).
 const MaxTrainSigma = 0.3
@@ -113,9 +113,11 @@ type TrainOptions struct {
 	Report func(StepReport)
 
 	// Channel, when set, carries the semantic vectors from the transmitter's encoders
-	// to the decoder in every training and validation pass (instead of the examples'
-	// Gaussian noise), and its parameters are trained with the model's: joint
-	// source-channel training. Checkpoints hold the channel's parameters too.
+	// to the decoder in every training and validation pass, and its parameters are
+	// trained with the model's: joint source-channel training. Checkpoints hold the
+	// channel's parameters too. nil means InstructNoise for StageInstruct and no
+	// channel for the other stages. Its random draws come from the graph's source,
+	// reseeded every step from (seed, stage, step), so a resumed run draws the same.
 	Channel Channel
 	// Trainable, when set, picks the model's parameters (by name) the stage updates;
 	// the others stay as they are. nil trains every parameter.
@@ -181,9 +183,6 @@ func sampleBatch(d *Data, s Stage, split dataset.Split, n int, qw *QuestionWeigh
 		ex, err := d.sample(t, split, rng, qw)
 		if err != nil {
 			return nil, err
-		}
-		if s == StageInstruct && t != taskLM && rng.IntN(2) == 0 {
-			ex.Sigma = rng.Float64() * MaxTrainSigma
 		}
 		exs = append(exs, ex)
 	}
@@ -272,11 +271,11 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 			if err != nil {
 				return err
 			}
-			for j := range exs {
-				exs[j].Sigma = 0
-			}
 			val = append(val, exs)
 		}
+	}
+	if o.Channel == nil && o.Stage == StageInstruct {
+		o.Channel = InstructNoise
 	}
 	m.weighting = stageWeighting[o.Stage]
 	m.channel = o.Channel
@@ -297,11 +296,12 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 		if err != nil {
 			return err
 		}
-		b, err := m.buildBatch(exs, rng)
+		b, err := m.buildBatch(exs)
 		if err != nil {
 			return err
 		}
 		g.Reset()
+		g.Rng = stepRand(o.Seed^channelSalt, o.Stage, step)
 		trainP.ZeroGrad()
 		loss, parts := m.loss(g, b)
 		if math.IsNaN(parts.Total) || math.IsInf(parts.Total, 0) {
@@ -316,7 +316,7 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 			LR: lr, Tokens: tokens, Elapsed: time.Since(began), Resumed: start}
 		rep.TokensPerSec = float64(tokens) / rep.Elapsed.Seconds()
 		if o.ValEvery > 0 && ((step+1)%o.ValEvery == 0 || step+1 == o.Steps) {
-			if rep.ValLoss, err = m.validate(g, val); err != nil {
+			if rep.ValLoss, err = m.validate(g, val, o.Seed); err != nil {
 				return err
 			}
 		}
@@ -333,15 +333,21 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	return save(o.Steps)
 }
 
-// validate returns the mean total loss over fixed batches.
-func (m *Model) validate(g *graph, batches [][]Example) (float64, error) {
+// channelSalt separates the channel's random draws (the graph's source, reseeded every
+// step) from the batch's.
+const channelSalt = 0x6368616e
+
+// validate returns the mean total loss over fixed batches; the channel, if any, draws
+// from a fixed source per batch, so the figure moves only with the weights.
+func (m *Model) validate(g *graph, batches [][]Example, seed uint64) (float64, error) {
 	var sum float64
-	for _, exs := range batches {
-		b, err := m.buildBatch(exs, nil)
+	for i, exs := range batches {
+		b, err := m.buildBatch(exs)
 		if err != nil {
 			return 0, err
 		}
 		g.Reset()
+		g.Rng = stepRand(seed^channelSalt^0x76616c, StageInstruct, int64(i))
 		_, l := m.loss(g, b)
 		sum += l.Total
 	}
