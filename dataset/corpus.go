@@ -136,10 +136,21 @@ func EraName(era int) string {
 
 // Sentence is one normalised sentence of an address.
 type Sentence struct {
-	Text  string // normalised, see Sentences
-	Year  int    // year of its address
-	Era   int    // Era(Year)
-	Split Split  // see SentenceSplit
+	Text string // normalised, see Sentences
+	// Cased is Text with each letter's case as written (NormalizeCased); empty in
+	// sentences made without it.
+	Cased string
+	Year  int   // year of its address
+	Era   int   // Era(Year)
+	Split Split // see SentenceSplit
+}
+
+// TextCase returns Cased when cased is true and the sentence has it, else Text.
+func (s Sentence) TextCase(cased bool) string {
+	if cased && s.Cased != "" {
+		return s.Cased
+	}
+	return s.Text
 }
 
 // SentenceSplit assigns a normalised sentence of an address of the given
@@ -160,15 +171,18 @@ func SentenceSplit(year int, text string) Split {
 	return Train
 }
 
-// SOTUSentences splits and normalises every address (see Sentences) and
-// labels each sentence with its year, era and split, in address order.
+// SOTUSentences splits and normalises every address (see Sentences), keeping
+// each sentence both lower-cased (Text) and as written (Cased), and labels it
+// with its year, era and split (from Text, so case never moves a sentence
+// between splits), in address order.
 func SOTUSentences(addrs []Address) []Sentence {
 	var out []Sentence
 	var buf []string
 	for _, a := range addrs {
-		buf = Sentences(buf[:0], a.Text)
-		for _, s := range buf {
-			out = append(out, Sentence{Text: s, Year: a.Year, Era: Era(a.Year), Split: SentenceSplit(a.Year, s)})
+		buf = SentencesCased(buf[:0], a.Text)
+		for _, c := range buf {
+			s := strings.ToLower(c) // equals Normalize of the raw sentence
+			out = append(out, Sentence{Text: s, Cased: c, Year: a.Year, Era: Era(a.Year), Split: SentenceSplit(a.Year, s)})
 		}
 	}
 	return out
@@ -199,7 +213,7 @@ var abbreviations = map[string]bool{
 // D.C.); a sentence that really ends with "U.S." is therefore joined to the
 // next one, and usually then dropped for length.
 //
-// Normalisation, per sentence: lower-case; curly quotes become straight;
+// Normalisation, per sentence: lower-case (not in SentencesCased); curly quotes become straight;
 // letters, digits and the punctuation . , ; : ! ? ' - $ % are kept; every
 // other character becomes a space; a space-separated token without a
 // letter or digit ("-", "...") is dropped; runs of spaces collapse to one
@@ -211,9 +225,19 @@ func Sentences(dst []string, text string) []string {
 
 // SentencesN is Sentences with other length bounds, in words, inclusive.
 func SentencesN(dst []string, text string, minWords, maxWords int) []string {
+	return sentences(dst, text, minWords, maxWords, Normalize)
+}
+
+// SentencesCased is Sentences with each letter's case kept as written
+// (NormalizeCased): lower-casing its sentences gives Sentences' exactly.
+func SentencesCased(dst []string, text string) []string {
+	return sentences(dst, text, DefaultMinWords, DefaultMaxWords, NormalizeCased)
+}
+
+func sentences(dst []string, text string, minWords, maxWords int, norm func(string) string) []string {
 	text = dropBracketed(text)
 	for _, raw := range splitRaw(text) {
-		s := Normalize(raw)
+		s := norm(raw)
 		if n := len(strings.Fields(s)); n >= minWords && n <= maxWords {
 			dst = append(dst, s)
 		}
@@ -335,7 +359,15 @@ func isAbbreviation(before string) bool {
 }
 
 // Normalize applies the normalisation rules of Sentences to one sentence.
-func Normalize(s string) string {
+func Normalize(s string) string { return normalize(s, true) }
+
+// NormalizeCased applies the normalisation rules of Sentences to one sentence
+// except lower-casing: letters keep their case. strings.ToLower of its result
+// equals Normalize's, since only letters have a case and the rules keep or drop
+// a character by its being a letter, never by its case.
+func NormalizeCased(s string) string { return normalize(s, false) }
+
+func normalize(s string, lower bool) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -345,7 +377,9 @@ func Normalize(s string) string {
 		case r == utf8.RuneError:
 			r = ' '
 		case unicode.IsLetter(r):
-			r = unicode.ToLower(r)
+			if lower {
+				r = unicode.ToLower(r)
+			}
 		case unicode.IsDigit(r):
 		case strings.ContainsRune(".,;:!?'-$%", r):
 		default:

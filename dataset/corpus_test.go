@@ -69,16 +69,57 @@ func TestSentences(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
-	for in, want := range map[string]string{
-		"  Hello,   WORLD!  ": "hello, world!",
-		"a - b ... c":         "a b c",
-		"It’s 1999's":         "it's 1999's",
-		"Éclair\tCafé\n":      "éclair café",
-		"\xff\xfebad":         "bad",
-		"":                    "",
+	for _, tc := range []struct{ in, lower, cased string }{
+		{"  Hello,   WORLD!  ", "hello, world!", "Hello, WORLD!"},
+		{"a - b ... c", "a b c", "a b c"},
+		{"It’s 1999's", "it's 1999's", "It's 1999's"},
+		{"Éclair\tCafé\n", "éclair café", "Éclair Café"},
+		{"\xff\xfeBad", "bad", "Bad"},
+		{"Meet me at 5:30pm near Gate B12", "meet me at 5:30pm near gate b12", "Meet me at 5:30pm near Gate B12"},
+		{"U.S. -- [applause] ǅ İ", "u.s. applause ǆ i", "U.S. applause ǅ İ"},
+		{"", "", ""},
 	} {
-		if got := Normalize(in); got != want {
-			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		if got := Normalize(tc.in); got != tc.lower {
+			t.Errorf("Normalize(%q) = %q, want %q", tc.in, got, tc.lower)
+		}
+		got := NormalizeCased(tc.in)
+		if got != tc.cased {
+			t.Errorf("NormalizeCased(%q) = %q, want %q", tc.in, got, tc.cased)
+		}
+		if strings.ToLower(got) != tc.lower {
+			t.Errorf("ToLower(NormalizeCased(%q)) = %q, want Normalize's %q", tc.in, strings.ToLower(got), tc.lower)
+		}
+	}
+}
+
+func TestSOTUSentencesCased(t *testing.T) {
+	addrs := []Address{
+		{Year: 1990, Text: "Mr. Speaker, the U.S. Congress met in Washington today. [Applause] We Thank You all."},
+		{Year: 2005, Text: "The President of the United States spoke. Gate B12 opens at 5:30pm today."},
+	}
+	got := SOTUSentences(addrs)
+	want := []string{"Mr. Speaker, the U.S. Congress met in Washington today.", "We Thank You all.", "The President of the United States spoke.", "Gate B12 opens at 5:30pm today."}
+	if len(got) != len(want) {
+		t.Fatalf("got %d sentences %+v, want %d", len(got), got, len(want))
+	}
+	for i, s := range got {
+		if s.Cased != want[i] || s.Text != Normalize(want[i]) {
+			t.Errorf("sentence %d: Text %q Cased %q, want %q and its Normalize", i, s.Text, s.Cased, want[i])
+		}
+		if s.Split != SentenceSplit(s.Year, s.Text) {
+			t.Errorf("sentence %d: split %v, want the lower-cased text's %v", i, s.Split, SentenceSplit(s.Year, s.Text))
+		}
+		if s.TextCase(true) != s.Cased || s.TextCase(false) != s.Text {
+			t.Errorf("sentence %d: TextCase does not pick", i)
+		}
+	}
+	if (Sentence{Text: "x y"}).TextCase(true) != "x y" {
+		t.Error("TextCase(true) without Cased must fall back to Text")
+	}
+	lower := Sentences(nil, addrs[0].Text+" "+addrs[1].Text)
+	for i, c := range SentencesCased(nil, addrs[0].Text+" "+addrs[1].Text) {
+		if strings.ToLower(c) != lower[i] {
+			t.Errorf("SentencesCased %d = %q, Sentences %q", i, c, lower[i])
 		}
 	}
 }
@@ -151,6 +192,16 @@ func FuzzSentences(f *testing.F) {
 			}
 			if Normalize(s) != s {
 				t.Fatalf("Normalize not idempotent on %q: %q", s, Normalize(s))
+			}
+		}
+		cased := SentencesCased(nil, text)
+		lower := Sentences(nil, text)
+		if len(cased) != len(lower) {
+			t.Fatalf("SentencesCased gave %d sentences, Sentences %d", len(cased), len(lower))
+		}
+		for i, c := range cased {
+			if strings.ToLower(c) != lower[i] || NormalizeCased(c) != c {
+				t.Fatalf("cased sentence %q: lower %q, Sentences %q; NormalizeCased %q", c, strings.ToLower(c), lower[i], NormalizeCased(c))
 			}
 		}
 	})

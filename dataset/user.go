@@ -28,6 +28,16 @@ const MaxCorpusLine = 1 << 16
 // many non-blank lines were dropped for their length. A line that is not valid UTF-8
 // or longer than MaxCorpusLine is an error naming the file and line.
 func ReadCorpus(path string) (sentences []string, dropped int, err error) {
+	return readCorpus(path, Normalize)
+}
+
+// ReadCorpusCased is ReadCorpus with each letter's case kept as written
+// (NormalizeCased); lower-casing its sentences gives ReadCorpus's.
+func ReadCorpusCased(path string) (sentences []string, dropped int, err error) {
+	return readCorpus(path, NormalizeCased)
+}
+
+func readCorpus(path string, norm func(string) string) (sentences []string, dropped int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("dataset: corpus: %w", err)
@@ -44,7 +54,7 @@ func ReadCorpus(path string) (sentences []string, dropped int, err error) {
 		if s == "" {
 			continue
 		}
-		n := Normalize(s)
+		n := norm(s)
 		if w := len(strings.Fields(n)); w < DefaultMinWords || w > DefaultMaxWords {
 			dropped++
 			continue

@@ -27,6 +27,10 @@ func TestReadCorpus(t *testing.T) {
 	if len(s) != 2 || dropped != 2 || s[0] != Normalize("The first sentence has enough words in it.") {
 		t.Errorf("sentences %q, dropped %d", s, dropped)
 	}
+	c, dropped, err := ReadCorpusCased(p)
+	if err != nil || len(c) != 2 || dropped != 2 || c[1] != "Another Sentence, With Capitals And Commas!" || strings.ToLower(c[0]) != s[0] {
+		t.Errorf("cased sentences %q, dropped %d, err %v", c, dropped, err)
+	}
 	bad := filepath.Join(dir, "bad.txt")
 	os.WriteFile(bad, []byte("a valid line of several words here\n\xff\xfe broken bytes line here\n"), 0o644)
 	if _, _, err := ReadCorpus(bad); err == nil || !strings.Contains(err.Error(), "bad.txt:2") {
