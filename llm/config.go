@@ -118,6 +118,20 @@ type Config struct {
 	// Layout is the instruction layout the decoder was trained on (see PromptLayout);
 	// 0 for files from before it was recorded. Task prompts need PromptLayout.
 	Layout int `json:"layout,omitempty"`
+
+	// Cased is set when the model's text was trained with each letter's case as
+	// written (dataset.NormalizeCased, dataset.Sentence.Cased); unset, as in files
+	// from before it existed, the text was lower-cased (dataset.Normalize).
+	// Model.NormalizeText prepares a user's text to match, and Train draws the
+	// sentences so.
+	Cased bool `json:"cased,omitempty"`
+
+	// Augment is the perturbation Train applies to the training images of the align
+	// and instruct stages (see Augmentation); AugmentOff, as in files from before it
+	// existed, trains on clean images. It changes no parameter: it records how the
+	// weights were trained, and keeps a checkpoint of one setting from resuming a run
+	// of the other.
+	Augment Augmentation `json:"augment,omitempty"`
 }
 
 // PromptLayout is the instruction layout this code builds (Template):
@@ -185,6 +199,8 @@ func (c Config) Validate() error {
 		return bad("kan_grid %d outside [1, 64]", c.KANGrid)
 	case c.KANOrder < 1 || c.KANOrder > 7:
 		return bad("kan_order %d outside [1, 7]", c.KANOrder)
+	case c.Augment != AugmentOff && c.Augment != AugmentRealistic:
+		return bad("augment %q: want %q or empty", c.Augment, AugmentRealistic)
 	case c.Layout < 0 || c.Layout > PromptLayout:
 		return bad("layout %d outside [0, %d] (a file from newer code?)", c.Layout, PromptLayout)
 	case c.RoleHead && (c.Layout < 1 || c.Layers <= RoleLayer):

@@ -20,6 +20,11 @@ type Data struct {
 	// Images, when not empty, replace the generated scenes as image.reconstruct's
 	// training images (a user's folder, see UseImages).
 	Images [][]float32
+	// cased is set when text examples carry each sentence as written
+	// (dataset.Sentence.Cased) rather than lower-cased; see WithCase.
+	cased bool
+	// augment, when set, perturbs training-split scene and digit images (WithAugment).
+	augment *dataset.Perturbation
 	// noEras is set when the sentences carry no years (a user corpus): text.era
 	// examples are then replaced by text.transmit ones.
 	noEras bool
@@ -30,7 +35,7 @@ type Data struct {
 // validation, the rest are trained on. The sentences have no years, so the training
 // stages do not teach text.era. It returns the number of sentences read.
 func (d *Data) UseCorpus(path string) (int, error) {
-	ss, _, err := dataset.ReadCorpus(path)
+	ss, _, err := dataset.ReadCorpusCased(path)
 	if err != nil {
 		return 0, err
 	}
@@ -40,7 +45,7 @@ func (d *Data) UseCorpus(path string) (int, error) {
 		if i%10 == 9 {
 			sp = dataset.Validation
 		}
-		d.Sentences[sp] = append(d.Sentences[sp], dataset.Sentence{Text: s, Year: -1, Era: -1, Split: sp})
+		d.Sentences[sp] = append(d.Sentences[sp], dataset.Sentence{Text: strings.ToLower(s), Cased: s, Year: -1, Era: -1, Split: sp})
 	}
 	if len(d.Sentences[dataset.Validation]) == 0 {
 		d.Sentences[dataset.Validation] = d.Sentences[dataset.Train][:1]
@@ -86,6 +91,29 @@ func LoadData(cacheDir string) (*Data, error) {
 	}
 	d.Digits[0], d.Digits[1] = dataset.SplitDigits(digits)
 	return d, nil
+}
+
+// WithCase returns d, or a shallow copy of it, whose text examples (language
+// modelling, text.transmit, text.era) carry each sentence with its letters' case as
+// written (dataset.Sentence.Cased) when cased is true, and lower-cased
+// (dataset.Sentence.Text) when it is false, as LoadData's Data does. Train draws
+// with the model's Config.Cased this way.
+func (d *Data) WithCase(cased bool) *Data {
+	if d.cased == cased {
+		return d
+	}
+	c := *d
+	c.cased = cased
+	return &c
+}
+
+// NormalizeText applies to a user's text the normalisation the model's training
+// text had: dataset.NormalizeCased when Config.Cased is set, else dataset.Normalize.
+func (m *Model) NormalizeText(s string) string {
+	if m.cfg.Cased {
+		return dataset.NormalizeCased(s)
+	}
+	return dataset.Normalize(s)
 }
 
 // SceneImage converts a scene to the model's image layout: HWC float32 in [0, 1].
@@ -174,22 +202,23 @@ func (d *Data) sample(t Task, split dataset.Split, rng *rand.Rand, qw *QuestionW
 			return Example{}, fmt.Errorf("llm: no %s sentences loaded", split)
 		}
 		s := sentences[rng.IntN(len(sentences))]
+		text := s.TextCase(d.cased)
 		switch t {
 		case taskLM:
-			return LMExample(s.Text), nil
+			return LMExample(text), nil
 		case TextEra:
 			if d.noEras {
-				return Example{Task: TextTransmit, Text: s.Text}, nil
+				return Example{Task: TextTransmit, Text: text}, nil
 			}
-			return Example{Task: t, Text: s.Text, Answer: dataset.EraName(s.Era)}, nil
+			return Example{Task: t, Text: text, Answer: dataset.EraName(s.Era)}, nil
 		}
-		return Example{Task: t, Text: s.Text}, nil
+		return Example{Task: t, Text: text}, nil
 	case ImageCaption, ImageVQA, ImageReconstruct:
 		if t == ImageReconstruct && len(d.Images) > 0 {
 			return Example{Task: t, Image: d.Images[rng.IntN(len(d.Images))]}, nil
 		}
 		sc := SceneFor(split, rng, 0)
-		ex := Example{Task: t, Image: SceneImage(&sc), aux: sceneAux(sc.Objects)}
+		ex := Example{Task: t, Image: d.sceneImage(&sc, split, rng), aux: sceneAux(sc.Objects)}
 		switch t {
 		case ImageCaption:
 			ex.Answer = sc.Caption
@@ -210,7 +239,7 @@ func (d *Data) sample(t Task, split dataset.Split, rng *rand.Rand, qw *QuestionW
 		if split == dataset.Train {
 			dx, dy = rng.IntN(5)-2, rng.IntN(5)-2
 		}
-		return Example{Task: t, Image: DigitImage(dg, dx, dy), Answer: DigitAnswer(dg.Label), aux: digitAux(dg.Label)}, nil
+		return Example{Task: t, Image: d.digitImage(dg, dx, dy, split, rng), Answer: DigitAnswer(dg.Label), aux: digitAux(dg.Label)}, nil
 	}
 	return Example{}, fmt.Errorf("llm: cannot sample task %v", t)
 }

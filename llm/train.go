@@ -207,6 +207,8 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	if o.CheckpointEvery == 0 {
 		o.CheckpointEvery = 3 * time.Minute
 	}
+	d = d.WithCase(m.cfg.Cased) // text as the model reads it
+	d = d.WithAugment(m.cfg.Augment)
 	// The parameters this stage updates: the model's (those Trainable picks) and the
 	// channel's.
 	trainP := m.params

@@ -79,7 +79,8 @@ type sweepItem struct {
 	words    int
 }
 
-func sweepItems(d *llm.Data, o SweepOptions) ([]sweepItem, error) {
+// sweepItems draws o.N held-out inputs; text as a cased model reads it when cased.
+func sweepItems(d *llm.Data, o SweepOptions, cased bool) ([]sweepItem, error) {
 	var items []sweepItem
 	switch o.Task {
 	case llm.TextTransmit, llm.TextEra:
@@ -89,11 +90,12 @@ func sweepItems(d *llm.Data, o SweepOptions) ([]sweepItem, error) {
 		}
 		for i := range o.N {
 			s := test[i*len(test)/o.N]
-			want := s.Text
+			text := s.TextCase(cased)
+			want := text
 			if o.Task == llm.TextEra {
 				want = dataset.EraName(s.Era)
 			}
-			items = append(items, sweepItem{in: llm.Input{Task: o.Task, Text: s.Text}, want: want, words: len(strings.Fields(s.Text))})
+			items = append(items, sweepItem{in: llm.Input{Task: o.Task, Text: text}, want: want, words: len(strings.Fields(text))})
 		}
 	case llm.ImageClassify:
 		test := d.Digits[1]
@@ -145,7 +147,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 			return nil, err
 		}
 	}
-	items, err := sweepItems(d, o)
+	items, err := sweepItems(d, o, ch.Model.Config().Cased)
 	if err != nil {
 		return nil, err
 	}

@@ -115,11 +115,11 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 		if !changed("text") {
 			return usageErrorf("%s needs --text", task)
 		}
-		in.Text = dataset.Normalize(f.text)
+		// Case goes once the model is known (modelText): only a cased model keeps it.
+		in.Text = dataset.NormalizeCased(f.text)
 		if in.Text == "" {
 			return usageErrorf("--text %q has no words", f.text)
 		}
-		describe = fmt.Sprintf("input: text %q", in.Text)
 	} else {
 		if changed("text") {
 			return usageErrorf("--text is for text tasks; %s takes --image, --scene or --digit", task)
@@ -146,6 +146,7 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 	if err != nil {
 		return err
 	}
+	in, describe = modelText(m, in, describe)
 	sem, err := m.Encode(in)
 	if err != nil {
 		return err
@@ -248,4 +249,15 @@ func checkAskOut(f *askFlags, image bool) error {
 // with force (see writeOutput).
 func writePNG(flag, path string, img image.Image, force bool) error {
 	return writeOutput(flag, path, force, func(w io.Writer) error { return png.Encode(w, img) })
+}
+
+// modelText gives a text input the normalisation of m's training text
+// (llm.Model.NormalizeText: lower-cased unless m is cased) and describes it; an image
+// input and its description pass unchanged.
+func modelText(m *llm.Model, in llm.Input, describe string) (llm.Input, string) {
+	if in.Task.Image() {
+		return in, describe
+	}
+	in.Text = m.NormalizeText(in.Text)
+	return in, fmt.Sprintf("input: text %q", in.Text)
 }

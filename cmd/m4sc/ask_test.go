@@ -93,6 +93,46 @@ func TestAskEveryTask(t *testing.T) {
 	}
 }
 
+// A text input keeps its case only for a cased model (llm.Config.Cased); the
+// shipped, uncased kind gets it lower-cased as it was trained.
+func TestAskTextCase(t *testing.T) {
+	wd := isolate(t)
+	w := tinyWeights(t, wd)
+	tok, err := weights.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := llm.Load(w, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := m.Config()
+	cfg.Cased = true
+	cm, err := m.Rebuild(cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := filepath.Join(wd, "cased.safetensors")
+	if err := cm.Save(cw, nil); err != nil {
+		t.Fatal(err)
+	}
+	const in = "Meet me at Gate B12."
+	for _, tc := range []struct{ weights, want string }{
+		{w, `input: text "meet me at gate b12."`},
+		{cw, `input: text "Meet me at Gate B12."`},
+	} {
+		for _, extra := range [][]string{nil, {"--channel", "loopback:hackrf,snr=30"}} {
+			code, stdout, stderr := runM4sc(t, append([]string{"ask", "--task", "text.transmit", "--weights", tc.weights, "--text", in}, extra...)...)
+			if code != 0 {
+				t.Fatalf("%v: exit %d: %s", extra, code, stderr)
+			}
+			if ls := lines(t, stdout); ls[0] != tc.want {
+				t.Errorf("%s %v: first line %q, want %q", filepath.Base(tc.weights), extra, ls[0], tc.want)
+			}
+		}
+	}
+}
+
 // checkPNG decodes path and checks that it is a 32x32 image.
 func checkPNG(t *testing.T, path string) {
 	t.Helper()

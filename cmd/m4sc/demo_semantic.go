@@ -14,8 +14,9 @@ import (
 )
 
 // demoSentence is text.transmit's example in the demo: a sentence of the kind the
-// model was trained on, not taken from its training data.
-const demoSentence = "we will work with the congress to build a stronger economy for every family"
+// model was trained on, not taken from its training data, as a user writes it: the
+// model lower-cases it unless it is cased (llm.Model.NormalizeText).
+const demoSentence = "We will work with the Congress to build a stronger economy for every family"
 
 // demoSemantics runs the embedded model once per task on a clean channel: what the
 // semantic stack does before the channel joins it. It prints nothing when the build
@@ -37,7 +38,7 @@ func demoSemantics(out io.Writer) error {
 		ins  llm.Instruction
 		show string
 	}{
-		{llm.Input{Task: llm.TextTransmit, Text: demoSentence}, llm.Instruction{Task: llm.TextTransmit}, fmt.Sprintf("%q", demoSentence)},
+		{llm.Input{Task: llm.TextTransmit, Text: m.NormalizeText(demoSentence)}, llm.Instruction{Task: llm.TextTransmit}, fmt.Sprintf("%q", m.NormalizeText(demoSentence))},
 		{llm.Input{Task: llm.ImageCaption, Image: img}, llm.Instruction{Task: llm.ImageCaption}, fmt.Sprintf("test scene 0 (truth %q)", sc.Caption)},
 		{llm.Input{Task: llm.ImageVQA, Image: img}, llm.Instruction{Task: llm.ImageVQA, Question: qa.Question}, fmt.Sprintf("%q (truth %q)", qa.Question, qa.Answer)},
 		{llm.Input{Task: llm.ImageReconstruct, Image: img}, llm.Instruction{Task: llm.ImageReconstruct}, "test scene 0"},
@@ -77,7 +78,7 @@ func demoThroughRadio(out io.Writer, m *llm.Model, sc dataset.Scene, img []float
 		return err
 	}
 	fmt.Fprintf(out, "\nthrough the radio (m4sc frames, loopback channel: AWGN and a 23 kHz carrier offset, frames found from samples):\n")
-	for _, in := range []llm.Input{{Task: llm.TextTransmit, Text: demoSentence}, {Task: llm.ImageCaption, Image: img}} {
+	for _, in := range []llm.Input{{Task: llm.TextTransmit, Text: m.NormalizeText(demoSentence)}, {Task: llm.ImageCaption, Image: img}} {
 		for _, scheme := range []semantic.Scheme{semantic.SchemeSemantic, semantic.SchemeDigital} {
 			b, err := ch.Send(in, semantic.SendOptions{Scheme: scheme, Bandwidth: 16, SNRHint: 10})
 			if err != nil {

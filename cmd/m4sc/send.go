@@ -136,7 +136,8 @@ func sendInput(cmd *cobra.Command, a *app, f *sendFlags) (llm.Input, error) {
 		if len(sources) > 0 || f.text == "" {
 			return in, usageErrorf("%s takes --text", task)
 		}
-		in.Text = dataset.Normalize(f.text)
+		// The model's loader lower-cases it unless the model is cased (modelText).
+		in.Text = dataset.NormalizeCased(f.text)
 		if in.Text == "" {
 			return in, usageErrorf("--text %q has no words", f.text)
 		}
@@ -177,6 +178,7 @@ func runSend(cmd *cobra.Command, a *app, f *sendFlags) error {
 	if err != nil {
 		return err
 	}
+	in, _ = modelText(ch.Model, in, "")
 	tpw := 1.0
 	if !in.Task.Image() {
 		tokens := 0
@@ -441,6 +443,7 @@ func askOverChannel(cmd *cobra.Command, a *app, f *askFlags, in llm.Input, descr
 	if err != nil {
 		return err
 	}
+	in, describe = modelText(ch.Model, in, describe)
 	b, err := ch.Send(in, semantic.SendOptions{SNRHint: 15})
 	if err != nil {
 		return err

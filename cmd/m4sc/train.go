@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,7 @@ type trainFlags struct {
 	batch                                  int
 	lr                                     float64
 	resume, restart, force, tuneModel      bool
+	cased                                  bool
 	every                                  time.Duration
 }
 
@@ -90,6 +92,7 @@ configuration's seed.`,
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
 	cmd.Flags().BoolVar(&f.tuneModel, "tune-model", false, "channel stage: also train the language model's semantic head and decoder with the codec (writes <run-dir>/channel-model.safetensors)")
+	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it, as the shipped model was trained. A resumed or later stage keeps the run's setting")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
 	cmd.Flags().DurationVar(&f.every, "checkpoint-every", defaultCheckpointEvery, "how often to write the checkpoint (a positive duration)")
@@ -184,6 +187,10 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		if prev == "" {
 			cfg := llm.DefaultConfig(tok.VocabSize())
 			cfg.Projector = proj
+			cfg.Cased = f.cased
+			if c, ok := checkpointConfig(filepath.Join(f.runDir, string(st)+".ckpt")); ok && (f.resume || st != want) && !cmd.Flags().Changed("cased") {
+				cfg.Cased = c.Cased // a resumed run keeps its case
+			}
 			if m, err = llm.New(cfg, tok, rand.New(rand.NewPCG(seed, 0x6d347363))); err != nil {
 				return err
 			}
@@ -225,7 +232,7 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		}
 		meta := map[string]string{
 			"stage": string(st), "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
-			"command": fmt.Sprintf("m4sc train --stage %s --run-dir %s --projector %s", st, f.runDir, proj),
+			"command": fmt.Sprintf("m4sc train --stage %s --run-dir %s --projector %s --cased=%t", st, f.runDir, proj, m.Config().Cased),
 			"data":    dataVersions(cacheDir),
 		}
 		if err := m.Save(final, meta); err != nil {
@@ -238,6 +245,17 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		}
 	}
 	return nil
+}
+
+// checkpointConfig returns the model configuration a stage's checkpoint was
+// written with, and false when there is no readable checkpoint at path.
+func checkpointConfig(path string) (llm.Config, bool) {
+	var c llm.Config
+	ck, err := safetensors.LoadCheckpoint(path)
+	if err != nil {
+		return c, false
+	}
+	return c, json.Unmarshal([]byte(ck.Meta[llm.MetaConfig]), &c) == nil
 }
 
 // upgradeModel brings a model loaded from the previous stage's weights to what stage

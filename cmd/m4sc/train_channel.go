@@ -86,7 +86,7 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	train := data.Sentences[dataset.Train]
 	var sentences []string
 	for i := range min(channelSentences, len(train)) {
-		sentences = append(sentences, train[i*len(train)/min(channelSentences, len(train))].Text)
+		sentences = append(sentences, train[i*len(train)/min(channelSentences, len(train))].TextCase(m.Config().Cased))
 	}
 	var images [][]float32
 	for i := range channelScenes {
