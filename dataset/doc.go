@@ -37,10 +37,20 @@
 // the same scene on every platform; SceneTrain.Seed and SceneTest.Seed hand out seeds
 // with bit 63 clear and set, so training and test scenes never share a seed.
 //
+// # Perturbations
+//
+// RenderScene draws a scene's objects with a Perturbation: a raised and graded
+// background, colour jitter that keeps each colour's name, Gaussian sensor noise, a
+// slight blur, a JPEG round trip, small scale changes and anti-aliased edges, all
+// drawn from a PCG seeded by the caller, so the same seed gives the same bytes
+// everywhere; the zero Perturbation gives GenerateScene's pixels. Perturbation.Apply
+// does the pixel-level part to any RGB image (digits). RealisticPerturbation holds
+// the strengths of issue 18.
+//
 // # What it is not
 //
 // dataset reads, splits and generates data, and stops there: it does not tokenize
-// (llm/tokenizer does), batch or shuffle for training (llm does), augment, or score
+// (llm/tokenizer does), batch or shuffle for training (llm does), or score
 // answers (the task metrics are semantic/metrics'). It downloads nothing but the npm
 // packages named above, through npm, and is no general loader: user text is one
 // sentence a line, user images are PNG or JPEG scaled to 32x32.
