@@ -98,7 +98,7 @@ func (b *block) forward(g *graph, x *tensor, heads int, causal bool, keyLens []i
 	B, T, d := x.Dim(0), x.Dim(1), x.Dim(2)
 	dh := d / heads
 	h := g.LayerNorm(x, b.ln1G, b.ln1B, nn.DefaultNormEps)
-	qkv := g.Reshape(g.Add(g.MatMul(h, b.wqkv), b.bqkv), B, T, 3, heads, dh)
+	qkv := g.Reshape(g.Linear(h, b.wqkv, b.bqkv), B, T, 3, heads, dh)
 	qkv = g.Permute(qkv, 2, 0, 3, 1, 4) // [3, B, H, T, dh]
 	q := g.Reshape(g.Slice(qkv, 0, 0, 1), B, heads, T, dh)
 	k := g.Reshape(g.Slice(qkv, 0, 1, 2), B, heads, T, dh)
@@ -108,10 +108,10 @@ func (b *block) forward(g *graph, x *tensor, heads int, causal bool, keyLens []i
 	}
 	a := g.Attention(q, k, v, nn.AttentionOptions{Causal: causal, KeyLens: keyLens})
 	a = g.Reshape(g.Transpose(a, 1, 2), B, T, d)
-	x = g.Add(x, g.Add(g.MatMul(a, b.wo), b.bo))
+	x = g.Add(x, g.Linear(a, b.wo, b.bo))
 	h = g.LayerNorm(x, b.ln2G, b.ln2B, nn.DefaultNormEps)
-	f := g.GELU(g.Add(g.MatMul(h, b.w1), b.b1))
-	return g.Add(x, g.Add(g.MatMul(f, b.w2), b.b2))
+	f := g.LinearGELU(h, b.w1, b.b1)
+	return g.Add(x, g.Linear(f, b.w2, b.b2))
 }
 
 // extend stores new keys and values k, v [B, H, T, dh] at positions [n, n+T) and
@@ -145,7 +145,7 @@ func (p kanProjector) numParams() int                      { return p.l.NumParam
 type mlpProjector struct{ w1, b1, w2, b2 *tensor }
 
 func (p mlpProjector) forward(g *graph, x *tensor) *tensor {
-	return g.Add(g.MatMul(g.GELU(g.Add(g.MatMul(x, p.w1), p.b1)), p.w2), p.b2)
+	return g.Linear(g.LinearGELU(x, p.w1, p.b1), p.w2, p.b2)
 }
 
 func (p mlpProjector) numParams() int {
@@ -453,7 +453,7 @@ func (m *Model) encodeImages(g *graph, images []float32, N int) *tensor {
 		for n := range N {
 			patches = patchify(patches, images[n*ImagePixels:(n+1)*ImagePixels])
 		}
-		x = g.Add(g.MatMul(nn.NewTensor(patches, N*ImageSlots, PatchPixels), m.patchW), m.patchB)
+		x = g.Linear(nn.NewTensor(patches, N*ImageSlots, PatchPixels), m.patchW, m.patchB)
 	}
 	x = g.Add(g.Reshape(x, N, ImageSlots, m.cfg.ImgDim), m.imgPos)
 	for i := range m.img {
@@ -471,13 +471,13 @@ func (m *Model) semantics(g *graph, x *tensor) *tensor {
 // slotEmbeddings maps received semantic vectors [n, SemDim] back into the language
 // model's space [n, Dim].
 func (m *Model) slotEmbeddings(g *graph, s *tensor) *tensor {
-	return g.Add(g.MatMul(s, m.semIn), m.semInB)
+	return g.Linear(s, m.semIn, m.semInB)
 }
 
 // reconstruct maps decoder hidden states at image slots [n, Dim] to patches
 // [n, PatchPixels] in [0, 1].
 func (m *Model) reconstruct(g *graph, h *tensor) *tensor {
-	return g.Sigmoid(g.Add(g.MatMul(g.GELU(g.Add(g.MatMul(h, m.recW1), m.recB1)), m.recW2), m.recB2))
+	return g.Sigmoid(g.Linear(g.LinearGELU(h, m.recW1, m.recB1), m.recW2, m.recB2))
 }
 
 // convLayer is one 3x3 convolution of the conv image stem: w [9*in, out] with taps
@@ -515,5 +515,5 @@ func conv3x3(g *graph, x *tensor, N, hw, stride int, w, b *tensor) (*tensor, int
 	}
 	padded := g.Concat(0, x, nn.NewTensor(make([]float32, C), 1, C))
 	cols := g.Reshape(g.Gather(padded, ids, N*o*o, 9), N*o*o, 9*C)
-	return g.GELU(g.Add(g.MatMul(cols, w), b)), o
+	return g.LinearGELU(cols, w, b), o
 }

@@ -74,31 +74,34 @@ func (g *Graph[T]) matmul(x, w *Tensor[T], wT bool) *Tensor[T] {
 // scratch first and multiplies without transposition: the copy costs a fraction of
 // what it saves. OpenBLAS packs its operands either way (transposedFast).
 func matmulBackward[T Float](g *Graph[T], r *record[T]) {
-	m, n, k, wT := r.i[0], r.i[1], r.i[2], r.i[3] == 1
-	dy := r.out.Grad
-	if dx := gradOf(r.a); dx != nil {
+	matmulGrads(g, r.out.Grad, r.a, r.b, r.i[0], r.i[1], r.i[2], r.i[3] == 1)
+}
+
+// matmulGrads adds the gradients of x [m, k] and w (transposed if wT) from dy [m, n].
+func matmulGrads[T Float](g *Graph[T], dy []T, x, w *Tensor[T], m, n, k int, wT bool) {
+	if dx := gradOf(x); dx != nil {
 		if wT {
-			gemm(false, false, m, k, n, 1, dy, n, r.b.Data, k, 1, dx, k)
+			gemm(false, false, m, k, n, 1, dy, n, w.Data, k, 1, dx, k)
 		} else {
-			gemm(false, true, m, k, n, 1, dy, n, r.b.Data, n, 1, dx, k)
+			gemm(false, true, m, k, n, 1, dy, n, w.Data, n, 1, dx, k)
 		}
 	}
-	if dw := gradOf(r.b); dw != nil {
+	if dw := gradOf(w); dw != nil {
 		if transposedFast {
 			if wT { // dW [n, k] += dY^T X
-				gemm(true, false, n, k, m, 1, dy, n, r.a.Data, k, 1, dw, k)
+				gemm(true, false, n, k, m, 1, dy, n, x.Data, k, 1, dw, k)
 			} else { // dW [k, n] += X^T dY
-				gemm(true, false, k, n, m, 1, r.a.Data, k, dy, n, 1, dw, n)
+				gemm(true, false, k, n, m, 1, x.Data, k, dy, n, 1, dw, n)
 			}
 			return
 		}
 		if wT {
-			dyT := g.buf(m * n) // [n, m]
+			dyT := g.bufZ(m*n, false) // [n, m], written in full
 			transpose(dyT, dy, m, n)
-			gemm(false, false, n, k, m, 1, dyT, m, r.a.Data, k, 1, dw, k)
+			gemm(false, false, n, k, m, 1, dyT, m, x.Data, k, 1, dw, k)
 		} else {
-			xT := g.buf(m * k) // [k, m]
-			transpose(xT, r.a.Data, m, k)
+			xT := g.bufZ(m*k, false) // [k, m]
+			transpose(xT, x.Data, m, k)
 			gemm(false, false, k, n, m, 1, xT, m, dy, n, 1, dw, n)
 		}
 	}
