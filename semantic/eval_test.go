@@ -49,7 +49,7 @@ func tinyData() *llm.Data {
 		// The same sentences serve as test (transmit) and validation (era) splits.
 		for _, sp := range []dataset.Split{dataset.Test, dataset.Validation} {
 			d.Sentences[sp] = append(d.Sentences[sp], dataset.Sentence{
-				Text: dataset.Normalize(s.text), Year: s.year, Era: dataset.Era(s.year), Split: sp})
+				Text: dataset.Normalize(s.text), Cased: dataset.NormalizeCased(s.text), Year: s.year, Era: dataset.Era(s.year), Split: sp})
 		}
 	}
 	for label := range 5 {
@@ -132,6 +132,7 @@ func TestEvaluateTinyModel(t *testing.T) {
 		t.Errorf("text.transmit on %d sentences", r.Transmit.Sentences)
 	}
 	checkRate(t, "text.transmit exact", r.Transmit.ExactMatch, 4)
+	checkRate(t, "text.transmit exact, case-sensitive", r.Transmit.CasedExactMatch, 4)
 	for n, b := range append(r.Transmit.BLEU[:], r.Transmit.MeanBLEU4) {
 		if !(b >= 0 && b <= 1) {
 			t.Errorf("text.transmit BLEU %d: %g", n, b)
@@ -179,7 +180,7 @@ func TestEvaluateTinyModel(t *testing.T) {
 
 	md := r.Markdown()
 	for _, want := range []string{"| task | metric | value | n | 95% CI |", "| image.classify | accuracy |", "| text.era | majority-class rate (2000-2024; 2 classes) | 75.0% | 4 |",
-		"| image.vqa (fresh) | accuracy |", "| image.reconstruct | PSNR |", "| text.transmit | BLEU-4 (corpus) |", "| language model | perplexity", "| image semantics | readout: shape (per object) |"} {
+		"| image.vqa (fresh) | accuracy |", "| image.reconstruct | PSNR |", "| text.transmit | BLEU-4 (corpus) |", "| text.transmit | exact match, case-sensitive |", "| language model | perplexity", "| image semantics | readout: shape (per object) |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
@@ -332,6 +333,52 @@ func TestPerplexityChunks(t *testing.T) {
 	}
 	if got.Tokens != tokens || math.Abs(got.Value-want) > 1e-9*want {
 		t.Errorf("chunked perplexity %g over %d tokens, whole %g over %d", got.Value, got.Tokens, want, tokens)
+	}
+}
+
+// A cased model (llm.Config.Cased) is evaluated on the sentences as written, an
+// uncased one on them lower-cased; the case-sensitive exact match of either compares
+// with the sentence as written.
+func TestEvaluateCase(t *testing.T) {
+	m, d := tinyModel(t), tinyData()
+	cfg := m.Config()
+	cfg.Cased = true
+	cm, err := m.Rebuild(cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := d.Sentences[dataset.Test]
+	for _, c := range []struct {
+		m     *llm.Model
+		cased bool
+	}{{m, false}, {cm, true}} {
+		var text []string
+		for _, s := range test {
+			text = append(text, s.TextCase(c.cased))
+		}
+		_, tokens, err := c.m.Perplexity(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &evaluator{ctx: context.Background(), m: c.m, o: EvalOptions{Workers: 1}}
+		p, err := e.perplexity(test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Tokens != tokens {
+			t.Errorf("cased=%t: perplexity over %d tokens, want the %d of the text as the model reads it", c.cased, p.Tokens, tokens)
+		}
+		r, err := e.transmit(test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRate(t, "case-sensitive exact", r.CasedExactMatch, len(test))
+		if r.CasedExactMatch.Correct > r.ExactMatch.Correct {
+			t.Errorf("cased=%t: %d sentences exact with case, only %d without", c.cased, r.CasedExactMatch.Correct, r.ExactMatch.Correct)
+		}
+	}
+	if tinyData().Sentences[dataset.Test][0].Text == tinyData().Sentences[dataset.Test][0].Cased {
+		t.Fatal("the test sentences must have capitals")
 	}
 }
 

@@ -28,14 +28,7 @@ func TestShippedTokenizerLoads(t *testing.T) {
 
 // Retraining from the cached data reproduces the shipped file byte for byte.
 func TestShippedTokenizerReproduces(t *testing.T) {
-	dir := os.Getenv("M4SC_CACHE")
-	if dir == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			t.Skip("no user cache directory")
-		}
-		dir = filepath.Join(d, "m4sc")
-	}
+	dir := cacheDir(t)
 	tok, err := TrainSOTU(context.Background(), dir, 0)
 	if err != nil {
 		t.Skipf("State of the Union data not in the cache %s (run m4sc data fetch): %v", dir, err)
@@ -52,4 +45,19 @@ func TestShippedTokenizerReproduces(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Errorf("retrained tokenizer (%d bytes) differs from %s (%d bytes); regenerate it with m4sc train --stage tokenizer", len(a), shippedPath, len(b))
 	}
+}
+
+// cacheDir is the data cache of the tests that train on the State of the Union:
+// $M4SC_CACHE, else m4sc's folder in the user cache directory.
+func cacheDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("M4SC_CACHE")
+	if dir == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			t.Skip("no user cache directory")
+		}
+		dir = filepath.Join(d, "m4sc")
+	}
+	return dir
 }

@@ -23,9 +23,21 @@ import (
 // their punctuation attached: without the split "nation." and "nation" would not
 // match at all.
 func Words(s string) []string {
-	// ToLower also replaces invalid UTF-8 with U+FFFD, so below every rune is
+	// ToLower also replaces invalid UTF-8 with U+FFFD, so in words every rune is
 	// RuneLen(r) bytes wide.
-	s = strings.ToLower(s)
+	return words(strings.ToLower(s))
+}
+
+// CasedWords is Words without the lower-casing: the same tokens, each with its
+// letters' case as in s, so Words(s)[i] is strings.ToLower(CasedWords(s)[i]).
+func CasedWords(s string) []string {
+	// The identity mapping replaces each invalid UTF-8 byte with U+FFFD, as ToLower
+	// does in Words.
+	return words(strings.Map(func(r rune) rune { return r }, s))
+}
+
+// words cuts valid UTF-8 s into tokens by the rule of Words, case aside.
+func words(s string) []string {
 	var out []string
 	start := -1 // byte offset where the current word began, -1 outside a word
 	var prev rune = ' '
@@ -74,4 +86,10 @@ func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 // Words, so differences of case and of spacing around punctuation do not count.
 func ExactMatch(ref, hyp string) bool {
 	return slices.Equal(Words(ref), Words(hyp))
+}
+
+// CasedExactMatch is ExactMatch by CasedWords: the case of every letter counts too,
+// spacing around punctuation still does not.
+func CasedExactMatch(ref, hyp string) bool {
+	return slices.Equal(CasedWords(ref), CasedWords(hyp))
 }

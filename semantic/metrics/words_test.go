@@ -55,6 +55,16 @@ func TestExactMatch(t *testing.T) {
 		if got := ExactMatch(tc.ref, tc.hyp); got != tc.want {
 			t.Errorf("ExactMatch(%q, %q) = %v, want %v", tc.ref, tc.hyp, got, tc.want)
 		}
+		// The tests' pairs differ in case only where ExactMatch ignores it.
+		if got, want := CasedExactMatch(tc.ref, tc.hyp), tc.want && tc.ref[:min(1, len(tc.ref))] == tc.hyp[:min(1, len(tc.hyp))]; got != want {
+			t.Errorf("CasedExactMatch(%q, %q) = %v, want %v", tc.ref, tc.hyp, got, want)
+		}
+	}
+	if got := CasedWords("Gate B12, DON'T x\xffy"); !slices.Equal(got, []string{"Gate", "B12", ",", "DON'T", "x", "\uFFFD", "y"}) {
+		t.Errorf("CasedWords = %q", got)
+	}
+	if !CasedExactMatch("Meet me at Gate B12.", "Meet me at Gate B12 .") || CasedExactMatch("Meet me at Gate B12.", "meet me at gate b12.") {
+		t.Error("CasedExactMatch must ignore spacing and count case")
 	}
 }
 
@@ -82,6 +92,15 @@ func FuzzWords(f *testing.F) {
 		}
 		if again := Words(strings.Join(toks, " ")); !slices.Equal(again, toks) {
 			t.Fatalf("Words(%q) = %q, but again gives %q", s, toks, again)
+		}
+		cased := CasedWords(s)
+		if len(cased) != len(toks) {
+			t.Fatalf("CasedWords(%q) = %q, Words %q", s, cased, toks)
+		}
+		for i, c := range cased {
+			if strings.ToLower(c) != toks[i] {
+				t.Fatalf("CasedWords(%q) = %q, Words %q", s, cased, toks)
+			}
 		}
 	})
 }
