@@ -95,19 +95,14 @@ type layerCache struct {
 // only), the block's keys and values for positions [n, n+T) are stored in the cache
 // and the queries attend to all n+T cached positions.
 func (b *block) forward(g *graph, x *tensor, heads int, causal bool, keyLens []int, cache *layerCache, n, maxSeq int) *tensor {
-	B, T, d := x.Dim(0), x.Dim(1), x.Dim(2)
-	dh := d / heads
 	h := g.LayerNorm(x, b.ln1G, b.ln1B, nn.DefaultNormEps)
-	qkv := g.Reshape(g.Linear(h, b.wqkv, b.bqkv), B, T, 3, heads, dh)
-	qkv = g.Permute(qkv, 2, 0, 3, 1, 4) // [3, B, H, T, dh]
-	q := g.Reshape(g.Slice(qkv, 0, 0, 1), B, heads, T, dh)
-	k := g.Reshape(g.Slice(qkv, 0, 1, 2), B, heads, T, dh)
-	v := g.Reshape(g.Slice(qkv, 0, 2, 3), B, heads, T, dh)
+	qkv := g.Linear(h, b.wqkv, b.bqkv) // [B, T, 3*d], ordered (q/k/v, head, dh)
+	q, k, v := g.SplitHeads(qkv, 0, 3, heads), g.SplitHeads(qkv, 1, 3, heads), g.SplitHeads(qkv, 2, 3, heads)
 	if cache != nil {
 		k, v = cache.extend(k, v, n, maxSeq)
 	}
 	a := g.Attention(q, k, v, nn.AttentionOptions{Causal: causal, KeyLens: keyLens})
-	a = g.Reshape(g.Transpose(a, 1, 2), B, T, d)
+	a = g.MergeHeads(a) // [B, T, d]
 	x = g.Add(x, g.Linear(a, b.wo, b.bo))
 	h = g.LayerNorm(x, b.ln2G, b.ln2B, nn.DefaultNormEps)
 	f := g.LinearGELU(h, b.w1, b.b1)

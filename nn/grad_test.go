@@ -87,6 +87,44 @@ func TestGradLinear(t *testing.T) {
 	})
 }
 
+func TestGradHeads(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	p := func(shape ...int) *Tensor[float64] { return randParam(r, -1, 1, shape...) }
+	w := p(2, 3, 3, 4) // [B, heads, T, dh] weights that make every output element count differently
+	runGradCases(t, []gradCase{
+		{"split", []*Tensor[float64]{p(2, 3, 3*3*4)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			// Parts 0 and 2, weighted differently, so each reaches its own gradient slots.
+			return g.Add(g.Mul(g.SplitHeads(in[0], 0, 3, 3), w), g.SplitHeads(in[0], 2, 3, 3))
+		}},
+		{"merge", []*Tensor[float64]{p(2, 3, 3, 4)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			return g.MergeHeads(g.Mul(in[0], w))
+		}},
+	})
+}
+
+// SplitHeads and MergeHeads equal Reshape, Permute and Slice (and Transpose).
+func TestHeadsMatchPermute(t *testing.T) {
+	const B, T, H, dh = 3, 5, 4, 2
+	x := NewTensor(make([]float64, B*T*3*H*dh), B, T, 3*H*dh)
+	for i := range x.Data {
+		x.Data[i] = float64(i)
+	}
+	g := NewGraph[float64](nil)
+	qkv := g.Permute(g.Reshape(x, B, T, 3, H, dh), 2, 0, 3, 1, 4)
+	for p := range 3 {
+		want := g.Reshape(g.Slice(qkv, 0, p, p+1), B, H, T, dh)
+		got := g.SplitHeads(x, p, 3, H)
+		if !slices.Equal(got.Data, want.Data) || !slices.Equal(got.Shape(), want.Shape()) {
+			t.Fatalf("part %d: SplitHeads %v differs from permute %v", p, got.Shape(), want.Shape())
+		}
+		back := g.MergeHeads(got)
+		wantBack := g.Reshape(g.Transpose(got, 1, 2), B, T, H*dh)
+		if !slices.Equal(back.Data, wantBack.Data) {
+			t.Fatalf("part %d: MergeHeads differs from Transpose", p)
+		}
+	}
+}
+
 // Linear and LinearGELU equal the unfused operations up to rounding, in float32 at
 // the sizes that split over workers.
 func TestLinearMatchesUnfused(t *testing.T) {
