@@ -101,7 +101,7 @@ The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
 	cmd.Flags().BoolVar(&f.tuneModel, "tune-model", false, "channel stage: also train the language model's semantic head and decoder with the codec (writes <run-dir>/channel-model.safetensors)")
-	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it, as the shipped model was trained. A resumed or later stage keeps the run's setting")
+	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it, as the shipped model was trained. A resumed or later stage keeps the run's setting. The tokenizer stage trains on cased text only when --cased is given (the shipped tokenizer is lower-cased)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
 	cmd.Flags().DurationVar(&f.every, "checkpoint-every", defaultCheckpointEvery, "how often to write the checkpoint (a positive duration)")
@@ -124,7 +124,11 @@ func trainTokenizer(cmd *cobra.Command, a *app, f trainFlags) error {
 	}
 	// A missing data set says itself to run m4sc data fetch (dataset.ErrNotFetched);
 	// other errors are not helped by fetching again.
-	tok, err := tokenizer.TrainSOTU(cmd.Context(), dir, f.vocab)
+	train := tokenizer.TrainSOTU
+	if f.cased && cmd.Flags().Changed("cased") {
+		train = tokenizer.TrainSOTUCased
+	}
+	tok, err := train(cmd.Context(), dir, f.vocab)
 	if err != nil {
 		return err
 	}
