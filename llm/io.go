@@ -19,12 +19,24 @@ import (
 // MetaConfig is the metadata key under which a weights file stores its Config as JSON.
 const MetaConfig = "llm.config"
 
+// MetaTokenizer is the metadata key under which a weights file stores the tokenizer it
+// was trained with (its tokenizer.json), so the file cannot be read with another.
+const MetaTokenizer = "llm.tokenizer"
+
 // Save writes the model's weights (F32) to path as safetensors, atomically, with its
-// Config and the given provenance metadata (command, seed, data versions).
+// Config, its tokenizer and the given provenance metadata (command, seed, data
+// versions).
 func (m *Model) Save(path string, meta map[string]string) error {
 	f := safetensors.File{Metadata: map[string]string{MetaConfig: m.cfg.marshal()}}
 	for k, v := range meta {
 		f.Metadata[k] = v
+	}
+	if m.tok != nil {
+		var b strings.Builder
+		if err := m.tok.Write(&b); err != nil {
+			return fmt.Errorf("llm: save %s: tokenizer: %w", path, err)
+		}
+		f.Metadata[MetaTokenizer] = b.String()
 	}
 	for _, a := range m.params.Export() {
 		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: a.Name, Dtype: safetensors.F32, Shape: a.Shape, Data: a.Data})
@@ -36,7 +48,8 @@ func (m *Model) Save(path string, meta map[string]string) error {
 }
 
 // Load reads a weights file written by Save (or a training checkpoint) into a new
-// model; tok must be the tokenizer it was trained with.
+// model. A file that holds its tokenizer (MetaTokenizer) is read with that one and tok
+// is not used; for older files tok must be the tokenizer it was trained with.
 func Load(path string, tok *tokenizer.Tokenizer) (*Model, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -75,6 +88,14 @@ func Read(r io.ReaderAt, size int64, tok *tokenizer.Tokenizer) (*Model, error) {
 	cfg, err := parseConfig(cs)
 	if err != nil {
 		return nil, err
+	}
+	if ts, ok := f.Metadata[MetaTokenizer]; ok {
+		if tok, err = tokenizer.Read(strings.NewReader(ts)); err != nil {
+			return nil, fmt.Errorf("%w: the tokenizer in %q: %v", ErrConfig, MetaTokenizer, err)
+		}
+	}
+	if tok == nil {
+		return nil, fmt.Errorf("%w: the file holds no tokenizer (%q) and none was given", ErrConfig, MetaTokenizer)
 	}
 	// The configuration decides how much New allocates; a file whose tensors are far
 	// smaller than that is refused before any allocation.

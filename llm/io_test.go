@@ -5,9 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/m4sc/m4sc/llm/tokenizer"
 	"github.com/m4sc/m4sc/nn/safetensors"
 )
 
@@ -155,6 +157,34 @@ func TestWithProjector(t *testing.T) {
 			if p.Data[i] != q.Data[i] {
 				t.Fatalf("%s changed", name)
 			}
+		}
+	}
+}
+
+// A weights file carries its tokenizer: read back with another tokenizer, or with
+// none, it still decodes with the one it was trained with.
+func TestSaveLoadKeepsTokenizer(t *testing.T) {
+	own, err := tokenizer.Train([]string{"Meet me at Gate B12", "the Union is strong", "We the People"}, 300, tokenizer.DefaultSpecials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(own.VocabSize())
+	cfg.Dim, cfg.ImgDim, cfg.Layers, cfg.EncLayers, cfg.ImgLayers, cfg.KANGrid = 16, 16, 1, 1, 1, 3
+	m, err := New(cfg, own, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := m.Save(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []*tokenizer.Tokenizer{nil, shippedTokenizer(t)} {
+		got, err := Load(path, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := got.Tokenizer().Encode("Meet me at Gate B12"), own.Encode("Meet me at Gate B12"); !slices.Equal(a, b) {
+			t.Errorf("read with %v: tokens %v, want the file's %v", tok != nil, a, b)
 		}
 	}
 }
