@@ -21,28 +21,37 @@ const (
 	// SchemeDigital: the same semantic vectors quantised to octets and sent through
 	// the 802.11a DATA chain (convolutional code, interleaver, QAM) at one rate.
 	SchemeDigital Scheme = "digital"
+	// SchemeWiFi: separate source and channel coding, the classic baseline: no model
+	// at the transmitter; text compressed with brotli, images as PNG or JPEG, the
+	// octets through the 802.11a DATA chain at one rate. The model runs at the
+	// receiver on what arrived, for tasks other than text.transmit and
+	// image.reconstruct.
+	SchemeWiFi Scheme = "80211a"
 )
 
 // ParseScheme reads a scheme name.
 func ParseScheme(s string) (Scheme, error) {
 	switch Scheme(s) {
-	case SchemeSemantic, SchemeDigital:
+	case SchemeSemantic, SchemeDigital, SchemeWiFi:
 		return Scheme(s), nil
 	}
-	return "", fmt.Errorf("semantic: scheme %q: want semantic or digital", s)
+	return "", fmt.Errorf("semantic: scheme %q: want semantic, digital or 80211a", s)
 }
 
 // Framing of messages. A message is the semantics of one input (a sentence part, an
 // image); it takes one or more frames. The m4sc header's fields carry:
 //
 //   - Task: the llm.Task in bits 0-4, the bandwidth's index in Bandwidths in bits 5-6;
+//     for SchemeWiFi bit 7 is set and bits 5-6 say what the octets are (brotli text,
+//     PNG, abbreviated JPEG);
 //   - Sequence: the message number (mod 256) in bits 8-15, the number of frames of the
 //     message less one in bits 4-7, and this frame's index in bits 0-3, so a receiver
 //     orders frames, counts the missing ones and knows when a message is complete;
 //   - Length: payload symbols (semantic) or octets (digital).
 //
 // Every frame but a message's last carries exactly FrameSymbols payload symbols (or
-// FrameOctets octets), so a receiver places each frame's payload by its index alone.
+// FrameOctets octets; WiFiFrameOctets of the rate for SchemeWiFi), so a receiver places
+// each frame's payload by its index alone.
 const (
 	FrameSymbols    = 48 * 48 // payload symbols of a full semantic frame: 48 OFDM symbols
 	FrameOctets     = 1024    // semantic octets of a full digital frame (its PSDU adds a 4-octet FCS)
@@ -69,9 +78,15 @@ type SendOptions struct {
 	Scheme    Scheme   // default SchemeSemantic
 	Bandwidth int      // symbols per vector (one of Bandwidths); 0: DefaultBandwidth
 	SNRHint   float64  // dB, the SNR the transmitter expects at the receiver
-	Rate      phy.Rate // digital scheme's 802.11a rate; zero value: 6 Mbit/s
+	Rate      phy.Rate // digital and 80211a schemes' 802.11a rate; zero value: 6 Mbit/s
 	Address   uint16   // default DefaultAddress
 	Message   uint8    // number of the first message (the next ones count up)
+	// Image is how SchemeWiFi codes an image (default ImagePNG).
+	Image ImageFormat
+	// SymbolBudget is the complex data symbols SchemeWiFi's JPEG may take (converted
+	// to octets by BudgetOctets at Rate); 0: Bandwidth times llm.ImageSlots, the
+	// semantic scheme's use at that bandwidth.
+	SymbolBudget int
 }
 
 // Burst is what Send produced: samples at 20 Msps (the frames, each followed by
@@ -87,6 +102,13 @@ type Burst struct {
 	AirtimeUS   float64 // frames' duration, preambles and headers included, gaps excluded
 	Words       int     // words of a text input
 	Vectors     int     // semantic vectors sent
+	// Digital and 80211a schemes: the 802.11a rate; 80211a: the source format
+	// ("brotli", "png", "jpeg q=NN"), its octets, and a note when the JPEG did not
+	// fit its budget.
+	RateMbps     int
+	Format       string
+	SourceOctets int
+	Note         string
 }
 
 // Chain is the send and receive chain of one model and codec.
@@ -149,8 +171,14 @@ func (c *Chain) Send(in llm.Input, o SendOptions) (*Burst, error) {
 	if _, err := ParseScheme(string(o.Scheme)); err != nil {
 		return nil, err
 	}
+	if o.Scheme == SchemeWiFi {
+		return c.sendSeparate(in, o, k)
+	}
 	inputs := []llm.Input{in}
 	b := &Burst{Task: in.Task, Scheme: o.Scheme}
+	if o.Scheme == SchemeDigital {
+		b.RateMbps = o.Rate.Mbps
+	}
 	if !in.Task.Image() {
 		b.Words = len(strings.Fields(in.Text))
 		parts := c.Model.SplitText(in.Task, in.Text)
@@ -203,22 +231,8 @@ func (c *Chain) Send(in llm.Input, o SendOptions) (*Burst, error) {
 				b.DataSymbols += len(part)
 			}
 		case SchemeDigital:
-			data := Quantise(nil, sem.Vectors)
-			chunks = (len(data) + FrameOctets - 1) / FrameOctets
-			if chunks > MaxFrames {
-				return nil, fmt.Errorf("semantic: message of %d octets needs %d frames; at most %d", len(data), chunks, MaxFrames)
-			}
-			for f := range chunks {
-				part := phy.AppendFCS(slices.Clone(data[f*FrameOctets : min((f+1)*FrameOctets, len(data))]))
-				h := phy.SemanticHeader{Version: phy.SemanticVersion, Kind: phy.KindSemantic, Address: o.Address,
-					Task: taskCode(in.Task, Bandwidths[0]), Sequence: sequence(msg, chunks, f), Length: uint16(len(part)), Scheme: phy.SchemeFor(o.Rate)}
-				start := len(b.Samples)
-				if b.Samples, err = tx.SemanticDigital(b.Samples, h, part, 0x5d); err != nil {
-					return nil, err
-				}
-				b.AirtimeUS += float64(len(b.Samples)-start) / phy.SampleRate * 1e6
-				b.Samples = append(b.Samples, make([]complex64, FrameGapSamples)...)
-				b.DataSymbols += o.Rate.DataSymbols(len(part)) * phy.DataCarriers
+			if chunks, err = b.appendOctets(tx, Quantise(nil, sem.Vectors), FrameOctets, taskCode(in.Task, Bandwidths[0]), msg, o.Address, o.Rate); err != nil {
+				return nil, err
 			}
 		}
 		b.Frames += chunks
@@ -226,6 +240,30 @@ func (c *Chain) Send(in llm.Input, o SendOptions) (*Burst, error) {
 		msg++
 	}
 	return b, nil
+}
+
+// appendOctets frames data as one message of 802.11a DATA payloads at rate (the
+// digital and 80211a schemes): frames of at most frameOctets octets and an FCS each,
+// numbered in the header's Sequence; it returns the number of frames.
+func (b *Burst) appendOctets(tx *phy.Transmitter, data []byte, frameOctets int, task, msg uint8, addr uint16, rate phy.Rate) (int, error) {
+	chunks := (len(data) + frameOctets - 1) / frameOctets
+	if chunks > MaxFrames {
+		return 0, fmt.Errorf("semantic: message of %d octets needs %d frames; at most %d", len(data), chunks, MaxFrames)
+	}
+	for f := range chunks {
+		part := phy.AppendFCS(slices.Clone(data[f*frameOctets : min((f+1)*frameOctets, len(data))]))
+		h := phy.SemanticHeader{Version: phy.SemanticVersion, Kind: phy.KindSemantic, Address: addr,
+			Task: task, Sequence: sequence(msg, chunks, f), Length: uint16(len(part)), Scheme: phy.SchemeFor(rate)}
+		start := len(b.Samples)
+		var err error
+		if b.Samples, err = tx.SemanticDigital(b.Samples, h, part, 0x5d); err != nil {
+			return 0, err
+		}
+		b.AirtimeUS += float64(len(b.Samples)-start) / phy.SampleRate * 1e6
+		b.Samples = append(b.Samples, make([]complex64, FrameGapSamples)...)
+		b.DataSymbols += rate.DataSymbols(len(part)) * phy.DataCarriers
+	}
+	return chunks, nil
 }
 
 func sequence(msg uint8, frames, index int) uint16 {
@@ -262,6 +300,10 @@ type Received struct {
 	SNR       float64 `json:"snr_db"`      // mean over the frames received
 	CFO       float64 `json:"cfo_hz"`
 	Text      string  `json:"text,omitempty"`
+	// RateMbps and Format: the 802.11a rate of the digital and 80211a schemes, and
+	// what an 80211a message's octets were (brotli, png, jpeg).
+	RateMbps int    `json:"rate_mbps,omitempty"`
+	Format   string `json:"format,omitempty"`
 	// Partial says what was missing when frames were lost: the output is the
 	// decoder's best from what arrived.
 	Partial string `json:"partial,omitempty"`
@@ -282,6 +324,7 @@ type message struct {
 	task        llm.Task
 	k           int
 	scheme      Scheme
+	source      uint8 // SchemeWiFi's source format
 	rate        phy.Rate
 	got         map[int]*phy.Frame
 	snr, cfo    float64
@@ -317,6 +360,9 @@ func (c *Chain) Receive(frames []phy.Frame, o ReceiveOptions) ([]Received, error
 		var rate phy.Rate
 		if r, ok := f.Header.DigitalRate(); ok {
 			scheme, rate = SchemeDigital, r
+			if f.Header.Task&separateCoding != 0 {
+				scheme = SchemeWiFi
+			}
 			if f.PSDU == nil {
 				continue
 			}
@@ -324,11 +370,11 @@ func (c *Chain) Receive(frames []phy.Frame, o ReceiveOptions) ([]Received, error
 		m := byNum[num]
 		// The same number again after a complete message starts a new one (numbers
 		// wrap at 256).
-		if m != nil && (m.task != task || m.frames != total || m.got[idx] != nil) {
+		if m != nil && (m.task != task || m.scheme != scheme || m.frames != total || m.got[idx] != nil) {
 			m = nil
 		}
 		if m == nil {
-			m = &message{num: num, frames: total, task: task, k: k, scheme: scheme, rate: rate, got: map[int]*phy.Frame{}}
+			m = &message{num: num, frames: total, task: task, k: k, scheme: scheme, source: f.Header.Task >> 5 & 3, rate: rate, got: map[int]*phy.Frame{}}
 			byNum[num] = m
 			msgs = append(msgs, m)
 		}
@@ -351,6 +397,9 @@ func (c *Chain) decodeMessage(m *message, o ReceiveOptions) (Received, error) {
 	r := Received{Message: m.num, Task: m.task.String(), Scheme: m.scheme, Frames: m.frames, Lost: m.frames - len(m.got)}
 	if n := len(m.got); n > 0 {
 		r.SNR, r.CFO = m.snr/float64(n), m.cfo/float64(n)
+	}
+	if m.scheme == SchemeWiFi {
+		return c.decodeSeparate(m, o, r)
 	}
 	dim := c.Model.Config().SemDim
 	image := m.task.Image()
@@ -394,25 +443,9 @@ func (c *Chain) decodeMessage(m *message, o ReceiveOptions) (Received, error) {
 		}
 		sem = llm.Semantics{Task: m.task, N: n, Dim: dim, Vectors: v}
 	case SchemeDigital:
-		var data []byte
-		for idx := range m.frames {
-			f, ok := m.got[idx]
-			if !ok {
-				if idx < m.frames-1 {
-					data = append(data, make([]byte, FrameOctets)...)
-				}
-				continue
-			}
-			if len(f.PSDU) <= 4 || !phy.CheckFCS(f.PSDU) {
-				// The frame's FCS failed: the octets are not trusted.
-				r.Lost++
-				if idx < m.frames-1 {
-					data = append(data, make([]byte, FrameOctets)...)
-				}
-				continue
-			}
-			data = append(data, f.PSDU[:len(f.PSDU)-4]...)
-		}
+		r.RateMbps = m.rate.Mbps
+		data, failed, _ := m.octets(FrameOctets)
+		r.Lost += failed
 		n := llm.ImageSlots
 		if image {
 			data = append(data, make([]byte, max(0, n*dim-len(data)))...)
@@ -428,17 +461,52 @@ func (c *Chain) decodeMessage(m *message, o ReceiveOptions) (Received, error) {
 	if r.Lost > 0 {
 		r.Partial = fmt.Sprintf("%d of %d frames lost; decoded from the rest", r.Lost, r.Frames)
 	}
-	ins := llm.Instruction{Task: m.task}
-	if m.task.NeedsQuestion() {
-		if o.Question == "" {
-			return r, fmt.Errorf("semantic: message %d is %s: the receiver needs a question", m.num, m.task)
-		}
-		ins.Question = o.Question
-	}
-	outp, err := c.Model.Decode(sem, ins, llm.DecodeOptions{Beam: o.Beam})
+	outp, err := c.runTask(sem, m, o)
 	if err != nil {
 		return r, err
 	}
 	r.Text, r.Image = outp.Text, outp.Image
 	return r, nil
+}
+
+// runTask decodes a message's semantics with the model, for the message's task.
+func (c *Chain) runTask(sem llm.Semantics, m *message, o ReceiveOptions) (llm.Output, error) {
+	ins := llm.Instruction{Task: m.task}
+	if m.task.NeedsQuestion() {
+		if o.Question == "" {
+			return llm.Output{}, fmt.Errorf("semantic: message %d is %s: the receiver needs a question", m.num, m.task)
+		}
+		ins.Question = o.Question
+	}
+	return c.Model.Decode(sem, ins, llm.DecodeOptions{Beam: o.Beam})
+}
+
+// octets reassembles the payload of a message sent by appendOctets in frames of
+// frameOctets octets. A frame that did not arrive or whose FCS failed leaves, unless
+// it was the last, frameOctets zero octets in its place; failed counts those that
+// arrived with a bad FCS, whole is the length of data before the first gap.
+func (m *message) octets(frameOctets int) (data []byte, failed, whole int) {
+	whole = -1
+	for idx := range m.frames {
+		f, ok := m.got[idx]
+		if ok && (len(f.PSDU) <= phy.FCSLen || !phy.CheckFCS(f.PSDU)) {
+			// The frame's FCS failed: the octets are not trusted.
+			failed++
+			ok = false
+		}
+		if !ok {
+			if whole < 0 {
+				whole = len(data)
+			}
+			if idx < m.frames-1 {
+				data = append(data, make([]byte, frameOctets)...)
+			}
+			continue
+		}
+		data = append(data, f.PSDU[:len(f.PSDU)-phy.FCSLen]...)
+	}
+	if whole < 0 {
+		whole = len(data)
+	}
+	return data, failed, whole
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/m4sc/m4sc/dataset"
 	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/semantic"
 	"github.com/m4sc/m4sc/semantic/metrics"
 )
 
@@ -175,7 +175,7 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := writePNG("--out", f.out, floatImage(res.Image), f.force); err != nil {
+	if err := writePNG("--out", f.out, semantic.PixelImage(res.Image), f.force); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(out, "%s (PSNR %.1f dB)\n", f.out, psnr)
@@ -218,19 +218,6 @@ func bytesToFloat(px []uint8) []float32 {
 		out[i] = float32(p) / 255
 	}
 	return out
-}
-
-// floatImage turns the model's HWC values in [0, 1] into an opaque RGBA image.
-func floatImage(v []float32) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, llm.ImageSize, llm.ImageSize))
-	q := func(x float32) uint8 { return uint8(min(max(x, 0), 1)*255 + 0.5) }
-	for y := range llm.ImageSize {
-		for x := range llm.ImageSize {
-			i := (y*llm.ImageSize + x) * llm.ImageChannels
-			img.SetRGBA(x, y, color.RGBA{q(v[i]), q(v[i+1]), q(v[i+2]), 255})
-		}
-	}
-	return img
 }
 
 // checkAskOut refuses, before the model runs, an --out that exists (unless

@@ -425,7 +425,7 @@ func printReceived(w io.Writer, msgs []semantic.Received, frames []phy.Frame, ou
 		if out == "" {
 			return errors.New("receive: an image.reconstruct message arrived; give --out FILE.png for its image")
 		}
-		if err := writePNG("--out", out, floatImage(image), force); err != nil {
+		if err := writePNG("--out", out, semantic.PixelImage(image), force); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintln(w, out)
