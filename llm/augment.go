@@ -95,17 +95,23 @@ func (d *Data) sceneImage(sc *dataset.Scene, split dataset.Split, rng *rand.Rand
 
 // digitImage is DigitImage, perturbed when augmentDraw says so.
 func (d *Data) digitImage(dg *dataset.Digit, dx, dy int, split dataset.Split, rng *rand.Rand) []float32 {
-	img := DigitImage(dg, dx, dy)
-	seed, ok := d.augmentDraw(split, rng)
-	if !ok {
-		return img
+	if seed, ok := d.augmentDraw(split, rng); ok {
+		return PerturbedDigitImage(dg, dx, dy, *d.augment, seed)
 	}
+	return DigitImage(dg, dx, dy)
+}
+
+// PerturbedDigitImage is DigitImage with the pixel-level part of p applied
+// (dataset.Perturbation.Apply, from seed): the background lifted where the canvas is
+// dark, blur, noise, JPEG.
+func PerturbedDigitImage(dg *dataset.Digit, dx, dy int, p dataset.Perturbation, seed uint64) []float32 {
+	img := DigitImage(dg, dx, dy)
 	pix := make([]uint8, len(img))
 	for i, v := range img {
 		pix[i] = uint8(v*255 + 0.5) // exact: img holds bytes over 255
 	}
 	// pix is ImageSize x ImageSize x 3 by construction, so Apply cannot fail.
-	_ = d.augment.Apply(pix, ImageSize, ImageSize, seed)
+	_ = p.Apply(pix, ImageSize, ImageSize, seed)
 	for i, v := range pix {
 		img[i] = float32(v) / 255
 	}

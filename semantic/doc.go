@@ -46,7 +46,10 @@
 // image.classify on the test digits, and PSNR and SSIM for image.reconstruct, with
 // 95% Wilson intervals on every accuracy (package semantic/metrics). EvalOptions.Sigma
 // adds Gaussian noise to the semantic vectors, the simplest channel; Report.Markdown
-// gives the table that `m4sc eval` prints and MODEL.md includes.
+// gives the table that `m4sc eval` prints and MODEL.md includes. EvaluateRobust
+// scores the image tasks on the test scenes and digits drawn under each
+// perturbation of dataset.RealisticPerturbation and by another renderer
+// (RobustConditions), beside the clean figures (`m4sc eval --robust`).
 //
 // Not here yet: the separate-coding baselines (compressed text, PNG and JPEG over
 // 802.11a) and SNR sweeps.

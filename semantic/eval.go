@@ -249,15 +249,7 @@ func Evaluate(ctx context.Context, m *llm.Model, d *llm.Data, o EvalOptions) (*R
 		return nil, errors.New("semantic: evaluate: the data hold no validation sentences (text.era)")
 	}
 	sentences, eraSentences = evenly(sentences, o.Sentences), evenly(eraSentences, o.Sentences)
-	if o.Digits > 0 && o.Digits < len(digits) {
-		digits = digits[:o.Digits]
-	}
-	if o.Scenes == 0 {
-		o.Scenes = DefaultEvalScenes
-	}
-	if o.Workers == 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
+	digits = o.defaults(digits)
 	e := &evaluator{ctx: ctx, m: m, o: o}
 	r := &Report{Params: m.NumParams(), Projector: string(m.Config().Projector), Sigma: o.Sigma, Beam: o.Beam, Seed: o.Seed}
 	var err error
@@ -284,6 +276,21 @@ func Evaluate(ctx context.Context, m *llm.Model, d *llm.Data, o EvalOptions) (*R
 		r.Fresh = &f
 	}
 	return r, nil
+}
+
+// defaults sets a zero Scenes to DefaultEvalScenes and zero Workers to GOMAXPROCS,
+// and returns the first Digits of digits (all when Digits is 0).
+func (o *EvalOptions) defaults(digits []dataset.Digit) []dataset.Digit {
+	if o.Scenes == 0 {
+		o.Scenes = DefaultEvalScenes
+	}
+	if o.Workers == 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Digits > 0 && o.Digits < len(digits) {
+		return digits[:o.Digits]
+	}
+	return digits
 }
 
 type evaluator struct {
@@ -533,10 +540,15 @@ func majority(sentences []dataset.Sentence) (rate float64, era string, classes i
 }
 
 func (e *evaluator) classify(digits []dataset.Digit) (Rate, error) {
+	return e.classifyImages(llm.ImageClassify.String(), digits, func(_ int, dg *dataset.Digit) []float32 { return llm.DigitImage(dg, 0, 0) })
+}
+
+// classifyImages scores image.classify on digits, the i-th drawn by image.
+func (e *evaluator) classifyImages(section string, digits []dataset.Digit, image func(i int, dg *dataset.Digit) []float32) (Rate, error) {
 	var acc metrics.Accuracy
-	err := e.run(llm.ImageClassify.String(), len(digits), func(i int) unit {
+	err := e.run(section, len(digits), func(i int) unit {
 		dg := &digits[i]
-		return unit{in: llm.Input{Task: llm.ImageClassify, Image: llm.DigitImage(dg, 0, 0)},
+		return unit{in: llm.Input{Task: llm.ImageClassify, Image: image(i, dg)},
 			ins: []llm.Instruction{{Task: llm.ImageClassify}}, want: []string{llm.DigitAnswer(dg.Label)}}
 	}, func(u *unit, j int, out llm.Output) error {
 		acc.Add(metrics.ExactMatch(u.want[j], out.Text))
@@ -554,56 +566,13 @@ func (e *evaluator) scenes(first uint64, suffix string) (SceneResult, error) {
 	n := e.o.Scenes
 	r := SceneResult{FirstIndex: first, Scenes: n}
 	scene := func(i int) dataset.Scene { return dataset.GenerateScene(dataset.SceneTest.Seed(first + uint64(i))) }
-
-	var bleu metrics.BLEU
-	var exact metrics.Accuracy
-	err := e.run(llm.ImageCaption.String()+suffix, n, func(i int) unit {
-		sc := scene(i)
-		return unit{in: llm.Input{Task: llm.ImageCaption, Image: llm.SceneImage(&sc)},
-			ins: []llm.Instruction{{Task: llm.ImageCaption}}, want: []string{sc.Caption}}
-	}, func(u *unit, j int, out llm.Output) error {
-		bleu.Add(metrics.Words(u.want[j]), metrics.Words(out.Text))
-		exact.Add(metrics.ExactMatch(u.want[j], out.Text))
-		return nil
-	})
-	if err != nil {
+	clean := func(_ int, sc *dataset.Scene) []float32 { return llm.SceneImage(sc) }
+	var err error
+	if r.CaptionExact, r.CaptionBLEU4, err = e.caption(llm.ImageCaption.String()+suffix, n, scene, clean); err != nil {
 		return r, err
 	}
-	r.CaptionExact, r.CaptionBLEU4 = rateOf(exact), bleu.Score(4)
-
-	var vqa metrics.Accuracy
-	byKind := map[dataset.QuestionKind]*metrics.Accuracy{}
-	err = e.run(llm.ImageVQA.String()+suffix, n, func(i int) unit {
-		sc := scene(i)
-		u := unit{in: llm.Input{Task: llm.ImageVQA, Image: llm.SceneImage(&sc)}}
-		for _, qa := range sc.QA {
-			u.ins = append(u.ins, llm.Instruction{Task: llm.ImageVQA, Question: qa.Question})
-			u.want = append(u.want, qa.Answer)
-			u.kinds = append(u.kinds, qa.Kind)
-		}
-		return u
-	}, func(u *unit, j int, out llm.Output) error {
-		ok := metrics.ExactMatch(u.want[j], out.Text)
-		vqa.Add(ok)
-		k := byKind[u.kinds[j]]
-		if k == nil {
-			k = new(metrics.Accuracy)
-			byKind[u.kinds[j]] = k
-		}
-		k.Add(ok)
-		return nil
-	})
-	if err != nil {
+	if r.VQA, r.VQAByKind, err = e.vqa(llm.ImageVQA.String()+suffix, n, scene, clean, nil); err != nil {
 		return r, err
-	}
-	r.VQA = rateOf(vqa)
-	kinds := make([]dataset.QuestionKind, 0, len(byKind))
-	for k := range byKind {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	for _, k := range kinds {
-		r.VQAByKind = append(r.VQAByKind, KindRate{Kind: k.String(), Rate: rateOf(*byKind[k])})
 	}
 
 	stats, err := metrics.NewImageStats(llm.ImageSize, llm.ImageSize, llm.ImageChannels, metrics.HWC)
@@ -629,6 +598,72 @@ func (e *evaluator) scenes(first uint64, suffix string) (SceneResult, error) {
 		r.Readout = &ro
 	}
 	return r, nil
+}
+
+// caption scores image.caption on n scenes, scene i drawn by image: exact match and
+// corpus BLEU-4.
+func (e *evaluator) caption(section string, n int, scene func(int) dataset.Scene, image func(i int, sc *dataset.Scene) []float32) (Rate, float64, error) {
+	var bleu metrics.BLEU
+	var exact metrics.Accuracy
+	err := e.run(section, n, func(i int) unit {
+		sc := scene(i)
+		return unit{in: llm.Input{Task: llm.ImageCaption, Image: image(i, &sc)},
+			ins: []llm.Instruction{{Task: llm.ImageCaption}}, want: []string{sc.Caption}}
+	}, func(u *unit, j int, out llm.Output) error {
+		bleu.Add(metrics.Words(u.want[j]), metrics.Words(out.Text))
+		exact.Add(metrics.ExactMatch(u.want[j], out.Text))
+		return nil
+	})
+	if err != nil {
+		return Rate{}, 0, err
+	}
+	return rateOf(exact), bleu.Score(4), nil
+}
+
+// vqa scores image.vqa on n scenes, scene i drawn by image, over the questions ask
+// picks of each (nil: all): the accuracy and the accuracy by kind, in
+// dataset.QuestionKind order.
+func (e *evaluator) vqa(section string, n int, scene func(int) dataset.Scene, image func(i int, sc *dataset.Scene) []float32,
+	ask func(i int, qs []dataset.QA) []dataset.QA) (Rate, []KindRate, error) {
+	var vqa metrics.Accuracy
+	byKind := map[dataset.QuestionKind]*metrics.Accuracy{}
+	err := e.run(section, n, func(i int) unit {
+		sc := scene(i)
+		u := unit{in: llm.Input{Task: llm.ImageVQA, Image: image(i, &sc)}}
+		qs := sc.QA
+		if ask != nil {
+			qs = ask(i, qs)
+		}
+		for _, qa := range qs {
+			u.ins = append(u.ins, llm.Instruction{Task: llm.ImageVQA, Question: qa.Question})
+			u.want = append(u.want, qa.Answer)
+			u.kinds = append(u.kinds, qa.Kind)
+		}
+		return u
+	}, func(u *unit, j int, out llm.Output) error {
+		ok := metrics.ExactMatch(u.want[j], out.Text)
+		vqa.Add(ok)
+		k := byKind[u.kinds[j]]
+		if k == nil {
+			k = new(metrics.Accuracy)
+			byKind[u.kinds[j]] = k
+		}
+		k.Add(ok)
+		return nil
+	})
+	if err != nil {
+		return Rate{}, nil, err
+	}
+	kinds := make([]dataset.QuestionKind, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	var rs []KindRate
+	for _, k := range kinds {
+		rs = append(rs, KindRate{Kind: k.String(), Rate: rateOf(*byKind[k])})
+	}
+	return rateOf(vqa), rs, nil
 }
 
 // readout scores llm.Model.ReadScene on n scenes (see ReadoutResult).
