@@ -285,3 +285,30 @@ func TestChainWiFiLost(t *testing.T) {
 		t.Logf("%s with its frame lost: %q (%s)", task, r.Text, r.Partial)
 	}
 }
+
+// The best 80211a rate at an SNR is the one of the best metric, ties going to the
+// shorter airtime, per image format; the table names it.
+func TestBestRates(t *testing.T) {
+	pts := []SweepPoint{
+		{Scheme: SchemeSemantic, Bandwidth: 16, Value: 1},
+		{Scheme: SchemeWiFi, RateMbps: 6, Value: 0.9, AirtimeUS: 100},
+		{Scheme: SchemeWiFi, RateMbps: 12, Value: 0.9, AirtimeUS: 60},
+		{Scheme: SchemeWiFi, RateMbps: 24, Value: 0.5, AirtimeUS: 40},
+		{Scheme: SchemeWiFi, RateMbps: 6, Format: "jpeg", Value: 0.2, AirtimeUS: 100},
+		{Scheme: SchemeWiFi, RateMbps: 54, Format: "jpeg", Value: 0.3, AirtimeUS: 30},
+	}
+	best := bestRates(pts)
+	if len(best) != 2 || !best[0].Best || best[0].RateMbps != 12 || best[1].RateMbps != 54 || best[1].Format != "jpeg" {
+		t.Fatalf("best %+v", best)
+	}
+	if l := best[0].label(); l != "80211a best" {
+		t.Errorf("label %q", l)
+	}
+	if l := best[1].label(); l != "80211a jpeg best" {
+		t.Errorf("label %q", l)
+	}
+	md := SweepMarkdown(append(pts, best...))
+	if !strings.Contains(md, "| 80211a best |") || !strings.Contains(md, "0.900 [0.000, 0.000] at 12 Mbit/s") || !strings.Contains(md, "80211a 24 Mbit/s") {
+		t.Errorf("table:\n%s", md)
+	}
+}

@@ -33,22 +33,33 @@ type SweepOptions struct {
 	Rate       phy.Rate // SchemeDigital's 802.11a rate (default 12 Mbit/s)
 	N          int      // held-out items per point
 	Seed       uint64
+	// WiFiRates are the rates SchemeWiFi runs at (default all eight); its best rate
+	// in hindsight at each SNR is a curve of its own (SweepPoint.Best). Its JPEG's
+	// budget is the semantic scheme's use at the largest of Bandwidths.
+	WiFiRates []phy.Rate
+	// ImageFormats are SchemeWiFi's codings of images (default PNG and JPEG).
+	ImageFormats []ImageFormat
 	// Question picks image.vqa's question among a scene's (default: the first).
 	Progress func(done, total int)
 }
 
 // SweepPoint is one point of a sweep: a scheme at one SNR over N held-out items.
 type SweepPoint struct {
-	Task      string  `json:"task"`
-	Channel   string  `json:"channel"`
-	Scheme    Scheme  `json:"scheme"`
-	Bandwidth int     `json:"bandwidth,omitempty"` // symbols per vector (semantic)
-	RateMbps  int     `json:"rate_mbps,omitempty"` // digital
-	SNR       float64 `json:"snr_db"`
-	N         int     `json:"n"`
-	Metric    string  `json:"metric"`
-	Value     float64 `json:"value"`
-	Lo, Hi    float64 `json:"-"` // 95% interval
+	Task      string `json:"task"`
+	Channel   string `json:"channel"`
+	Scheme    Scheme `json:"scheme"`
+	Bandwidth int    `json:"bandwidth,omitempty"` // symbols per vector (semantic; 80211a JPEG: its budget's)
+	RateMbps  int    `json:"rate_mbps,omitempty"` // digital, 80211a
+	// Format is an 80211a image's coding (png, jpeg); Best marks the 80211a point
+	// of the rate with the best metric at this SNR (ties: the shortest airtime),
+	// whose channel use is that rate's.
+	Format string  `json:"format,omitempty"`
+	Best   bool    `json:"best,omitempty"`
+	SNR    float64 `json:"snr_db"`
+	N      int     `json:"n"`
+	Metric string  `json:"metric"`
+	Value  float64 `json:"value"`
+	Lo, Hi float64 `json:"-"` // 95% interval
 	// FrameLoss is the share of frames sent that the receiver did not get whole.
 	FrameLoss float64 `json:"frame_loss"`
 	// Channel use per item (sentence or image): complex data symbols and airtime,
@@ -137,6 +148,16 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 	if o.Rate.Mbps == 0 {
 		o.Rate, _ = phy.RateByMbps(12)
 	}
+	if o.WiFiRates == nil {
+		o.WiFiRates = phy.Rates()
+	}
+	formats := []ImageFormat{""}
+	if o.Task.Image() {
+		formats = o.ImageFormats
+		if formats == nil {
+			formats = []ImageFormat{ImagePNG, ImageJPEG}
+		}
+	}
 	var paths []loopback.Path
 	if o.Channel != "" && o.Channel != "awgn" {
 		p, err := loopback.LookupProfile(o.Channel)
@@ -154,22 +175,36 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 	type config struct {
 		scheme Scheme
 		k      int
+		rate   phy.Rate
+		format ImageFormat
 	}
 	var configs []config
 	for _, s := range o.Schemes {
-		if s == SchemeSemantic {
+		switch s {
+		case SchemeSemantic:
 			for _, k := range o.Bandwidths {
-				configs = append(configs, config{s, k})
+				configs = append(configs, config{scheme: s, k: k})
 			}
-		} else {
-			configs = append(configs, config{s, 0})
+		case SchemeDigital:
+			configs = append(configs, config{scheme: s, rate: o.Rate})
+		case SchemeWiFi:
+			// A JPEG's budget: the semantic scheme's use at the largest bandwidth.
+			k := DefaultBandwidth(o.Task)
+			if len(o.Bandwidths) > 0 {
+				k = slices.Max(o.Bandwidths)
+			}
+			for _, f := range formats {
+				for _, r := range o.WiFiRates {
+					configs = append(configs, config{scheme: s, k: k, rate: r, format: f})
+				}
+			}
 		}
 	}
 	// Each item's burst is the same at every SNR: send once per configuration.
 	bursts := make([][]*Burst, len(configs))
 	for c, cf := range configs {
 		for _, it := range items {
-			b, err := ch.Send(it.in, SendOptions{Scheme: cf.scheme, Bandwidth: max(cf.k, Bandwidths[0]), SNRHint: 10, Rate: o.Rate})
+			b, err := ch.Send(it.in, SendOptions{Scheme: cf.scheme, Bandwidth: max(cf.k, Bandwidths[0]), SNRHint: 10, Rate: cf.rate, Image: cf.format})
 			if err != nil {
 				return nil, err
 			}
@@ -179,6 +214,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 	total, done := len(configs)*len(o.SNRs)*len(items), 0
 	var points []SweepPoint
 	for _, snr := range o.SNRs {
+		first := len(points)
 		for c, cf := range configs {
 			var acc metrics.Accuracy
 			var scores []float64
@@ -238,8 +274,11 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 			pt := SweepPoint{Task: o.Task.String(), Channel: channelName(o.Channel), Scheme: cf.scheme, Bandwidth: cf.k, SNR: snr, N: n,
 				Metric: metricName(o.Task), FrameLoss: float64(lost) / float64(max(frames, 1)),
 				Symbols: symbols / float64(n), AirtimeUS: air / float64(n)}
-			if cf.scheme == SchemeDigital {
-				pt.RateMbps = o.Rate.Mbps
+			if cf.scheme != SchemeSemantic {
+				pt.RateMbps, pt.Format, pt.Bandwidth = cf.rate.Mbps, string(cf.format), 0
+			}
+			if cf.format == ImageJPEG {
+				pt.Bandwidth = cf.k // the budget's
 			}
 			if words > 0 {
 				pt.SymbolsPerWord = symbols / float64(words)
@@ -252,8 +291,31 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 			}
 			points = append(points, pt)
 		}
+		points = append(points, bestRates(points[first:])...)
 	}
 	return points, nil
+}
+
+// bestRates returns, for each image format, the 80211a point of points (one SNR) with
+// the best metric, ties going to the shortest airtime, marked Best.
+func bestRates(points []SweepPoint) []SweepPoint {
+	var best []SweepPoint
+	for _, p := range points {
+		if p.Scheme != SchemeWiFi {
+			continue
+		}
+		i := slices.IndexFunc(best, func(b SweepPoint) bool { return b.Format == p.Format })
+		switch {
+		case i < 0:
+			best = append(best, p)
+		case p.Value > best[i].Value || p.Value == best[i].Value && p.AirtimeUS < best[i].AirtimeUS:
+			best[i] = p
+		}
+	}
+	for i := range best {
+		best[i].Best = true
+	}
+	return best
 }
 
 func channelName(c string) string {
@@ -282,8 +344,15 @@ func meanInterval(v []float64) (mean, lo, hi float64) {
 
 // label names a point's curve.
 func (p SweepPoint) label() string {
-	if p.Scheme == SchemeDigital {
+	switch p.Scheme {
+	case SchemeDigital:
 		return fmt.Sprintf("digital %d Mbit/s", p.RateMbps)
+	case SchemeWiFi:
+		l := strings.TrimSpace("80211a " + p.Format)
+		if p.Best {
+			return l + " best"
+		}
+		return fmt.Sprintf("%s %d Mbit/s", l, p.RateMbps)
 	}
 	return fmt.Sprintf("semantic k=%d", p.Bandwidth)
 }
@@ -291,11 +360,11 @@ func (p SweepPoint) label() string {
 // WriteSweepCSV writes points as CSV with a header.
 func WriteSweepCSV(w io.Writer, points []SweepPoint) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"task", "channel", "scheme", "bandwidth", "rate_mbps", "snr_db", "n", "metric", "value", "lo95", "hi95", "frame_loss", "symbols", "airtime_us", "symbols_per_word"})
+	cw.Write([]string{"task", "channel", "scheme", "bandwidth", "rate_mbps", "snr_db", "n", "metric", "value", "lo95", "hi95", "frame_loss", "symbols", "airtime_us", "symbols_per_word", "format", "best"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
 	for _, p := range points {
 		cw.Write([]string{p.Task, p.Channel, string(p.Scheme), strconv.Itoa(p.Bandwidth), strconv.Itoa(p.RateMbps), f(p.SNR), strconv.Itoa(p.N),
-			p.Metric, f(p.Value), f(p.Lo), f(p.Hi), f(p.FrameLoss), f(p.Symbols), f(p.AirtimeUS), f(p.SymbolsPerWord)})
+			p.Metric, f(p.Value), f(p.Lo), f(p.Hi), f(p.FrameLoss), f(p.Symbols), f(p.AirtimeUS), f(p.SymbolsPerWord), p.Format, strconv.FormatBool(p.Best)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -324,6 +393,9 @@ func SweepMarkdown(points []SweepPoint) string {
 	p0 := points[0]
 	fmt.Fprintf(&b, "%s over %s, %s of %d held-out items per point (95%% interval); channel use per item:", p0.Task, p0.Channel, p0.Metric, p0.N)
 	for _, l := range labels {
+		if strings.HasSuffix(l, " best") {
+			continue // that of the rate named in each cell
+		}
 		for _, s := range snrs {
 			if p, ok := val[l][s]; ok {
 				fmt.Fprintf(&b, " %s %.0f symbols, %.0f us", l, p.Symbols, p.AirtimeUS)
@@ -353,6 +425,9 @@ func SweepMarkdown(points []SweepPoint) string {
 				continue
 			}
 			fmt.Fprintf(&b, " %.3f [%.3f, %.3f]", p.Value, p.Lo, p.Hi)
+			if p.Best {
+				fmt.Fprintf(&b, " at %d Mbit/s", p.RateMbps)
+			}
 			if p.FrameLoss > 0 {
 				fmt.Fprintf(&b, ", %.0f%% frames lost", 100*p.FrameLoss)
 			}

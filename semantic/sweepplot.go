@@ -11,7 +11,8 @@ import (
 )
 
 // PlotSweep draws each curve of points (metric against SNR, with its 95% interval as
-// error bars) into a PNG at path.
+// error bars) into a PNG at path; 80211a at each rate is a thin dashed line without
+// bars, its best rate a full curve.
 func PlotSweep(points []SweepPoint, title, path string) error {
 	if len(points) == 0 {
 		return fmt.Errorf("semantic: plot of an empty sweep")
@@ -25,11 +26,13 @@ func PlotSweep(points []SweepPoint, title, path string) error {
 	var labels []string
 	curves := map[string]plotter.XYs{}
 	errs := map[string]plotter.YErrors{}
+	thin := map[string]bool{}
 	for _, pt := range points {
 		l := pt.label()
 		if _, ok := curves[l]; !ok {
 			labels = append(labels, l)
 		}
+		thin[l] = pt.Scheme == SchemeWiFi && !pt.Best
 		curves[l] = append(curves[l], plotter.XY{X: pt.SNR, Y: pt.Value})
 		errs[l] = append(errs[l], struct{ Low, High float64 }{pt.Value - pt.Lo, pt.Hi - pt.Value})
 	}
@@ -41,6 +44,12 @@ func PlotSweep(points []SweepPoint, title, path string) error {
 		c := plotutil.Color(i)
 		line.Color, pts.Color = c, c
 		pts.Shape = plotutil.Shape(i)
+		if thin[l] {
+			line.Width, line.Dashes = vg.Points(0.7), []vg.Length{vg.Points(3), vg.Points(2)}
+			p.Add(line)
+			p.Legend.Add(l, line)
+			continue
+		}
 		bars, err := plotter.NewYErrorBars(struct {
 			plotter.XYs
 			plotter.YErrors

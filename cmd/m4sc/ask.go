@@ -23,6 +23,8 @@ const defaultReconstructOut = "reconstruct.png"
 type askFlags struct {
 	task, text, image, question, out, weights string
 	channel, codec                            string
+	scheme, imageFormat                       string // send, and ask with --channel
+	rate                                      int
 	scene                                     uint64
 	digit, beam                               int
 	explain, force                            bool
@@ -63,6 +65,7 @@ prints its path with the PSNR against the input.`,
 	fl.BoolVar(&f.explain, "explain", false, "also print the instruction template the decoder sees")
 	fl.StringVar(&f.channel, "channel", "", "send the semantics through the radio: the receiving device of a loopback air (loopback:hackrf,snr=5,...); the transmitter is a plain loopback device on the same air")
 	fl.StringVar(&f.codec, "codec", "", "with --channel: channel codec weights (default: the shipped codec)")
+	addSchemeFlags(cmd, &f, "with --channel: ")
 	addForceFlag(cmd, &f.force)
 	return cmd
 }
@@ -142,6 +145,11 @@ func runAsk(cmd *cobra.Command, a *app, f *askFlags) error {
 
 	if f.channel != "" {
 		return askOverChannel(cmd, a, f, in, describe)
+	}
+	for _, name := range []string{"scheme", "rate", "image-format"} {
+		if changed(name) {
+			return usageErrorf("--%s is for ask --channel", name)
+		}
 	}
 	m, err := loadModel(f.weights)
 	if err != nil {

@@ -24,9 +24,32 @@ import (
 
 type sendFlags struct {
 	askFlags
-	scheme, bandwidth, codec, device string
-	snrHint                          float64
-	rate                             int
+	bandwidth, codec, device string
+	snrHint                  float64
+}
+
+// addSchemeFlags adds --scheme, --rate and --image-format (send; ask with --channel).
+func addSchemeFlags(cmd *cobra.Command, f *askFlags, prefix string) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.scheme, "scheme", string(semantic.SchemeSemantic), prefix+"semantic (channel codec), digital (quantised semantics over the 802.11a DATA chain) or 80211a (separate coding: brotli text, PNG or JPEG images over 802.11a, the model at the receiver)")
+	fl.IntVar(&f.rate, "rate", 12, prefix+"802.11a rate of the digital and 80211a schemes, Mbit/s: 6, 9, 12, 18, 24, 36, 48 or 54")
+	fl.StringVar(&f.imageFormat, "image-format", string(semantic.ImagePNG), prefix+"80211a scheme's image coding: png, or jpeg at the highest quality that fits the --bandwidth budget")
+}
+
+// schemeOptions reads the flags addSchemeFlags added.
+func schemeOptions(f *askFlags) (semantic.SendOptions, error) {
+	var o semantic.SendOptions
+	var err error
+	if o.Scheme, err = semantic.ParseScheme(f.scheme); err != nil {
+		return o, usageErrorf("--scheme: %v", err)
+	}
+	if o.Rate, err = phy.RateByMbps(f.rate); err != nil {
+		return o, usageErrorf("--rate: %v", err)
+	}
+	if o.Image, err = semantic.ParseImageFormat(f.imageFormat); err != nil {
+		return o, usageErrorf("--image-format: %v", err)
+	}
+	return o, nil
 }
 
 // loadChain returns the send/receive chain of the model in weightsPath (or the
@@ -59,6 +82,19 @@ func parseBandwidth(s string, task llm.Task, tokensPerWord float64) (int, error)
 	if s == "" {
 		return semantic.DefaultBandwidth(task), nil
 	}
+	v, err := parseRatio(s)
+	if err != nil {
+		return 0, err
+	}
+	if task.Image() {
+		// 16 vectors carry 32*32*3 = 3072 real pixel values.
+		return semantic.NearestBandwidth(v * float64(llm.ImageSize*llm.ImageSize*llm.ImageChannels) / llm.ImageSlots), nil
+	}
+	return semantic.NearestBandwidth(v / tokensPerWord), nil
+}
+
+// parseRatio reads --bandwidth's value: a positive number or a fraction such as 1/12.
+func parseRatio(s string) (float64, error) {
 	var v float64
 	if num, den, ok := strings.Cut(s, "/"); ok {
 		a, err1 := strconv.ParseFloat(strings.TrimSpace(num), 64)
@@ -76,23 +112,23 @@ func parseBandwidth(s string, task llm.Task, tokensPerWord float64) (int, error)
 	if !(v > 0) || math.IsInf(v, 0) {
 		return 0, usageErrorf("--bandwidth %q: want a positive finite value", s)
 	}
-	if task.Image() {
-		// 16 vectors carry 32*32*3 = 3072 real pixel values.
-		return semantic.NearestBandwidth(v * float64(llm.ImageSize*llm.ImageSize*llm.ImageChannels) / llm.ImageSlots), nil
-	}
-	return semantic.NearestBandwidth(v / tokensPerWord), nil
+	return v, nil
 }
 
 func newSendCmd(a *app) *cobra.Command {
 	var f sendFlags
 	cmd := &cobra.Command{
-		Use:   "send --task TASK (--text T | --image F | --scene N | --digit I) [--scheme semantic|digital] [--bandwidth B] [--snr-hint DB] (--out X.sigmf-meta | --device DEV)",
+		Use:   "send --task TASK (--text T | --image F | --scene N | --digit I) [--scheme semantic|digital|80211a] [--rate MBPS] [--bandwidth B] [--snr-hint DB] (--out X.sigmf-meta | --device DEV)",
 		Short: "Encode an input into semantics, code it for the channel, frame it and transmit it or write a recording",
 		Long: `send is the transmitter: the language model encodes the input into semantic vectors,
 the channel codec maps them onto complex symbols (scheme semantic; or they are
 quantised to octets and sent through the 802.11a DATA chain, scheme digital), and the
 PHY frames them (several frames where one is not enough; a long text goes as several
-messages). The result is transmitted on --device or written to --out as a SigMF
+messages). Scheme 80211a is separate coding, the classic baseline: no model at the
+transmitter, the text compressed with brotli, an image as PNG or (--image-format jpeg)
+as JPEG at the highest quality whose octets fit the --bandwidth budget at the rate,
+the octets through the 802.11a DATA chain at --rate; the receiver runs the model on
+what it decodes. The result is transmitted on --device or written to --out as a SigMF
 recording whose annotation says what it carries (m4sc:task, m4sc:scheme,
 m4sc:data_symbols, m4sc:airtime_us, m4sc:words). --bandwidth is in complex data symbols
 per word for text and in complex symbols per real pixel value for images (1/48, 1/24,
@@ -107,14 +143,13 @@ per word for text and in complex symbols per real pixel value for images (1/48, 
 	fl.StringVar(&f.image, "image", "", "an image file, PNG or JPEG (image tasks)")
 	fl.Uint64Var(&f.scene, "scene", 0, "a generated scene by seed (image tasks)")
 	fl.IntVar(&f.digit, "digit", 0, "a test digit by index (image tasks)")
-	fl.StringVar(&f.scheme, "scheme", "semantic", "semantic (channel codec) or digital (quantised semantics over the 802.11a DATA chain)")
 	fl.StringVar(&f.bandwidth, "bandwidth", "", "symbols per word (text) or per real pixel value (images, such as 1/12); default by task")
 	fl.Float64Var(&f.snrHint, "snr-hint", 15, "SNR in dB the transmitter expects at the receiver (the codec adapts to it)")
-	fl.IntVar(&f.rate, "rate", 12, "digital scheme: 802.11a rate in Mbit/s")
 	fl.StringVar(&f.out, "out", "", "recording to write (SigMF)")
 	fl.StringVar(&f.device, "device", "", "device to transmit on")
 	fl.StringVar(&f.weights, "weights", "", "language model weights (default: the shipped model)")
 	fl.StringVar(&f.codec, "codec", "", "channel codec weights (default: the shipped codec)")
+	addSchemeFlags(cmd, &f.askFlags, "")
 	addForceFlag(cmd, &f.force)
 	return cmd
 }
@@ -154,13 +189,9 @@ func runSend(cmd *cobra.Command, a *app, f *sendFlags) error {
 	if (f.out == "") == (f.device == "") {
 		return usageErrorf("give exactly one of --out FILE and --device DEV")
 	}
-	scheme, err := semantic.ParseScheme(f.scheme)
+	o, err := schemeOptions(&f.askFlags)
 	if err != nil {
-		return usageErrorf("--scheme: %v", err)
-	}
-	rate, err := phy.RateByMbps(f.rate)
-	if err != nil {
-		return usageErrorf("--rate: %v", err)
+		return err
 	}
 	if math.IsNaN(f.snrHint) || math.IsInf(f.snrHint, 0) || math.Abs(f.snrHint) > 100 {
 		return usageErrorf("--snr-hint %v: want -100 to 100 dB", f.snrHint)
@@ -197,7 +228,13 @@ func runSend(cmd *cobra.Command, a *app, f *sendFlags) error {
 	if err != nil {
 		return err
 	}
-	b, err := ch.Send(in, semantic.SendOptions{Scheme: scheme, Bandwidth: k, SNRHint: f.snrHint, Rate: rate})
+	if f.bandwidth != "" && in.Task.Image() {
+		// The 80211a JPEG's budget is what was asked, not the codec's nearest setting.
+		v, _ := parseRatio(f.bandwidth)
+		o.SymbolBudget = max(1, int(math.Round(v*llm.ImageSize*llm.ImageSize*llm.ImageChannels)))
+	}
+	o.Bandwidth, o.SNRHint = k, f.snrHint
+	b, err := ch.Send(in, o)
 	if err != nil {
 		return err
 	}
@@ -224,6 +261,13 @@ func runSend(cmd *cobra.Command, a *app, f *sendFlags) error {
 	if b.Bandwidth > 0 {
 		extra["m4sc:bandwidth"] = b.Bandwidth
 	}
+	if b.RateMbps > 0 {
+		extra["m4sc:rate_mbps"] = b.RateMbps
+	}
+	if b.Format != "" {
+		extra["m4sc:format"] = b.Format
+		extra["m4sc:source_octets"] = b.SourceOctets
+	}
 	if !b.Task.Image() {
 		extra["m4sc:words"] = b.Words
 	}
@@ -242,7 +286,12 @@ func burstDescription(b *semantic.Burst, tokensPerWord float64) string {
 	var bw string
 	switch {
 	case b.Scheme == semantic.SchemeDigital:
-		bw = "quantised semantics"
+		bw = fmt.Sprintf("quantised semantics at %d Mbit/s", b.RateMbps)
+	case b.Scheme == semantic.SchemeWiFi:
+		bw = fmt.Sprintf("%s, %d octets at %d Mbit/s", b.Format, b.SourceOctets, b.RateMbps)
+		if b.Note != "" {
+			bw += " (" + b.Note + ")"
+		}
 	case b.Task.Image():
 		bw = fmt.Sprintf("%d symbols per vector (1/%.0f symbol per real pixel value)", b.Bandwidth, float64(llm.ImageSize*llm.ImageSize*llm.ImageChannels)/float64(llm.ImageSlots*b.Bandwidth))
 	default:
@@ -444,7 +493,12 @@ func askOverChannel(cmd *cobra.Command, a *app, f *askFlags, in llm.Input, descr
 		return err
 	}
 	in, describe = modelText(ch.Model, in, describe)
-	b, err := ch.Send(in, semantic.SendOptions{SNRHint: 15})
+	o, err := schemeOptions(f)
+	if err != nil {
+		return err
+	}
+	o.SNRHint = 15
+	b, err := ch.Send(in, o)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,6 +75,60 @@ func TestSendReceiveBadInput(t *testing.T) {
 		{[]string{"receive", "--codec", codec}, "exactly one of --in"},
 		{[]string{"receive", "--in", filepath.Join(dir, "none.sigmf-meta"), "--codec", codec}, "none.sigmf"},
 		{[]string{"receive", "--in", "x.sigmf-meta", "--codec", filepath.Join(dir, "missing.safetensors")}, "missing.safetensors"},
+	} {
+		code, _, errOut := runM4sc(t, c.args...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: rc %d, stderr %q; want an error naming %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// The 80211a scheme round-trips a text and an image through a recording, and its
+// annotation carries the scheme and the channel use as the others' do.
+func TestSendReceive80211a(t *testing.T) {
+	dir := isolate(t)
+	codec := tinyCodec(t, dir)
+	rec := filepath.Join(dir, "wifi.sigmf-meta")
+	text := "we the people of the united states"
+	code, out, errOut := runM4sc(t, "send", "--task", "text.transmit", "--text", text, "--scheme", "80211a", "--rate", "36", "--codec", codec, "--out", rec)
+	if code != 0 {
+		t.Fatalf("send: rc %d: %s %s", code, out, errOut)
+	}
+	meta, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"m4sc:scheme": "80211a"`, `"m4sc:data_symbols"`, `"m4sc:airtime_us"`, `"m4sc:words": 7`, `"m4sc:rate_mbps": 36`} {
+		if !strings.Contains(string(meta), want) {
+			t.Errorf("annotation lacks %s: %s", want, meta)
+		}
+	}
+	code, out, errOut = runM4sc(t, "receive", "--in", rec, "--codec", codec)
+	if code != 0 {
+		t.Fatalf("receive: rc %d: %s %s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if last := lines[len(lines)-1]; last != text || !strings.Contains(lines[0], `"scheme":"80211a"`) {
+		t.Errorf("received %q", out)
+	}
+	png := filepath.Join(dir, "r.png")
+	code, out, errOut = runM4sc(t, "send", "--task", "image.reconstruct", "--scene", "5", "--scheme", "80211a", "--image-format", "jpeg", "--bandwidth", "1/4", "--codec", codec, "--out", rec, "--force")
+	if code != 0 || !strings.Contains(out, "jpeg q=") {
+		t.Fatalf("send: rc %d: %s %s", code, out, errOut)
+	}
+	if code, out, errOut = runM4sc(t, "receive", "--in", rec, "--codec", codec, "--out", png); code != 0 || !strings.Contains(out, `"format":"jpeg"`) {
+		t.Fatalf("receive: rc %d: %s %s", code, out, errOut)
+	}
+	if _, err := os.Stat(png); err != nil {
+		t.Error(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"send", "--task", "text.transmit", "--text", "hi", "--codec", codec, "--out", "a.sigmf-meta", "--scheme", "80211a", "--rate", "7"}, "--rate"},
+		{[]string{"send", "--task", "image.caption", "--scene", "1", "--codec", codec, "--out", "a.sigmf-meta", "--scheme", "80211a", "--image-format", "gif"}, "--image-format"},
+		{[]string{"ask", "--task", "text.transmit", "--text", "hi", "--scheme", "80211a"}, "--channel"},
 	} {
 		code, _, errOut := runM4sc(t, c.args...)
 		if code == 0 || !strings.Contains(errOut, c.want) {

@@ -19,6 +19,7 @@ import (
 
 type sweepFlags struct {
 	task, channel, snr, schemes, bandwidths, out, weights, codec string
+	imageFormats                                                 string
 	n, rate                                                      int
 	doppler                                                      float64
 	force                                                        bool
@@ -30,7 +31,7 @@ const maxSweepN = 100000
 func newSweepCmd(a *app) *cobra.Command {
 	var f sweepFlags
 	cmd := &cobra.Command{
-		Use:   "sweep --task TASK [--channel awgn|epa|tdl-c] [--snr LO:HI:STEP] [--schemes semantic,digital] [--bandwidth 4,8,16] [--n N] --out DIR",
+		Use:   "sweep --task TASK [--channel awgn|epa|tdl-c] [--snr LO:HI:STEP] [--schemes semantic,digital,80211a] [--bandwidth 4,8,16] [--n N] --out DIR",
 		Short: "Send held-out data through the whole chain over a simulated channel at a range of SNRs and tabulate each task's metric",
 		Long: `sweep sends N held-out items (State of the Union sentences from 2001 on, test scenes,
 test digits) of a task through the whole chain at each SNR and scheme: encode, code,
@@ -38,15 +39,19 @@ frame, the loopback channel on the samples (AWGN at the SNR, optional fading, a 
 offset), phy's receiver finding the frames, decode. It writes DIR/sweep.csv, a
 markdown table DIR/sweep.md and a plot DIR/sweep.png of the metric against SNR with 95%
 intervals, and prints the table. The channel use per item (complex data symbols and
-airtime, preambles and headers included) is in the CSV and the table's heading.`,
+airtime, preambles and headers included) is in the CSV and the table's heading.
+Scheme 80211a (separate coding: brotli text, PNG and JPEG images) runs at all eight
+802.11a rates and adds "80211a best", the rate with the best metric at each SNR in
+hindsight; its JPEG's budget is the semantic scheme's use at the largest --bandwidth.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runSweep(cmd, a, &f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.task, "task", "text.transmit", "task: "+taskList())
-	fl.StringVar(&f.channel, "channel", "awgn", "awgn, or a loopback tap profile (epa, eva, etu, tdl-a..tdl-e)")
+	fl.StringVar(&f.channel, "channel", "awgn", "awgn, or a loopback tap profile (epa, eva, etu, tdl-a..tdl-e); a loopback: prefix is allowed")
 	fl.Float64Var(&f.doppler, "doppler", 0, "maximum Doppler shift of a fading channel, Hz (EPA: 5)")
 	fl.StringVar(&f.snr, "snr", "-5:25:5", "SNRs in dB, LO:HI:STEP")
-	fl.StringVar(&f.schemes, "schemes", "semantic,digital", "schemes, comma-separated: semantic, digital")
+	fl.StringVar(&f.schemes, "schemes", "semantic,digital", "schemes, comma-separated: semantic, digital, 80211a")
+	fl.StringVar(&f.imageFormats, "image-formats", "png,jpeg", "80211a scheme's image codings, comma-separated: png, jpeg")
 	fl.StringVar(&f.bandwidths, "bandwidth", "4,8,16", "semantic scheme's symbols per vector, comma-separated")
 	fl.IntVar(&f.rate, "rate", 12, "digital scheme's 802.11a rate, Mbit/s")
 	fl.IntVar(&f.n, "n", 100, fmt.Sprintf("held-out items per point, 1 to %d", maxSweepN))
@@ -72,13 +77,9 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 	if len(snrs) > 200 {
 		return usageErrorf("--snr %s: %d points; at most 200", f.snr, len(snrs))
 	}
-	var schemes []semantic.Scheme
-	for _, s := range strings.Split(f.schemes, ",") {
-		sc, err := semantic.ParseScheme(strings.TrimSpace(s))
-		if err != nil {
-			return usageErrorf("--schemes: %v", err)
-		}
-		schemes = append(schemes, sc)
+	schemes, err := parseList("--schemes", f.schemes, semantic.ParseScheme)
+	if err != nil {
+		return err
 	}
 	ks, err := parseInts(f.bandwidths)
 	if err != nil {
@@ -88,6 +89,10 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 		if !slices.Contains(semantic.Bandwidths[:], k) {
 			return usageErrorf("--bandwidth %d: the codec has %v symbols per vector", k, semantic.Bandwidths)
 		}
+	}
+	formats, err := parseList("--image-formats", f.imageFormats, semantic.ParseImageFormat)
+	if err != nil {
+		return err
 	}
 	rate, err := phy.RateByMbps(f.rate)
 	if err != nil {
@@ -118,7 +123,8 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 	}
 	errOut := cmd.ErrOrStderr()
 	began, last := time.Now(), time.Now()
-	o := semantic.SweepOptions{Task: task, Channel: f.channel, Doppler: f.doppler, SNRs: snrs, Schemes: schemes, Bandwidths: ks,
+	channel := strings.TrimPrefix(f.channel, "loopback:")
+	o := semantic.SweepOptions{Task: task, Channel: channel, ImageFormats: formats, Doppler: f.doppler, SNRs: snrs, Schemes: schemes, Bandwidths: ks,
 		Rate: rate, N: f.n, Seed: uint64(a.Config().Seed()),
 		Progress: func(done, total int) {
 			if time.Since(last) > 5*time.Second || done == total {
@@ -142,6 +148,9 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 	if f.doppler > 0 {
 		command += fmt.Sprintf(" --doppler %g", f.doppler)
 	}
+	if task.Image() && slices.Contains(schemes, semantic.SchemeWiFi) {
+		command += " --image-formats " + f.imageFormats
+	}
 	mdFile := "`" + command + " --out DIR`\n\n" + md
 	for name, body := range map[string][]byte{"sweep.csv": csvBuf.Bytes(), "sweep.md": []byte(mdFile)} {
 		if err := writeOutput("--out", filepath.Join(f.out, name), f.force, func(w io.Writer) error { _, err := w.Write(body); return err }); err != nil {
@@ -155,4 +164,17 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 	fmt.Fprintln(out, md)
 	enc := json.NewEncoder(out)
 	return enc.Encode(map[string]any{"points": len(points), "out": f.out, "seconds": time.Since(began).Round(time.Second).Seconds()})
+}
+
+// parseList reads a comma-separated flag value with parse.
+func parseList[T any](flag, s string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, e := range strings.Split(s, ",") {
+		v, err := parse(strings.TrimSpace(e))
+		if err != nil {
+			return nil, usageErrorf("%s: %v", flag, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
