@@ -129,3 +129,37 @@ func BenchmarkFalseAlarms(b *testing.B) {
 // noisePower is the noise floor of the false-alarm benchmark (its level is irrelevant
 // to a normalised detector; this is -30 dBFS).
 const noisePower = 1e-3
+
+// Semantic frames are found and their m4sc header decoded down to 0 dB: the detector
+// and the QBPSK test hold where the payload's codes still work. Measured: 298 of 300
+// at 0 dB, 262 at -1 dB (30 missed by the detector).
+func TestSemanticFramesAtLowSNR(t *testing.T) {
+	tx, _ := NewTransmitter(TransmitterConfig{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 300
+	got := 0
+	for i := range n {
+		sym := make([]complex64, 208)
+		for j := range sym {
+			sym[j] = complex(float32(rng.NormFloat64()*0.7071), float32(rng.NormFloat64()*0.7071))
+		}
+		h := SemanticHeader{Version: SemanticVersion, Kind: KindSemantic, Address: 1, Task: 3, Sequence: uint16(i), Length: 208}
+		x, err := tx.Semantic(nil, h, sym)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const lead = 500
+		stream := make([]complex64, len(x)+2*lead)
+		copy(stream[lead:], x)
+		y := channel(t, stream, 0, len(stream), loopback.ChannelConfig{AWGN: true, SNR: 0, CarrierOffset: 23e3, Seed: uint64(1 + i)})
+		for _, f := range receiveAll(t, y, 1<<14) {
+			if f.Err == nil && f.Kind == KindSemantic && f.Header == h {
+				got++
+			}
+		}
+	}
+	t.Logf("%d of %d semantic frames with their header at 0 dB", got, n)
+	if got < n*97/100 {
+		t.Errorf("%d of %d semantic frames with their header at 0 dB, want at least 97%%", got, n)
+	}
+}

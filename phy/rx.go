@@ -139,6 +139,9 @@ type pendingFrame struct {
 	sig      SignalField
 	sigErr   error // SIGNAL failed; the frame rests on the m4sc header alone
 	semantic bool
+	// tentative marks a header decode tried on weak QBPSK evidence: when its CRC
+	// fails, the frame is legacy after all.
+	tentative bool
 	hdr      SemanticHeader // from StatePayload on, for a semantic frame
 }
 
@@ -378,7 +381,13 @@ func (r *Receiver) step() (f Frame, done, ok bool) {
 			} else if !ok {
 				return f, false, false
 			}
-			p.semantic = r.isQBPSK(t1, p.cfo)
+			q := r.qbpskRatio(t1, p.cfo)
+			p.semantic = q > 1
+			// Near the balance point (noise in the channel estimate turns the
+			// constellation) a 6 Mbit/s frame tries the header too, and its CRC decides.
+			if !p.semantic && q > 1.0/3 && p.sigErr == nil && p.sig.Rate.Mbps == 6 {
+				p.semantic, p.tentative = true, true
+			}
 		}
 		switch {
 		case p.semantic:
@@ -402,6 +411,12 @@ func (r *Receiver) step() (f Frame, done, ok bool) {
 		if err != nil {
 			if p.sigErr != nil {
 				return r.done(r.frameHeader(t1, p, Frame{Err: fmt.Errorf("phy: SIGNAL: %w; m4sc header: %w", p.sigErr, err)}), t1+128+SymbolLen)
+			}
+			if p.tentative {
+				// Weak QBPSK evidence and no header: a legacy frame after all.
+				p.semantic = false
+				r.state = StatePayload
+				return f, false, true
 			}
 			// Skip to where the legacy SIGNAL says the frame ends.
 			sigEnd := t1 + 128 + SymbolLen*(1+p.sig.Rate.DataSymbols(p.sig.Length))
@@ -767,9 +782,11 @@ func (r *Receiver) decodeData(t1 int, cfo float64, rate Rate, length, first, nsy
 	return psdu, evm, nil
 }
 
-// isQBPSK reports whether the two symbols after SIGNAL are modulated on the quadrature
-// axis: the mark of an m4sc header (a 6 Mbit/s legacy frame has BPSK there).
-func (r *Receiver) isQBPSK(t1 int, cfo float64) bool {
+// qbpskRatio is the ratio of the energy on the quadrature axis to that on the in-phase
+// axis in the two symbols after SIGNAL: above 1 they are QBPSK, the mark of an m4sc
+// header (a 6 Mbit/s legacy frame has BPSK there). Without noise it is large on one
+// and small on the other; at 0 dB it is about 3 or 1/3.
+func (r *Receiver) qbpskRatio(t1 int, cfo float64) float64 {
 	r.symbols, r.wsAll = r.symbols[:0], r.wsAll[:0]
 	r.equaliseSymbols(t1, cfo, 1, 2)
 	// Energy on each axis, each subcarrier weighed by its SNR: BPSK puts the signal
@@ -780,7 +797,10 @@ func (r *Receiver) isQBPSK(t1 int, cfo float64) bool {
 		re += w * float64(real(v)*real(v))
 		im += w * float64(imag(v)*imag(v))
 	}
-	return im > re
+	if re <= 0 {
+		return math.Inf(1)
+	}
+	return im / re
 }
 
 // decodeHeader decodes the m4sc header on symbols 1..SemanticHeaderSymbols: QBPSK back
