@@ -142,7 +142,7 @@ type pendingFrame struct {
 	// tentative marks a header decode tried on weak QBPSK evidence: when its CRC
 	// fails, the frame is legacy after all.
 	tentative bool
-	hdr      SemanticHeader // from StatePayload on, for a semantic frame
+	hdr       SemanticHeader // from StatePayload on, for a semantic frame
 }
 
 // NewReceiver returns a receiver in StateSeek.
