@@ -6,8 +6,15 @@
 #   - one training step of a 4-layer, width-256 transformer on 32 x 64 tokens
 #     (nn BenchmarkTransformerStep), ms per step;
 #   - one training step of each stage of the real model, lm, align and instruct
-#     (llm BenchmarkTrainStep; needs the data sets of `m4sc data fetch`), ms per step.
+#     (llm BenchmarkTrainStep; needs the data sets of `m4sc data fetch`), ms per step;
+#   - inference: one 20-word sentence through the model (llm BenchmarkTransmitSentence)
+#     and one sentence through the whole chain, model, codec, PHY, loopback air and
+#     receiver (semantic BenchmarkSentenceChain), ms per sentence.
 # Each line gives both sides and the ratio (how many times faster OpenBLAS is).
+# With BASE=REV in the environment it also times the pure-Go build of REV (a git
+# revision of this repository, such as the one before the OpenBLAS work) against this
+# one on the transformer step and the model's steps, in the same run: the default build
+# must not have become slower.
 # Installs libopenblas-dev when missing. BENCHTIME is go test's -benchtime for
 # the step benchmarks (default 5x); Gemm runs for 1s a shape.
 set -euo pipefail
@@ -26,7 +33,13 @@ for tag in gonum openblas; do
 	[ "$tag" = openblas ] && flags=(-tags openblas)
 	go test "${flags[@]}" -c -o "$tmp/nn.$tag" ./nn
 	go test "${flags[@]}" -c -o "$tmp/llm.$tag" ./llm
+	go test "${flags[@]}" -c -o "$tmp/semantic.$tag" ./semantic
 done
+if [ -n "${BASE:-}" ]; then
+	git worktree add -q --detach "$tmp/base" "$BASE"
+	trap 'git -C "$here" worktree remove --force "$tmp/base" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+	(cd "$tmp/base" && go test -c -o "$tmp/nn.base" ./nn && go test -c -o "$tmp/llm.base" ./llm)
+fi
 echo "$(machine libopenblas-dev); $(nproc) cores"
 cpus="1 2"
 if [ "$(nproc)" -gt 2 ]; then cpus="1 2 $(nproc)"; fi
@@ -73,4 +86,33 @@ for cpu in $cpus; do
 		b=$(metric "$o" "BenchmarkTrainStep/$st" ms/step)
 		printf '%-44s %10.0f %10.0f %7.2f\n' "  m4sc model, $st stage, 32 examples" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
 	done
+	printf '%-44s %10s %10s %7s\n' "inference (ms a sentence)" gonum openblas ratio
+	g=$(run "$tmp/llm.gonum" llm -test.bench '^BenchmarkTransmitSentence$' -test.benchtime 20x -test.cpu "$cpu")
+	o=$(run "$tmp/llm.openblas" llm -test.bench '^BenchmarkTransmitSentence$' -test.benchtime 20x -test.cpu "$cpu")
+	a=$(metric "$g" BenchmarkTransmitSentence ms/sentence)
+	b=$(metric "$o" BenchmarkTransmitSentence ms/sentence)
+	printf '%-44s %10.1f %10.1f %7.2f\n' "  model: encode + greedy decode, 20 words" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
+	g=$(run "$tmp/semantic.gonum" semantic -test.bench '^BenchmarkSentenceChain$' -test.benchtime 20x -test.cpu "$cpu")
+	o=$(run "$tmp/semantic.openblas" semantic -test.bench '^BenchmarkSentenceChain$' -test.benchtime 20x -test.cpu "$cpu")
+	a=$(metric "$g" BenchmarkSentenceChain ms/sentence)
+	b=$(metric "$o" BenchmarkSentenceChain ms/sentence)
+	printf '%-44s %10.1f %10.1f %7.2f\n' "  chain: send, loopback air, receive" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
 done
+
+if [ -n "${BASE:-}" ]; then
+	echo
+	echo "== pure Go: $BASE against this tree, GOMAXPROCS 2"
+	printf '%-44s %10s %10s %7s\n' "step (ms)" base this ratio
+	g=$(run "$tmp/nn.base" nn -test.bench '^BenchmarkTransformerStep$' -test.benchtime "$steps" -test.cpu 2)
+	o=$(run "$tmp/nn.gonum" nn -test.bench '^BenchmarkTransformerStep$' -test.benchtime "$steps" -test.cpu 2)
+	a=$(metric "$g" BenchmarkTransformerStep ms/step)
+	b=$(metric "$o" BenchmarkTransformerStep ms/step)
+	printf '%-44s %10.0f %10.0f %7.2f\n' "  transformer 4 x 256, 32 x 64 tokens" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
+	g=$(run "$tmp/llm.base" llm -test.bench '^BenchmarkTrainStep$' -test.benchtime "$steps" -test.cpu 2)
+	o=$(run "$tmp/llm.gonum" llm -test.bench '^BenchmarkTrainStep$' -test.benchtime "$steps" -test.cpu 2)
+	for st in lm align instruct; do
+		a=$(metric "$g" "BenchmarkTrainStep/$st" ms/step)
+		b=$(metric "$o" "BenchmarkTrainStep/$st" ms/step)
+		printf '%-44s %10.0f %10.0f %7.2f\n' "  m4sc model, $st stage, 32 examples" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
+	done
+fi
