@@ -3,6 +3,8 @@ package semantic
 import (
 	"fmt"
 	"image/color"
+	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -13,7 +15,7 @@ import (
 // PlotSweep draws each curve of points (metric against SNR, with its 95% interval as
 // error bars) into a PNG at path; 80211a at each rate is a thin dashed line without
 // bars, its best rate a full curve.
-func PlotSweep(points []SweepPoint, title, path string) error {
+func PlotSweep(points []SweepPoint, title, path string, bounds ...SweepBound) error {
 	if len(points) == 0 {
 		return fmt.Errorf("semantic: plot of an empty sweep")
 	}
@@ -60,6 +62,21 @@ func PlotSweep(points []SweepPoint, title, path string) error {
 		bars.Color = color.Gray{Y: 128}
 		p.Add(line, pts, bars)
 		p.Legend.Add(l, line, pts)
+	}
+	// Each bound is a vertical dotted line in its curve's colour.
+	for _, b := range bounds {
+		i := slices.Index(labels, fmt.Sprintf("semantic k=%d", b.Bandwidth))
+		if i < 0 || math.IsNaN(b.SNR) || math.IsInf(b.SNR, 0) {
+			continue
+		}
+		lo, hi := p.Y.Min, p.Y.Max
+		line, err := plotter.NewLine(plotter.XYs{{X: b.SNR, Y: lo}, {X: b.SNR, Y: hi}})
+		if err != nil {
+			return err
+		}
+		line.Color, line.Dashes = plotutil.Color(i), []vg.Length{vg.Points(1), vg.Points(2)}
+		p.Add(line)
+		p.Legend.Add(fmt.Sprintf("bound k=%d (%.1f dB)", b.Bandwidth, b.SNR), line)
 	}
 	p.Add(plotter.NewGrid())
 	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)

@@ -143,7 +143,14 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 	if err := semantic.WriteSweepCSV(&csvBuf, points); err != nil {
 		return err
 	}
+	bounds, err := semantic.TextBounds(ch.Model, data, o, points)
+	if err != nil {
+		return err
+	}
 	md := semantic.SweepMarkdown(points)
+	if len(bounds) > 0 {
+		md += "\n" + semantic.BoundsMarkdown(bounds)
+	}
 	command := fmt.Sprintf("m4sc sweep --task %s --channel %s --snr %s --schemes %s --bandwidth %s --rate %d --n %d", f.task, f.channel, f.snr, f.schemes, f.bandwidths, f.rate, f.n)
 	if f.doppler > 0 {
 		command += fmt.Sprintf(" --doppler %g", f.doppler)
@@ -157,7 +164,7 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 			return err
 		}
 	}
-	if err := semantic.PlotSweep(points, fmt.Sprintf("%s over %s", task, f.channel), filepath.Join(f.out, "sweep.png")); err != nil {
+	if err := semantic.PlotSweep(points, fmt.Sprintf("%s over %s", task, f.channel), filepath.Join(f.out, "sweep.png"), bounds...); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
