@@ -37,6 +37,9 @@
 // whose answers are unambiguous and drawn from AnswerVocabulary. The same seed gives
 // the same scene on every platform; SceneTrain.Seed and SceneTest.Seed hand out seeds
 // with bit 63 clear and set, so training and test scenes never share a seed.
+// RelatedScenes draws k scenes with a chosen fraction of their objects in common (the
+// same shape, colour, size and place), for multi-user sharing: 1 gives k copies, 0
+// scenes with nothing in common.
 //
 // # Perturbations
 //

@@ -331,32 +331,7 @@ func GenerateScene(seed uint64) Scene {
 // times; only then does the scene keep the objects already placed (measured by
 // TestScenePlacementShortfall).
 func scenePlace(rng *rand.Rand) []Object {
-	n := 1 + rng.IntN(MaxObjects)
-	objs := make([]Object, n)
-	for i := range objs {
-		objs[i] = Object{
-			Shape: Shape(rng.IntN(int(numShapes))),
-			Color: Color(rng.IntN(int(numColors))),
-			Size:  Size(rng.IntN(int(numSizes))),
-		}
-	}
-	placed := 0
-	for layout := 0; layout < maxLayoutTries && placed < n; layout++ {
-		for placed = 0; placed < n; placed++ {
-			o := &objs[placed]
-			r := o.Size.Radius()
-			ok := false
-			for try := 0; try < maxPlaceTries && !ok; try++ {
-				o.X = r + rng.IntN(SceneSize-2*r)
-				o.Y = r + rng.IntN(SceneSize-2*r)
-				ok = sceneFits(*o, objs[:placed])
-			}
-			if !ok {
-				break
-			}
-		}
-	}
-	objs = objs[:placed]
+	objs := placeN(rng, 1+rng.IntN(MaxObjects), nil)
 	sort.Slice(objs, func(i, j int) bool { return objs[i].X < objs[j].X })
 	return objs
 }
