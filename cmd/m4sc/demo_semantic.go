@@ -7,6 +7,7 @@ import (
 	"github.com/m4sc/m4sc/dataset"
 	"github.com/m4sc/m4sc/llm"
 	"github.com/m4sc/m4sc/llm/weights"
+	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/radio/loopback"
 	"github.com/m4sc/m4sc/semantic"
 	"github.com/m4sc/m4sc/semantic/metrics"
@@ -65,9 +66,10 @@ func demoSemantics(out io.Writer) error {
 }
 
 // demoThroughRadio sends the demo sentence and the scene's caption task through the
-// whole chain (shipped codec, 16 symbols per vector; and the quantised semantics over
-// the 802.11a DATA chain at 12 Mbit/s) over a loopback channel at a few SNRs, and shows
-// what each receiver got.
+// whole chain (shipped codec, 16 symbols per vector; the quantised semantics over the
+// 802.11a DATA chain at 6 Mbit/s; and separate coding, brotli text or a PNG over
+// 802.11a at the rate of about the semantic scheme's channel use) over a loopback
+// channel at a few SNRs, and shows what each receiver got.
 func demoThroughRadio(out io.Writer, m *llm.Model, sc dataset.Scene, img []float32) error {
 	c, err := semweights.Codec()
 	if err != nil {
@@ -79,12 +81,28 @@ func demoThroughRadio(out io.Writer, m *llm.Model, sc dataset.Scene, img []float
 	}
 	fmt.Fprintf(out, "\nthrough the radio (m4sc frames, loopback channel: AWGN and a 23 kHz carrier offset, frames found from samples):\n")
 	for _, in := range []llm.Input{{Task: llm.TextTransmit, Text: m.NormalizeText(demoSentence)}, {Task: llm.ImageCaption, Image: img}} {
-		for _, scheme := range []semantic.Scheme{semantic.SchemeSemantic, semantic.SchemeDigital} {
-			b, err := ch.Send(in, semantic.SendOptions{Scheme: scheme, Bandwidth: 16, SNRHint: 10})
+		var semSymbols int
+		for _, scheme := range []semantic.Scheme{semantic.SchemeSemantic, semantic.SchemeDigital, semantic.SchemeWiFi} {
+			o := semantic.SendOptions{Scheme: scheme, Bandwidth: 16, SNRHint: 10, Rate: phy.Rates()[0]}
+			if scheme == semantic.SchemeWiFi {
+				// Separate coding at about the semantic scheme's channel use: the
+				// 802.11a rate whose burst has the nearest number of data symbols.
+				if o.Rate, err = nearestRate(ch, in, semSymbols); err != nil {
+					return err
+				}
+			}
+			b, err := ch.Send(in, o)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "  %s, %s: %d complex data symbols, %.0f us of air\n", in.Task, scheme, b.DataSymbols, b.AirtimeUS)
+			if scheme == semantic.SchemeSemantic {
+				semSymbols = b.DataSymbols
+			}
+			name := string(scheme)
+			if scheme != semantic.SchemeSemantic {
+				name = fmt.Sprintf("%s at %d Mbit/s", scheme, o.Rate.Mbps)
+			}
+			fmt.Fprintf(out, "  %s, %s: %d complex data symbols, %.0f us of air\n", in.Task, name, b.DataSymbols, b.AirtimeUS)
 			for _, snr := range []float64{0, 5, 20} {
 				got, err := ch.OverChannel(b, loopback.ChannelConfig{AWGN: true, SNR: snr, CarrierOffset: 23e3, Seed: uint64(snr) + 11}, semantic.ReceiveOptions{})
 				if err != nil {
@@ -99,4 +117,25 @@ func demoThroughRadio(out io.Writer, m *llm.Model, sc dataset.Scene, img []float
 		}
 	}
 	return nil
+}
+
+// nearestRate is the 802.11a rate at which the 80211a scheme sends in with the number
+// of complex data symbols nearest to symbols.
+func nearestRate(ch *semantic.Chain, in llm.Input, symbols int) (phy.Rate, error) {
+	var best phy.Rate
+	bestGap := -1
+	for _, r := range phy.Rates() {
+		b, err := ch.Send(in, semantic.SendOptions{Scheme: semantic.SchemeWiFi, Rate: r})
+		if err != nil {
+			return phy.Rate{}, err
+		}
+		gap := b.DataSymbols - symbols
+		if gap < 0 {
+			gap = -gap
+		}
+		if bestGap < 0 || gap < bestGap {
+			best, bestGap = r, gap
+		}
+	}
+	return best, nil
 }
