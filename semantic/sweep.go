@@ -69,8 +69,8 @@ type SweepPoint struct {
 	SymbolsPerWord float64 `json:"symbols_per_word,omitempty"`
 }
 
-// metricName is the figure a task is scored by in a sweep.
-func metricName(t llm.Task) string {
+// MetricName is the figure a task is scored by in a sweep and in package sharing.
+func MetricName(t llm.Task) string {
 	switch t {
 	case llm.TextTransmit:
 		return "BLEU-1"
@@ -272,7 +272,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 			}
 			n := len(items)
 			pt := SweepPoint{Task: o.Task.String(), Channel: channelName(o.Channel), Scheme: cf.scheme, Bandwidth: cf.k, SNR: snr, N: n,
-				Metric: metricName(o.Task), FrameLoss: float64(lost) / float64(max(frames, 1)),
+				Metric: MetricName(o.Task), FrameLoss: float64(lost) / float64(max(frames, 1)),
 				Symbols: symbols / float64(n), AirtimeUS: air / float64(n)}
 			if cf.scheme != SchemeSemantic {
 				pt.RateMbps, pt.Format, pt.Bandwidth = cf.rate.Mbps, string(cf.format), 0
@@ -284,7 +284,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 				pt.SymbolsPerWord = symbols / float64(words)
 			}
 			if scores != nil {
-				pt.Value, pt.Lo, pt.Hi = meanInterval(scores)
+				pt.Value, pt.Lo, pt.Hi = metrics.MeanInterval(scores)
 			} else {
 				pt.Value = acc.Rate()
 				pt.Lo, pt.Hi = acc.WilsonInterval(1.96)
@@ -323,23 +323,6 @@ func channelName(c string) string {
 		return "awgn"
 	}
 	return c
-}
-
-// meanInterval is the mean of v and its 95% normal interval.
-func meanInterval(v []float64) (mean, lo, hi float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	var ss float64
-	for _, x := range v {
-		ss += (x - mean) * (x - mean)
-	}
-	half := 0.0
-	if len(v) > 1 {
-		half = 1.96 * math.Sqrt(ss/float64(len(v)-1)/float64(len(v)))
-	}
-	return mean, mean - half, mean + half
 }
 
 // label names a point's curve.

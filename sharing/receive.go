@@ -1,0 +1,234 @@
+package sharing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strings"
+	"sync"
+
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/semantic"
+)
+
+// Result is what one user's receiver made of a round.
+type Result struct {
+	User    int     `json:"user"`
+	Address uint16  `json:"address"`
+	Task    string  `json:"task"`
+	Frames  int     `json:"frames"`      // frames scheduled for the user (its groups' and its own)
+	Lost    int     `json:"frames_lost"` // of those, not received
+	SNR     float64 `json:"snr_db"`      // mean over the frames received
+	// Partial says what was missing: the output is the decoder's best from what
+	// arrived (a lost public or private part's vectors are decoded from no symbols,
+	// the codec's prior; a lost enhancement falls back to the public base layer).
+	Partial string `json:"partial,omitempty"`
+	Text    string `json:"text,omitempty"`
+	// Used lists the addresses of the frames the receiver decoded: its own and its
+	// groups', never another user's.
+	Used  []uint16  `json:"-"`
+	Image []float32 `json:"-"` // image.reconstruct's output, HWC in [0, 1]
+}
+
+// Receive decodes user u's semantics from the frames phy's receiver found in its
+// samples, given the round's schedule, and runs the user's task (ins) with the
+// model. Frames addressed to anyone else, and frames that do not match what the
+// schedule announced for this address, are skipped. Each image cell takes, in order
+// of preference, the enhancement layer, then the public or private part that carries
+// it; cells whose every frame was lost are decoded from no symbols and named in
+// Partial. A text whose frame was lost gives no text, and says so.
+func Receive(ch *semantic.Chain, frames []phy.Frame, schedule []Scheduled, u int, ins llm.Instruction) (Result, error) {
+	mine := (&Burst{Schedule: schedule}).Frames(u)
+	r := Result{User: u, Address: UserAddress(u), Task: ins.Task.String(), Frames: len(mine)}
+	if len(mine) == 0 {
+		return r, fmt.Errorf("sharing: user %d has no frames in the schedule", u)
+	}
+	dim := ch.Model.Config().SemDim
+	image := ins.Task.Image()
+	got := make([]*phy.Frame, len(mine))
+	for i := range frames {
+		f := &frames[i]
+		if f.Err != nil || f.Kind == phy.KindLegacy {
+			continue
+		}
+		for j, s := range mine {
+			wantKind := phy.KindSemantic
+			if s.Layer == LayerPublic {
+				wantKind = phy.KindPublic
+			}
+			if got[j] == nil && f.Kind == wantKind && f.Header.Address == s.Address && f.Header.Sequence == s.Slots &&
+				f.Header.Task&enhancementBit != 0 == (s.Layer == LayerEnhancement) && len(f.Symbols) == s.N*s.K {
+				got[j] = f
+				break
+			}
+		}
+	}
+	slots := 1
+	if image {
+		slots = llm.ImageSlots
+	}
+	vecs := make([][]float32, slots) // per slot, the vectors chosen
+	rank := make([]int, slots)       // 0 none, 1 from no symbols, 2 base or private, 3 enhancement
+	var lostWhat []string
+	var snr float64
+	for j, s := range mine {
+		f := got[j]
+		pr := 2
+		if s.Layer == LayerEnhancement {
+			pr = 3
+		}
+		sym, psnr := make([]complex64, s.N*s.K), make([]float32, s.N*s.K)
+		if f == nil {
+			r.Lost++
+			lostWhat = append(lostWhat, describe(s, image))
+			if s.Layer == LayerEnhancement {
+				continue // the base layer stands in
+			}
+			if !image {
+				continue // a text without its tokens: nothing to decode
+			}
+			pr = 1
+		} else {
+			r.Used = append(r.Used, f.Header.Address)
+			snr += f.SNR
+			payload, ps := f.Symbols, make([]float32, len(f.Symbols))
+			for i := range ps {
+				ps[i] = f.SubcarrierSNR[i%phy.DataCarriers]
+			}
+			semantic.NewPlacement(s.N, s.K).Gather(sym, psnr, payload, ps)
+		}
+		v, err := ch.Codec.Decode(nil, sym, psnr, s.N, s.K, image)
+		if err != nil {
+			return r, err
+		}
+		i := 0
+		for slot := range slots {
+			if !image || s.Slots&(1<<slot) != 0 {
+				n := dim
+				if !image {
+					n = len(v)
+				}
+				if pr > rank[slot] {
+					vecs[slot], rank[slot] = v[i:i+n], pr
+				}
+				i += n
+			}
+		}
+	}
+	if n := r.Frames - r.Lost; n > 0 {
+		r.SNR = snr / float64(n)
+	}
+	if r.Lost > 0 {
+		r.Partial = fmt.Sprintf("%d of %d frames lost (%s); decoded from the rest", r.Lost, r.Frames, strings.Join(lostWhat, ", "))
+	}
+	var sem llm.Semantics
+	for slot := range slots {
+		if vecs[slot] == nil {
+			r.Partial = fmt.Sprintf("%d of %d frames lost (%s); nothing to decode", r.Lost, r.Frames, strings.Join(lostWhat, ", "))
+			return r, nil
+		}
+		sem.Vectors = append(sem.Vectors, vecs[slot]...)
+	}
+	sem = llm.Semantics{Task: ins.Task, N: len(sem.Vectors) / dim, Dim: dim, Vectors: sem.Vectors}
+	out, err := ch.Model.Decode(sem, ins, llm.DecodeOptions{})
+	if err != nil {
+		return r, err
+	}
+	r.Text, r.Image = out.Text, out.Image
+	return r, nil
+}
+
+func describe(s Scheduled, image bool) string {
+	what := s.Layer.String()
+	if image {
+		return fmt.Sprintf("%s, %d cells", what, bits.OnesCount16(s.Slots))
+	}
+	return what
+}
+
+// AirMargin is the number of samples each receiver reads beyond a burst's length, for
+// the receiver's start offset and the channel's delay.
+const AirMargin = 4000
+
+// OverAir sends samples on tx while every device of rxs receives, and returns the
+// frames phy's receiver finds in each receiver's samples (len(samples)+AirMargin of
+// them). The receive streams start before the transmission and are read at once, one
+// goroutine each; on loopback devices of one air each hears the transmitter through
+// its own channel.
+func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples []complex64) ([][]phy.Frame, error) {
+	if tx == nil || len(rxs) == 0 {
+		return nil, errors.New("sharing: over the air needs a transmitter and at least one receiver")
+	}
+	for _, d := range append([]radio.Device{tx}, rxs...) {
+		if c := d.Config(); c.SampleRate != phy.SampleRate {
+			return nil, fmt.Errorf("sharing: %s runs at %g samples/s; m4sc frames need %g", d.Info().Spec, c.SampleRate, phy.SampleRate)
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	streams := make([]radio.RXStream, len(rxs))
+	for i, d := range rxs {
+		s, err := d.StartRX(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("sharing: receiver %d: %w", i, err)
+		}
+		defer s.Close()
+		streams[i] = s
+	}
+	out := make([][]phy.Frame, len(rxs))
+	errs := make([]error, len(rxs))
+	var wg sync.WaitGroup
+	for i, s := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = receiveFrames(s, len(samples)+AirMargin)
+			if errs[i] != nil {
+				cancel(errs[i])
+			}
+		}()
+	}
+	ts, err := tx.StartTX(ctx)
+	if err == nil {
+		if _, err = ts.Write(samples); err != nil {
+			ts.Close()
+		} else {
+			err = ts.Close()
+		}
+	}
+	if err != nil {
+		cancel(err)
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("sharing: transmit: %w", err)
+	}
+	for i, e := range errs {
+		if e != nil {
+			return nil, fmt.Errorf("sharing: receiver %d: %w", i, e)
+		}
+	}
+	return out, nil
+}
+
+// receiveFrames reads n samples from s and finds the frames in them.
+func receiveFrames(s radio.RXStream, n int) ([]phy.Frame, error) {
+	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
+	if err != nil {
+		return nil, err
+	}
+	var frames []phy.Frame
+	buf := make([]complex64, 1<<14)
+	for n > 0 {
+		m, _, err := s.Read(buf[:min(len(buf), n)])
+		frames = rcv.Receive(frames, buf[:m])
+		n -= m
+		if err != nil {
+			return rcv.Flush(frames), err
+		}
+	}
+	return rcv.Flush(frames), nil
+}

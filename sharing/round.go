@@ -1,0 +1,429 @@
+package sharing
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/semantic"
+	"github.com/m4sc/m4sc/semantic/metrics"
+)
+
+// Scenario names what the users of a round have.
+type Scenario string
+
+const (
+	// ScenarioMulticast: one scene, many tasks. Users 0-3 of every eight ask different
+	// image.vqa questions, users 4-6 caption, user 7 reconstructs.
+	ScenarioMulticast Scenario = "multicast"
+	// ScenarioOverlap: K related scenes (dataset.RelatedScenes at RunOptions.Overlap),
+	// the tasks as for multicast.
+	ScenarioOverlap Scenario = "overlap"
+	// ScenarioText: K consecutive sentences of one State of the Union address (test
+	// split, one address a round), every user text.transmit.
+	ScenarioText Scenario = "text"
+)
+
+// ParseScenario reads a scenario name.
+func ParseScenario(s string) (Scenario, error) {
+	switch Scenario(s) {
+	case ScenarioMulticast, ScenarioOverlap, ScenarioText:
+		return Scenario(s), nil
+	}
+	return "", fmt.Errorf("sharing: scenario %q: want multicast, overlap or text", s)
+}
+
+// RunOptions configure Run.
+type RunOptions struct {
+	Scenario Scenario
+	Users    int
+	Overlap  float64 // ScenarioOverlap's fraction of objects in common, 0 to 1
+	// SNRLo and SNRHi bound each user's SNR, dB, drawn uniformly per user and round.
+	SNRLo, SNRHi float64
+	// Channel is what stands between the transmitter and each user besides the noise:
+	// "awgn", a loopback tap profile ("epa", ...), or a loopback device string
+	// ("loopback:hackrf,channel=epa") to which each user's air, SNR and oscillator
+	// error are added. Every receiver's crystal is off by a draw from +-DefaultPPM ppm
+	// unless the string sets ppm.
+	Channel string
+	Rounds  int // rounds (scenes or addresses), each with fresh SNRs
+	Seed    uint64
+	Split   Options
+	// Sentences are the text scenario's sentences (the test split); each round takes
+	// Users consecutive sentences of one address.
+	Sentences []dataset.Sentence
+	// Open opens a device by its string; every round opens its transmitter and
+	// receivers on an air of its own (the air key), and the unicast baseline each
+	// user's pair on another.
+	Open func(ctx context.Context, spec string) (radio.Device, error)
+}
+
+// DefaultPPM bounds the receivers' oscillator errors drawn by Run, ppm: 10 ppm at
+// 2.45 GHz is 24.5 kHz of carrier offset, which phy's receiver finds and corrects.
+const DefaultPPM = 10.0
+
+// Line is one user's message of a round, shared and unicast.
+type Line struct {
+	Round   int     `json:"round"`
+	User    int     `json:"user"`
+	Task    string  `json:"task"`
+	SNR     float64 `json:"snr_db"` // drawn for the user
+	Frames  int     `json:"frames"`
+	Lost    int     `json:"frames_lost"`
+	Metric  string  `json:"metric"`
+	Value   float64 `json:"value"`
+	Unicast float64 `json:"unicast"`
+	Partial string  `json:"partial,omitempty"`
+	Output  string  `json:"output,omitempty"`
+	Want    string  `json:"want,omitempty"`
+}
+
+// UserSummary is one user's metric over the rounds, with 95% intervals.
+type UserSummary struct {
+	User      int     `json:"user"`
+	Task      string  `json:"task"`
+	Metric    string  `json:"metric"`
+	Shared    float64 `json:"shared"`
+	SharedLo  float64 `json:"shared_lo95"`
+	SharedHi  float64 `json:"shared_hi95"`
+	Unicast   float64 `json:"unicast"`
+	UnicastLo float64 `json:"unicast_lo95"`
+	UnicastHi float64 `json:"unicast_hi95"`
+	Lost      int     `json:"frames_lost"`
+}
+
+// Summary is a run's totals: channel use with sharing and with unicast semantic
+// transmission to each user (the same chain, each at its own SNR and task-aware
+// bandwidth), and each user's metric under both.
+type Summary struct {
+	Scenario         Scenario      `json:"scenario"`
+	Users            int           `json:"users"`
+	Overlap          float64       `json:"overlap"`
+	Channel          string        `json:"channel"`
+	Rounds           int           `json:"rounds"`
+	AirtimeUS        float64       `json:"airtime_us"` // mean per round, preambles and headers included
+	AirtimeUSUnicast float64       `json:"airtime_us_unicast"`
+	Symbols          float64       `json:"symbols"` // complex data symbols, mean per round
+	SymbolsUnicast   float64       `json:"symbols_unicast"`
+	AirtimeRatio     float64       `json:"airtime_ratio"`
+	SymbolRatio      float64       `json:"symbol_ratio"`
+	Frames           float64       `json:"frames"` // frames per round, shared
+	PublicShare      float64       `json:"public_share"`
+	TokenCandidates  float64       `json:"token_candidates,omitempty"` // text: share of tokens with a near match elsewhere
+	PerUser          []UserSummary `json:"per_user"`
+}
+
+// content is one user's input in a round and what a receiver should make of it.
+type content struct {
+	in       llm.Input
+	question string
+	want     string
+}
+
+// contents draws a round's users' inputs.
+func contents(o RunOptions, round int) ([]content, error) {
+	cs := make([]content, o.Users)
+	switch o.Scenario {
+	case ScenarioMulticast, ScenarioOverlap:
+		var scenes []dataset.Scene
+		if o.Scenario == ScenarioMulticast {
+			sc := dataset.GenerateScene(dataset.SceneTest.Seed(o.Seed + uint64(round)))
+			for range o.Users {
+				scenes = append(scenes, sc)
+			}
+		} else {
+			var err error
+			if scenes, err = dataset.RelatedScenes(dataset.SceneTest.Seed(o.Seed+uint64(round)), o.Users, o.Overlap); err != nil {
+				return nil, err
+			}
+		}
+		for u := range cs {
+			sc := &scenes[u]
+			c := content{in: llm.Input{Image: llm.SceneImage(sc)}, want: sc.Caption}
+			switch u % 8 {
+			case 0, 1, 2, 3:
+				c.in.Task = llm.ImageVQA
+				qa := sc.QA[(round*7+u)%len(sc.QA)]
+				c.question, c.want = qa.Question, qa.Answer
+			case 4, 5, 6:
+				c.in.Task = llm.ImageCaption
+			default:
+				c.in.Task = llm.ImageReconstruct
+			}
+			cs[u] = c
+		}
+	case ScenarioText:
+		var years []int
+		by := map[int][]dataset.Sentence{}
+		for _, s := range o.Sentences {
+			if len(by[s.Year]) == 0 {
+				years = append(years, s.Year)
+			}
+			by[s.Year] = append(by[s.Year], s)
+		}
+		slices.Sort(years)
+		var addr []dataset.Sentence
+		for i := range years {
+			if a := by[years[(round+i)%len(years)]]; len(a) >= o.Users {
+				addr = a
+				break
+			}
+		}
+		if addr == nil {
+			return nil, fmt.Errorf("sharing: no address has %d sentences", o.Users)
+		}
+		start := (round * 37) % (len(addr) - o.Users + 1)
+		for u := range cs {
+			s := addr[start+u].Text
+			cs[u] = content{in: llm.Input{Task: llm.TextTransmit, Text: s}, want: s}
+		}
+	default:
+		return nil, fmt.Errorf("sharing: scenario %q: want multicast, overlap or text", o.Scenario)
+	}
+	return cs, nil
+}
+
+// score is a task's metric of an output.
+func score(c content, text string, image []float32) (float64, error) {
+	switch c.in.Task {
+	case llm.TextTransmit:
+		return metrics.SentenceBLEU(metrics.Words(dataset.Normalize(c.want)), metrics.Words(dataset.Normalize(text)), 1), nil
+	case llm.ImageCaption:
+		return metrics.SmoothedSentenceBLEU(metrics.Words(c.want), metrics.Words(text), 4), nil
+	case llm.ImageReconstruct:
+		if image == nil {
+			image = semantic.GreyImage()
+		}
+		p, err := metrics.PSNR(c.in.Image, image, 1)
+		return math.Min(p, 60), err
+	}
+	if metrics.ExactMatch(c.want, text) {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// userSpec is the device string of a user's receiver on air.
+func userSpec(channel, air string, snr, ppm float64) string {
+	base := "loopback"
+	switch {
+	case strings.HasPrefix(channel, "loopback"):
+		base = channel
+	case channel != "" && channel != "awgn":
+		base = "loopback,channel=" + channel
+	}
+	s := fmt.Sprintf("%s,air=%s,snr=%.2f", base, air, snr)
+	if !strings.Contains(channel, "ppm=") {
+		s += fmt.Sprintf(",ppm=%.3f", ppm)
+	}
+	return s
+}
+
+// Run runs o.Rounds rounds: each draws the users' contents and SNRs, encodes, splits,
+// transmits the shared burst once to o.Users receivers on one air, and decodes each
+// user's task from its receiver's samples; then it sends each user its own unicast
+// transmission over a channel like its own and decodes that. emit receives each
+// user's line of each round.
+func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) error) (*Summary, error) {
+	if o.Users < 1 || o.Users > MaxUsers {
+		return nil, fmt.Errorf("sharing: %d users: want 1 to %d", o.Users, MaxUsers)
+	}
+	if o.Rounds < 1 {
+		return nil, fmt.Errorf("sharing: %d rounds: want at least 1", o.Rounds)
+	}
+	if !(o.Overlap >= 0 && o.Overlap <= 1) {
+		return nil, fmt.Errorf("sharing: overlap %v: want a fraction from 0 to 1", o.Overlap)
+	}
+	if !(o.SNRLo <= o.SNRHi) || math.IsInf(o.SNRLo, 0) || math.IsInf(o.SNRHi, 0) {
+		return nil, fmt.Errorf("sharing: SNR range %v:%v: want finite LO <= HI", o.SNRLo, o.SNRHi)
+	}
+	if o.Open == nil {
+		return nil, fmt.Errorf("sharing: no way to open devices")
+	}
+	if _, err := ParseScenario(string(o.Scenario)); err != nil {
+		return nil, err
+	}
+	need := o.Split.withDefaults().Bandwidth
+	rng := rand.New(rand.NewPCG(o.Seed, 0x5a4e))
+	sum := &Summary{Scenario: o.Scenario, Users: o.Users, Overlap: o.Overlap, Channel: o.Channel, Rounds: o.Rounds}
+	shared := make([][]float64, o.Users)
+	unicast := make([][]float64, o.Users)
+	lost := make([]int, o.Users)
+	var tasks []llm.Task
+	var publicVecs, allVecs, cand, toks float64
+	for round := range o.Rounds {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		cs, err := contents(o, round)
+		if err != nil {
+			return nil, err
+		}
+		ins := make([]llm.Input, len(cs))
+		for u, c := range cs {
+			ins[u] = c.in
+		}
+		sems, err := ch.Model.EncodeBatch(ins)
+		if err != nil {
+			return nil, err
+		}
+		users := make([]User, o.Users)
+		ppm := make([]float64, o.Users)
+		tasks = tasks[:0]
+		for u, c := range cs {
+			users[u] = User{Task: c.in.Task, Question: c.question, SNR: o.SNRLo + rng.Float64()*(o.SNRHi-o.SNRLo), Sem: sems[u]}
+			ppm[u] = (2*rng.Float64() - 1) * DefaultPPM
+			tasks = append(tasks, c.in.Task)
+		}
+		plan, err := Split(users, o.Split)
+		if err != nil {
+			return nil, err
+		}
+		for _, pt := range plan.Parts {
+			if pt.Layer == LayerPublic {
+				publicVecs += float64(pt.N * len(pt.Members))
+			}
+		}
+		for _, u := range users {
+			allVecs += float64(u.Sem.N)
+		}
+		cand += float64(plan.Candidates)
+		toks += float64(plan.Tokens)
+		b, err := Transmit(ch.Codec, plan)
+		if err != nil {
+			return nil, err
+		}
+		air := fmt.Sprintf("share-%d-%d", o.Seed, round)
+		specs := make([]string, o.Users)
+		for u := range users {
+			specs[u] = userSpec(o.Channel, air, users[u].SNR, ppm[u])
+		}
+		frames, err := overSpecs(ctx, o.Open, "loopback,air="+air, specs, b.Samples)
+		if err != nil {
+			return nil, err
+		}
+		sum.AirtimeUS += b.AirtimeUS
+		sum.Symbols += float64(b.DataSymbols)
+		sum.Frames += float64(len(b.Schedule))
+		for u, c := range cs {
+			insn := llm.Instruction{Task: c.in.Task, Question: c.question}
+			r, err := Receive(ch, frames[u], b.Schedule, u, insn)
+			if err != nil {
+				return nil, err
+			}
+			v, err := score(c, r.Text, r.Image)
+			if err != nil {
+				return nil, err
+			}
+			// Unicast: the user's own task-aware transmission at its own SNR, over a
+			// channel like its own.
+			ub, err := ch.Send(c.in, semantic.SendOptions{Bandwidth: need(c.in.Task), SNRHint: users[u].SNR, Address: UserAddress(u)})
+			if err != nil {
+				return nil, err
+			}
+			uair := fmt.Sprintf("unicast-%d-%d-%d", o.Seed, round, u)
+			uf, err := overSpecs(ctx, o.Open, "loopback,air="+uair, []string{userSpec(o.Channel, uair, users[u].SNR, ppm[u])}, ub.Samples)
+			if err != nil {
+				return nil, err
+			}
+			got, err := ch.Receive(uf[0], semantic.ReceiveOptions{Question: c.question, Address: UserAddress(u)})
+			if err != nil {
+				return nil, err
+			}
+			var text string
+			var image []float32
+			for _, g := range got {
+				text = strings.TrimSpace(text + " " + g.Text)
+				image = g.Image
+			}
+			uv, err := score(c, text, image)
+			if err != nil {
+				return nil, err
+			}
+			sum.AirtimeUSUnicast += ub.AirtimeUS
+			sum.SymbolsUnicast += float64(ub.DataSymbols)
+			shared[u] = append(shared[u], v)
+			unicast[u] = append(unicast[u], uv)
+			lost[u] += r.Lost
+			out := r.Text
+			if c.in.Task == llm.ImageReconstruct {
+				out = ""
+			}
+			l := Line{Round: round, User: u, Task: c.in.Task.String(), SNR: math.Round(users[u].SNR*100) / 100, Frames: r.Frames, Lost: r.Lost,
+				Metric: semantic.MetricName(c.in.Task), Value: v, Unicast: uv, Partial: r.Partial, Output: out}
+			if c.in.Task != llm.ImageReconstruct {
+				l.Want = c.want
+			}
+			if emit != nil {
+				if err := emit(l); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	n := float64(o.Rounds)
+	sum.AirtimeUS /= n
+	sum.AirtimeUSUnicast /= n
+	sum.Symbols /= n
+	sum.SymbolsUnicast /= n
+	sum.Frames /= n
+	sum.AirtimeRatio = sum.AirtimeUS / sum.AirtimeUSUnicast
+	sum.SymbolRatio = sum.Symbols / sum.SymbolsUnicast
+	sum.PublicShare = publicVecs / allVecs
+	if toks > 0 {
+		sum.TokenCandidates = cand / toks
+	}
+	for u := range o.Users {
+		us := UserSummary{User: u, Task: tasks[u].String(), Metric: semantic.MetricName(tasks[u]), Lost: lost[u]}
+		us.Shared, us.SharedLo, us.SharedHi = interval(shared[u], tasks[u])
+		us.Unicast, us.UnicastLo, us.UnicastHi = interval(unicast[u], tasks[u])
+		sum.PerUser = append(sum.PerUser, us)
+	}
+	return sum, nil
+}
+
+// interval is the mean of v with its 95% interval: Wilson's for an accuracy, the
+// normal one for a mean score.
+func interval(v []float64, t llm.Task) (mean, lo, hi float64) {
+	if semantic.MetricName(t) != "accuracy" {
+		return metrics.MeanInterval(v)
+	}
+	var a metrics.Accuracy
+	for _, x := range v {
+		a.Add(x == 1)
+	}
+	lo, hi = a.WilsonInterval(1.96)
+	return a.Rate(), lo, hi
+}
+
+// overSpecs opens a transmitter and receivers by their device strings, sends samples
+// and returns the frames each receiver found; it closes the devices.
+func overSpecs(ctx context.Context, open func(context.Context, string) (radio.Device, error), txSpec string, rxSpecs []string, samples []complex64) ([][]phy.Frame, error) {
+	var ds []radio.Device
+	defer func() {
+		for _, d := range ds {
+			d.Close()
+		}
+	}()
+	// Receivers first: a loopback device hears the air from when it is opened.
+	for _, s := range rxSpecs {
+		d, err := open(ctx, s)
+		if err != nil {
+			return nil, fmt.Errorf("sharing: receiver %s: %w", s, err)
+		}
+		ds = append(ds, d)
+	}
+	tx, err := open(ctx, txSpec)
+	if err != nil {
+		return nil, fmt.Errorf("sharing: transmitter %s: %w", txSpec, err)
+	}
+	ds = append(ds, tx)
+	return OverAir(ctx, tx, ds[:len(rxSpecs)], samples)
+}

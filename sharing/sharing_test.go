@@ -1,0 +1,291 @@
+package sharing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/llm/weights"
+	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/radio/devices"
+	"github.com/m4sc/m4sc/semantic"
+	semweights "github.com/m4sc/m4sc/semantic/weights"
+)
+
+func shippedChain(t testing.TB) *semantic.Chain {
+	t.Helper()
+	m, err := weights.Model()
+	if err != nil {
+		t.Skipf("no shipped model: %v", err)
+	}
+	c, err := semweights.Codec()
+	if err != nil {
+		t.Skipf("no shipped codec: %v", err)
+	}
+	ch, err := semantic.NewChain(m, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// sceneUsers encodes related scenes for k users, every task of the multicast mix.
+func sceneUsers(t testing.TB, ch *semantic.Chain, seed uint64, k int, overlap float64) ([]User, []dataset.Scene) {
+	t.Helper()
+	scenes, err := dataset.RelatedScenes(seed, k, overlap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := []llm.Task{llm.ImageVQA, llm.ImageCaption, llm.ImageReconstruct}
+	users := make([]User, k)
+	for u := range users {
+		task := tasks[u%len(tasks)]
+		sem, err := ch.Model.Encode(llm.Input{Task: task, Image: llm.SceneImage(&scenes[u])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[u] = User{Task: task, SNR: float64(5 + u), Sem: sem}
+		if task == llm.ImageVQA {
+			users[u].Question = scenes[u].QA[0].Question
+		}
+	}
+	return users, scenes
+}
+
+func publicParts(p *Plan) int {
+	n := 0
+	for _, pt := range p.Parts {
+		if pt.Layer == LayerPublic {
+			n++
+		}
+	}
+	return n
+}
+
+// At 0% overlap the split finds nothing to share: sharing costs nothing over unicast.
+func TestSplitNothingAtZeroOverlap(t *testing.T) {
+	ch := shippedChain(t)
+	for seed := range uint64(10) {
+		users, _ := sceneUsers(t, ch, dataset.SceneTest.Seed(seed), 8, 0)
+		p, err := Split(users, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := publicParts(p); n != 0 {
+			t.Errorf("seed %d: %d public parts at 0%% overlap", seed, n)
+		}
+		if len(p.Parts) != len(users) {
+			t.Errorf("seed %d: %d parts for %d users", seed, len(p.Parts), len(users))
+		}
+	}
+}
+
+// Identical contents share everything: one public part of every slot for all users,
+// and no private part (every task here needs the same bandwidth).
+func TestSplitIdenticalSharesAll(t *testing.T) {
+	ch := shippedChain(t)
+	users, _ := sceneUsers(t, ch, 3, 6, 1)
+	text, err := ch.Model.Encode(llm.Input{Task: llm.TextTransmit, Text: "the state of our union is strong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []User{{Task: llm.TextTransmit, SNR: 3, Sem: text}, {Task: llm.TextTransmit, SNR: 9, Sem: text}, {Task: llm.TextTransmit, SNR: 1, Sem: text}}
+	for _, us := range [][]User{users, texts} {
+		p, err := Split(us, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Parts) != 1 || p.Parts[0].Layer != LayerPublic || len(p.Parts[0].Members) != len(us) || p.Parts[0].Slots != AllSlots {
+			t.Fatalf("%s: parts %s", us[0].Task, describeParts(p))
+		}
+		weakest := slices.MinFunc(us, func(a, b User) int { return int(a.SNR - b.SNR) }).SNR
+		if p.Parts[0].SNRHint != weakest {
+			t.Errorf("public part coded for %v dB, weakest member %v", p.Parts[0].SNRHint, weakest)
+		}
+	}
+}
+
+// A member whose task needs a higher bandwidth than its group gets an enhancement
+// layer of the same slots.
+func TestSplitEnhancement(t *testing.T) {
+	ch := shippedChain(t)
+	users, _ := sceneUsers(t, ch, 3, 3, 1) // vqa, caption, reconstruct
+	need := func(t llm.Task) int {
+		if t == llm.ImageReconstruct {
+			return 16
+		}
+		return 4
+	}
+	p, err := Split(users, Options{Bandwidth: need})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Parts) != 2 || p.Parts[0].K != 4 || p.Parts[1].Layer != LayerEnhancement || p.Parts[1].K != 16 || p.Parts[1].Members[0] != 2 {
+		t.Fatalf("parts %s", describeParts(p))
+	}
+}
+
+func describeParts(p *Plan) string {
+	var s []string
+	for _, pt := range p.Parts {
+		s = append(s, fmt.Sprintf("%s %v slots %#x n=%d k=%d", pt.Layer, pt.Members, pt.Slots, pt.N, pt.K))
+	}
+	return strings.Join(s, "; ")
+}
+
+// splitAndSend splits users' semantics and transmits the plan.
+func splitAndSend(t testing.TB, ch *semantic.Chain, users []User) (*Plan, *Burst) {
+	t.Helper()
+	p, err := Split(users, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Transmit(ch.Codec, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
+
+// cleanFrames returns the frames phy's receiver finds in a burst's samples.
+func cleanFrames(t testing.TB, x []complex64) []phy.Frame {
+	t.Helper()
+	r, err := phy.NewReceiver(phy.ReceiverConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Flush(r.Receive(nil, append(append(make([]complex64, 300), x...), make([]complex64, 300)...)))
+}
+
+// A receiver keeps only frames to its own address and its groups': never another
+// user's private frame, even one carrying the same cells.
+func TestReceiverIgnoresOthersPrivate(t *testing.T) {
+	ch := shippedChain(t)
+	users, _ := sceneUsers(t, ch, dataset.SceneTest.Seed(5), 6, 0.5)
+	_, b := splitAndSend(t, ch, users)
+	frames := cleanFrames(t, b.Samples)
+	if len(frames) != len(b.Schedule) {
+		t.Fatalf("%d frames found, %d sent", len(frames), len(b.Schedule))
+	}
+	for u := range users {
+		ins := llm.Instruction{Task: users[u].Task, Question: users[u].Question}
+		r, err := Receive(ch, frames, b.Schedule, u, ins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var own []uint16
+		for _, s := range b.Frames(u) {
+			own = append(own, s.Address)
+		}
+		for _, a := range r.Used {
+			if !slices.Contains(own, a) || a < GroupBase && a != UserAddress(u) {
+				t.Errorf("user %d used a frame to %#x (its own: %#x)", u, a, own)
+			}
+		}
+		if r.Lost != 0 || r.Partial != "" {
+			t.Errorf("user %d: %d lost, %q on a clean channel", u, r.Lost, r.Partial)
+		}
+		// Every other user's private frame rewritten to carry this user's slots
+		// changes nothing.
+		forged := slices.Clone(frames)
+		for i := range forged {
+			if a := forged[i].Header.Address; a < GroupBase && a != UserAddress(u) {
+				forged[i].Header.Sequence = AllSlots
+			}
+		}
+		r2, err := Receive(ch, forged, b.Schedule, u, ins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r2.Text != r.Text || !slices.Equal(r2.Image, r.Image) || !slices.Equal(r2.Used, r.Used) {
+			t.Errorf("user %d: another user's frames changed its output", u)
+		}
+	}
+}
+
+// A lost public frame: the receiver decodes what it has, the lost cells from no
+// symbols, and says so.
+func TestLostPublicFrame(t *testing.T) {
+	ch := shippedChain(t)
+	users, _ := sceneUsers(t, ch, dataset.SceneTest.Seed(2), 6, 0.75)
+	p, b := splitAndSend(t, ch, users)
+	if b.Schedule[0].Layer != LayerPublic {
+		t.Fatalf("first frame is %s: %s", b.Schedule[0].Layer, describeParts(p))
+	}
+	frames := cleanFrames(t, b.Samples)[1:] // the first public frame lost
+	for _, u := range b.Schedule[0].Members {
+		r, err := Receive(ch, frames, b.Schedule, u, llm.Instruction{Task: users[u].Task, Question: users[u].Question})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Lost != 1 || !strings.Contains(r.Partial, "public") {
+			t.Errorf("user %d: lost %d, partial %q", u, r.Lost, r.Partial)
+		}
+		if r.Text == "" && r.Image == nil {
+			t.Errorf("user %d decoded nothing", u)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ch := shippedChain(t)
+	users, _ := sceneUsers(t, ch, 1, 2, 1)
+	text, _ := ch.Model.Encode(llm.Input{Task: llm.TextTransmit, Text: "hello"})
+	for _, tc := range []struct {
+		users []User
+		want  string
+	}{
+		{nil, "0 users"},
+		{make([]User, MaxUsers+1), "65 users"},
+		{append(slices.Clone(users), User{Task: llm.TextTransmit, Sem: text}), "modalities"},
+	} {
+		if _, err := Split(tc.users, Options{}); err == nil || !errors.Is(err, ErrUsers) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Split: %v, want %q", err, tc.want)
+		}
+	}
+	mgr := devices.New(devices.Options{Seed: 1})
+	for _, tc := range []struct {
+		o    RunOptions
+		want string
+	}{
+		{RunOptions{Scenario: ScenarioMulticast, Users: 0, Rounds: 1}, "0 users"},
+		{RunOptions{Scenario: ScenarioMulticast, Users: MaxUsers + 1, Rounds: 1}, "65 users"},
+		{RunOptions{Scenario: ScenarioOverlap, Users: 4, Rounds: 1, Overlap: 1.5}, "overlap 1.5"},
+		{RunOptions{Scenario: ScenarioOverlap, Users: 4, Rounds: 1, SNRLo: 10, SNRHi: 0}, "SNR range"},
+		{RunOptions{Scenario: "unicast", Users: 4, Rounds: 1}, "scenario"},
+	} {
+		tc.o.Open = mgr.Open
+		if _, err := Run(context.Background(), ch, tc.o, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Run(%+v): %v, want %q", tc.o, err, tc.want)
+		}
+	}
+	if _, err := OverAir(context.Background(), nil, nil, nil); err == nil {
+		t.Error("OverAir with no devices")
+	}
+}
+
+// A round over loopback receivers: K receivers on one air, each through its own
+// channel, decode their tasks from samples.
+func TestRunOverLoopback(t *testing.T) {
+	ch := shippedChain(t)
+	mgr := devices.New(devices.Options{Seed: 1})
+	var lines []Line
+	s, err := Run(context.Background(), ch, RunOptions{Scenario: ScenarioMulticast, Users: 8, SNRLo: 10, SNRHi: 15, Channel: "epa", Rounds: 1, Open: mgr.Open},
+		func(l Line) error { lines = append(lines, l); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 8 || s.Frames != 1 || s.AirtimeRatio > 0.2 {
+		t.Fatalf("%d lines, %v frames, airtime ratio %v", len(lines), s.Frames, s.AirtimeRatio)
+	}
+	for _, l := range lines {
+		if l.Lost != 0 {
+			t.Errorf("user %d lost %d frames at %v dB", l.User, l.Lost, l.SNR)
+		}
+	}
+}
