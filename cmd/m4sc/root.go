@@ -34,12 +34,14 @@ var verbs = [...]func(*app) *cobra.Command{
 	newSendCmd,
 	newReceiveCmd,
 	newSweepCmd,
+	newShareCmd,
 	newDataCmd,
 	newTrainCmd,
 	newEvalCmd,
 	newAskCmd,
 	newCalibrateCmd,
 	newConfigCmd,
+	newTrialCmd,
 	newVersionCmd,
 }
 
