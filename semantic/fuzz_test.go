@@ -83,3 +83,38 @@ func FuzzReceiveFrames(f *testing.F) {
 func shippedModelOrNil() (*llm.Model, error) {
 	return loadShippedModel()
 }
+
+// The 80211a scheme's source decoders take whatever a frame that passed its FCS
+// carried, which a hostile transmitter chooses: they return an error or a result,
+// never panic, and a decoded image always has the model's size.
+func FuzzSeparateDecoders(f *testing.F) {
+	img := make([]float32, llm.ImagePixels)
+	for i := range img {
+		img[i] = float32(i%7) / 7
+	}
+	for _, format := range []ImageFormat{ImagePNG, ImageJPEG} {
+		data, _, _, err := EncodeImage(img, format, 4000)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, format == ImageJPEG)
+	}
+	f.Add(CompressText(nil, "we the people of the united states"), false)
+	f.Add([]byte{50, 0xff, 0xd8}, true)
+	f.Fuzz(func(t *testing.T, data []byte, jpeg bool) {
+		if len(data) > 1<<14 {
+			return
+		}
+		if s, err := DecompressText(data); err == nil && len(s) > maxText {
+			t.Fatalf("decompressed %d bytes, more than the %d allowed", len(s), maxText)
+		}
+		format := ImagePNG
+		if jpeg {
+			format = ImageJPEG
+		}
+		v, err := DecodeImage(format, data)
+		if err == nil && len(v) != llm.ImagePixels {
+			t.Fatalf("decoded %d values, want %d", len(v), llm.ImagePixels)
+		}
+	})
+}
