@@ -17,12 +17,49 @@ import (
 	"github.com/m4sc/m4sc/semantic/metrics"
 )
 
+// HackRFChannel is SweepOptions.Channel's name for two HackRF Ones joined by a cable
+// (package loopback's hackrf preset): a flat channel with both devices' impairments.
+const HackRFChannel = "hackrf"
+
+// hackrfPair gives cfg the impairments of the loopback hackrf preset for one message:
+// each device's crystal error drawn from +-loopback.HackRFPPMSpread ppm (a carrier offset
+// of up to about 100 kHz at 2.45 GHz and the matching sample-clock mismatch, in place of
+// the sweep's drawn offset), both oscillators' phase noise, the receiver's I/Q imbalance
+// and DC offset, and its 8-bit ADC with the burst's RMS at -20 dBFS.
+func hackrfPair(cfg *loopback.ChannelConfig, burst []complex64, seed uint64) {
+	var p float64
+	n := 0
+	for _, v := range burst {
+		if e := float64(real(v)*real(v) + imag(v)*imag(v)); e > 0 {
+			p += e
+			n++
+		}
+	}
+	if n > 0 {
+		p /= float64(n)
+	}
+	ppm := func(s uint64) float64 {
+		return (float64(s%40001)/20000 - 1) * loopback.HackRFPPMSpread
+	}
+	cfg.CarrierOffset = 0
+	cfg.CarrierHz = loopback.DefaultFrequency
+	cfg.TxPPM, cfg.RxPPM = ppm(seed>>7), ppm(seed>>29)
+	cfg.PhaseNoise = 2 * loopback.HackRFPhaseNoise
+	cfg.IQGain, cfg.IQPhase = loopback.HackRFIQGain, loopback.HackRFIQPhase
+	cfg.DC = complex(loopback.HackRFDC, loopback.HackRFDCQ)
+	cfg.Bits = loopback.HackRFBits
+	if p > 0 {
+		cfg.RefPower = p
+		cfg.Level = -20 - 10*math.Log10(p)
+	}
+}
+
 // SweepOptions configure Sweep.
 type SweepOptions struct {
 	Task llm.Task
-	// Channel is the loopback channel between the two ends: "awgn", or a tap profile
+	// Channel is the loopback channel between the two ends: "awgn", a tap profile
 	// of package loopback ("epa", "tdl-c", ...; TDL profiles at DefaultTDLCDelaySpread),
-	// always with AWGN at each SNR and a carrier offset drawn per message within
+	// or HackRFChannel, always with AWGN at each SNR and a carrier offset drawn per message within
 	// +-40 kHz (about 16 ppm at 2.45 GHz), which the receiver finds and corrects.
 	Channel string
 	// Doppler is the maximum Doppler shift of a fading channel, Hz (EPA: 5).
@@ -159,7 +196,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 		}
 	}
 	var paths []loopback.Path
-	if o.Channel != "" && o.Channel != "awgn" {
+	if o.Channel != "" && o.Channel != "awgn" && o.Channel != HackRFChannel {
 		p, err := loopback.LookupProfile(o.Channel)
 		if err != nil {
 			return nil, err
@@ -228,6 +265,9 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 				seed := o.Seed ^ uint64(i)<<20 ^ uint64(math.Float64bits(snr))
 				cfg := loopback.ChannelConfig{SampleRate: phy.SampleRate, AWGN: true, SNR: snr, Paths: paths, Doppler: o.Doppler,
 					CarrierOffset: float64(int64(seed%80001)) - 40000, Seed: seed | 1}
+				if o.Channel == HackRFChannel {
+					hackrfPair(&cfg, b.Samples, seed)
+				}
 				got, err := ch.OverChannel(b, cfg, ReceiveOptions{Question: it.question})
 				if err != nil {
 					return nil, err
