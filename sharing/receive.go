@@ -155,8 +155,8 @@ const AirMargin = 4000
 
 // OverAir sends samples on tx while every device of rxs receives, and returns the
 // frames phy's receiver finds in each receiver's samples (len(samples)+AirMargin of
-// them). The receive streams start before the transmission and are read at once, one
-// goroutine each; on loopback devices of one air each hears the transmitter through
+// them). The receive streams start before the transmission and are read after it,
+// one goroutine each; on loopback devices of one air each hears the transmitter through
 // its own channel.
 func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples []complex64) ([][]phy.Frame, error) {
 	if tx == nil || len(rxs) == 0 {
@@ -178,6 +178,21 @@ func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples [
 		defer s.Close()
 		streams[i] = s
 	}
+	// The burst goes out whole before the receivers read: a loopback receiver that
+	// waits longer than its air's UnderrunTimeout for samples hears silence instead,
+	// which a loaded machine's scheduler can cause. Radios buffer far more than a
+	// round's few milliseconds of samples.
+	ts, err := tx.StartTX(ctx)
+	if err == nil {
+		if _, err = ts.Write(samples); err != nil {
+			ts.Close()
+		} else {
+			err = ts.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sharing: transmit: %w", err)
+	}
 	out := make([][]phy.Frame, len(rxs))
 	errs := make([]error, len(rxs))
 	var wg sync.WaitGroup
@@ -191,21 +206,7 @@ func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples [
 			}
 		}()
 	}
-	ts, err := tx.StartTX(ctx)
-	if err == nil {
-		if _, err = ts.Write(samples); err != nil {
-			ts.Close()
-		} else {
-			err = ts.Close()
-		}
-	}
-	if err != nil {
-		cancel(err)
-	}
 	wg.Wait()
-	if err != nil {
-		return nil, fmt.Errorf("sharing: transmit: %w", err)
-	}
 	for i, e := range errs {
 		if e != nil {
 			return nil, fmt.Errorf("sharing: receiver %d: %w", i, e)

@@ -251,6 +251,12 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		return nil, err
 	}
 	need := o.Split.withDefaults().Bandwidth
+	if o.Scenario == ScenarioText {
+		// Sentences that fit one message: a longer one would be sent as several.
+		o.Sentences = slices.DeleteFunc(slices.Clone(o.Sentences), func(s dataset.Sentence) bool {
+			return len(ch.Model.SplitText(llm.TextTransmit, s.Text)) != 1
+		})
+	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5a4e))
 	sum := &Summary{Scenario: o.Scenario, Users: o.Users, Overlap: o.Overlap, Channel: o.Channel, Rounds: o.Rounds}
 	shared := make([][]float64, o.Users)

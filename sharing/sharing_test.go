@@ -289,3 +289,47 @@ func TestRunOverLoopback(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRound32 times one K = 32 round of the overlap scenario: encode, split,
+// frame, 32 loopback channels (EPA), 32 receivers from samples, decode every task.
+func BenchmarkRound32(b *testing.B) {
+	ch := shippedChain(b)
+	mgr := devices.New(devices.Options{Seed: 1})
+	scenes, err := dataset.RelatedScenes(9, 32, 0.9)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		ins := make([]llm.Input, len(scenes))
+		for u := range scenes {
+			ins[u] = llm.Input{Task: []llm.Task{llm.ImageVQA, llm.ImageCaption, llm.ImageReconstruct}[u%3], Image: llm.SceneImage(&scenes[u])}
+		}
+		sems, err := ch.Model.EncodeBatch(ins)
+		if err != nil {
+			b.Fatal(err)
+		}
+		users := make([]User, len(sems))
+		specs := make([]string, len(sems))
+		for u := range users {
+			users[u] = User{Task: ins[u].Task, SNR: 10, Sem: sems[u], Question: scenes[u].QA[0].Question}
+			specs[u] = userSpec("epa", "bench", 10, 1)
+		}
+		p, err := Split(users, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bu, err := Transmit(ch.Codec, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		frames, err := overSpecs(context.Background(), mgr.Open, "loopback,air=bench", specs, bu.Samples)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for u := range users {
+			if _, err := Receive(ch, frames[u], bu.Schedule, u, llm.Instruction{Task: users[u].Task, Question: users[u].Question}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

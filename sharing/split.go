@@ -123,8 +123,8 @@ type Plan struct {
 // its cells are those where S lies inside one group. Sent privately, its n cells cost
 // each member n k symbols, plus a frame's preamble, SIGNAL and header (overhead, in
 // data symbols) for the f members that have nothing else left; sent publicly, n k
-// symbols and one frame. The saving is (m-1) n k + (f-1) overhead; the candidate
-// with the largest positive saving goes public, carrying its members' mean vector of
+// symbols and one frame. A candidate pays when (m-1) n k + (f-1) overhead > 0; of
+// those, the one that saves the most symbols, (m-1) n k, goes public, carrying its members' mean vector of
 // each cell, its cells leave those members' groups, and the search repeats. What is
 // left is private. So accidental matches of a few background cells between unrelated
 // scenes never pay for a frame, and a cell that eight users share but one does not
@@ -207,8 +207,11 @@ func Split(users []User, o Options) (*Plan, error) {
 					}
 				}
 			}
-			if save := (m-1)*n*k + (f-1)*overhead; save > bestSave {
-				best, bestSave, bestMask = c, save, mask
+			// Rank by symbols saved; the frame term only decides whether a part pays, so
+			// that a group of all users at most cells goes before a smaller group that
+			// has every cell.
+			if raw := (m - 1) * n * k; raw > bestSave && raw+(f-1)*overhead > 0 {
+				best, bestSave, bestMask = c, raw, mask
 			}
 		}
 		if best == 0 {
