@@ -47,7 +47,7 @@ hindsight; its JPEG's budget is the semantic scheme's use at the largest --bandw
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.task, "task", "text.transmit", "task: "+taskList())
-	fl.StringVar(&f.channel, "channel", "awgn", "awgn, or a loopback tap profile (epa, eva, etu, tdl-a..tdl-e); a loopback: prefix is allowed")
+	fl.StringVar(&f.channel, "channel", "awgn", "awgn, a loopback tap profile (epa, eva, etu, tdl-a..tdl-e), or hackrf (two HackRF Ones on a cable: crystal errors, phase noise, I/Q imbalance, DC offset, 8-bit ADC); a loopback: prefix is allowed")
 	fl.Float64Var(&f.doppler, "doppler", 0, "maximum Doppler shift of a fading channel, Hz (EPA: 5)")
 	fl.StringVar(&f.snr, "snr", "-5:25:5", "SNRs in dB, LO:HI:STEP")
 	fl.StringVar(&f.schemes, "schemes", "semantic,digital", "schemes, comma-separated: semantic, digital, 80211a")
