@@ -1,0 +1,311 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/radio"
+	"github.com/m4sc/m4sc/trial"
+	"github.com/spf13/cobra"
+)
+
+type trialFlags struct {
+	out, weights, codec string
+	ci                  bool
+	beam                int
+}
+
+func newTrialCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trial",
+		Short: "Run trial plans (field trials, lab runs, simulated CI) into a directory with recordings, results and a report; resume, replay",
+		Long: `A trial plan (YAML; see examples/trial-loopback.yaml and "go doc
+github.com/m4sc/m4sc/trial") names the transmitter and receiver, an optional
+calibration, and steps: a task and its inputs, sent with each scheme at each SNR.
+"m4sc trial run PLAN --out DIR" executes it and writes DIR: the resolved plan with
+the m4sc version and the model's hash, the calibration profile, a SigMF recording of
+the receive side of each run, results.jsonl (one line per input and run), timing.jsonl,
+and report.md and report.html with plots. Ctrl-C leaves a valid directory that
+"m4sc trial resume DIR" continues. "m4sc trial replay DIR" decodes the recordings
+again and compares with the stored results.`,
+	}
+	cmd.AddCommand(newTrialRunCmd(a), newTrialResumeCmd(a), newTrialReplayCmd(a), newTrialReportCmd(a), newTrialCheckCmd(a))
+	return cmd
+}
+
+func addTrialModelFlags(cmd *cobra.Command, f *trialFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.weights, "weights", "", "language model weights (default: the shipped model)")
+	fl.StringVar(&f.codec, "codec", "", "channel codec weights (default: the shipped codec)")
+	fl.IntVar(&f.beam, "beam", 0, fmt.Sprintf("beam width of text decoding, 0 to %d", llm.MaxBeam))
+}
+
+// trialOptions loads the chain and sets up what every trial verb shares.
+func trialOptions(cmd *cobra.Command, a *app, f *trialFlags, planDir string) (trial.Options, error) {
+	if f.beam < 0 || f.beam > llm.MaxBeam {
+		return trial.Options{}, usageErrorf("--beam %d: want 0 to %d", f.beam, llm.MaxBeam)
+	}
+	ch, err := loadChain(f.weights, f.codec)
+	if err != nil {
+		return trial.Options{}, err
+	}
+	cfg := a.Config()
+	var kv []radio.Param
+	lb := cfg.Loopback()
+	for _, k := range slices.Sorted(maps.Keys(lb)) {
+		kv = append(kv, radio.Param{Key: k, Value: lb[k]})
+	}
+	var once sync.Once
+	var data *llm.Data
+	var dataErr error
+	errOut := cmd.ErrOrStderr()
+	return trial.Options{Chain: ch, PlanDir: planDir, Version: versionText(), Loopback: kv, Beam: f.beam, Log: a.log,
+		Data: func() (*llm.Data, error) {
+			once.Do(func() {
+				dir, err := cfg.CacheDir()
+				if err != nil {
+					dataErr = err
+					return
+				}
+				if data, dataErr = llm.LoadData(dir); dataErr != nil {
+					dataErr = fmt.Errorf("%w (run m4sc data fetch first)", dataErr)
+				}
+			})
+			return data, dataErr
+		},
+		Progress: func(done, total int) { fmt.Fprintf(errOut, "trial: %d/%d runs\n", done, total) },
+	}, nil
+}
+
+func newTrialRunCmd(a *app) *cobra.Command {
+	var f trialFlags
+	cmd := &cobra.Command{
+		Use:   "run (PLAN | --ci) [--out DIR]",
+		Short: "Execute a trial plan into a new trial directory",
+		Long: `run executes PLAN into --out DIR (which must not exist or be empty) and
+writes the report. --ci runs the embedded CI plan on the loopback (every task, the
+three schemes, a few SNRs and a fading channel) and exits non-zero when a figure is
+below the plan's thresholds; without --out its directory is a new temporary one.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runTrial(cmd, a, &f, args) },
+	}
+	cmd.Flags().StringVar(&f.out, "out", "", "trial directory to write")
+	cmd.Flags().BoolVar(&f.ci, "ci", false, "run the embedded CI plan and check its thresholds")
+	addTrialModelFlags(cmd, &f)
+	return cmd
+}
+
+// errThresholds is the error of a trial whose figures fell below its thresholds.
+var errThresholds = errors.New("trial: below the plan's thresholds")
+
+func runTrial(cmd *cobra.Command, a *app, f *trialFlags, args []string) error {
+	var src []byte
+	planDir := "."
+	switch {
+	case f.ci && len(args) > 0:
+		return usageErrorf("give a PLAN or --ci, not both")
+	case f.ci:
+		src = trial.CIPlan()
+		if f.out == "" {
+			d, err := os.MkdirTemp("", "m4sc-trial-ci-")
+			if err != nil {
+				return err
+			}
+			f.out = d
+		}
+	case len(args) == 1:
+		var err error
+		if src, err = os.ReadFile(args[0]); err != nil {
+			return err
+		}
+		planDir = filepath.Dir(args[0])
+	default:
+		return usageErrorf("give a PLAN file (or --ci)")
+	}
+	if f.out == "" {
+		return usageErrorf("--out: a directory for the trial is required")
+	}
+	p, err := trial.Parse(src)
+	if err != nil {
+		if len(args) == 1 {
+			return fmt.Errorf("%s: %w", args[0], err)
+		}
+		return err
+	}
+	o, err := trialOptions(cmd, a, f, planDir)
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	err = trial.Run(cmd.Context(), p, f.out, o)
+	return trialDone(cmd, p, f.out, began, err)
+}
+
+// trialDone reports where a trial went and checks its thresholds.
+func trialDone(cmd *cobra.Command, p *trial.Plan, dir string, began time.Time, err error) error {
+	out := cmd.OutOrStdout()
+	if err != nil {
+		if errors.Is(err, trial.ErrIncomplete) {
+			fmt.Fprintf(out, "trial stopped; %s holds what was done: m4sc trial resume %s continues it\n", dir, dir)
+		}
+		return err
+	}
+	res, _, err := trial.ReadResults(filepath.Join(dir, trial.ResultsFile))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "trial %s: %d results in %s (%s); report %s\n", p.Name, len(res), dir, time.Since(began).Round(time.Second/10),
+		filepath.Join(dir, trial.ReportMD))
+	failed := 0
+	for _, v := range trial.Check(p, res) {
+		verdict := "pass"
+		if !v.Pass {
+			verdict = "FAIL: " + v.Why
+			failed++
+		}
+		fmt.Fprintf(out, "  %s: mean %.3f, frame loss %.3f over %d: %s\n", v.Threshold, v.Value, v.FrameLoss, v.N, verdict)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w: %d of %d failed", errThresholds, failed, len(p.Thresholds))
+	}
+	return nil
+}
+
+func newTrialResumeCmd(a *app) *cobra.Command {
+	var f trialFlags
+	cmd := &cobra.Command{
+		Use:   "resume DIR",
+		Short: "Continue an interrupted trial from its first run without results",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			p, err := trial.ReadPlan(dir)
+			if err != nil {
+				return err
+			}
+			o, err := trialOptions(cmd, a, &f, dir)
+			if err != nil {
+				return err
+			}
+			began := time.Now()
+			return trialDone(cmd, p, dir, began, trial.Resume(cmd.Context(), dir, o))
+		},
+	}
+	addTrialModelFlags(cmd, &f)
+	return cmd
+}
+
+func newTrialReplayCmd(a *app) *cobra.Command {
+	var f trialFlags
+	cmd := &cobra.Command{
+		Use:   "replay DIR [--weights W] [--out FILE]",
+		Short: "Decode a trial's recordings again and compare with its results",
+		Long: `replay runs the receive side of the trial in DIR again from its recordings and
+writes the results to --out (default DIR/replay/results.jsonl). With the binary and
+model that ran the trial the file equals DIR/results.jsonl byte for byte; with
+--weights, --codec or another binary it reports what changed: the summary before and
+after, and the first differing lines. It exits non-zero when the results differ and
+the model is the trial's own.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			o, err := trialOptions(cmd, a, &f, dir)
+			if err != nil {
+				return err
+			}
+			c, err := trial.Replay(cmd.Context(), dir, f.out, o)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if c.Identical {
+				fmt.Fprintf(out, "replay: %d results, identical to %s\n", c.Lines, filepath.Join(dir, trial.ResultsFile))
+				return nil
+			}
+			fmt.Fprintf(out, "replay: %d results, %d differ from %s", c.Lines, c.Changed, filepath.Join(dir, trial.ResultsFile))
+			if c.ModelChanged {
+				fmt.Fprint(out, " (another model)")
+			}
+			fmt.Fprintln(out)
+			fmt.Fprintln(out, "| task | scheme | channel | SNR (dB) | metric | before | after | frames lost before | after |")
+			fmt.Fprintln(out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+			for i, b := range c.Before {
+				if i >= len(c.After) {
+					break
+				}
+				af := c.After[i]
+				snr := "-"
+				if b.SNR != nil {
+					snr = fmt.Sprint(*b.SNR)
+				}
+				fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %.3f | %.3f | %d | %d |\n", b.Task, b.Scheme, b.Channel, snr, b.Metric, b.Value, af.Value, b.Lost, af.Lost)
+			}
+			for _, ch := range c.Changes {
+				fmt.Fprintf(out, "run %d item %d (%s, %s) %s: %q -> %q\n", ch.Run, ch.Item, ch.Task, ch.Scheme, ch.Field, ch.Old, ch.New)
+			}
+			if !c.ModelChanged {
+				return errors.New("replay: the results differ with the trial's own model")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&f.out, "out", "", "results file to write (default DIR/replay/results.jsonl)")
+	addTrialModelFlags(cmd, &f)
+	return cmd
+}
+
+func newTrialReportCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "report DIR",
+		Short: "Write a trial directory's report again (report.md, report.html, plots)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			p, err := trial.ReadPlan(dir)
+			if err != nil {
+				return err
+			}
+			res, _, err := trial.ReadResults(filepath.Join(dir, trial.ResultsFile))
+			if err != nil {
+				return err
+			}
+			if err := trial.WriteReport(dir, p, res, trial.Runs(p)); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(dir, trial.ReportMD))
+			return nil
+		},
+	}
+}
+
+func newTrialCheckCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:         "check PLAN",
+		Short:       "Validate a trial plan and print it resolved (defaults filled in)",
+		Args:        cobra.ExactArgs(1),
+		Annotations: map[string]string{noConfig: ""},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := trial.Parse(src)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			b, err := p.Encode()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "# %d runs\n%s", trial.Runs(p), b)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,113 @@
+package trial
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/semantic"
+)
+
+// score is an item's metric (semantic.Score), or nil when it has no reference.
+func score(it *item, text string, image []float32) (*float64, error) {
+	if it.want == "" && it.in.Task != llm.ImageReconstruct {
+		return nil, nil
+	}
+	v, err := semantic.Score(it.in.Task, it.want, it.in.Image, text, image)
+	if err != nil {
+		return nil, err
+	}
+	v = round(v, 4)
+	return &v, nil
+}
+
+// decode finds the frames in a run's received samples (after the calibration's
+// correction), decodes each item's messages and scores them. It is all a replay
+// runs, so it depends on nothing but its arguments, the model and the profile.
+func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, lay []layout) ([]Result, error) {
+	if r.profile != nil {
+		z := make([]complex64, len(y))
+		r.profile.Correct(z, y, 0)
+		y = z
+	}
+	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
+	if err != nil {
+		return nil, err
+	}
+	frames := rcv.Flush(rcv.Receive(nil, y))
+	for _, s := range r.opts.Sinks {
+		s.Received(info, y, frames)
+	}
+	// Frames by message number, in the order received.
+	byMsg := map[int][]phy.Frame{}
+	for _, f := range frames {
+		if f.Err != nil || f.Kind != phy.KindSemantic {
+			continue
+		}
+		m := int(f.Header.Sequence >> 8)
+		byMsg[m] = append(byMsg[m], f)
+	}
+	s := &r.plan.Steps[rs.step]
+	task, _ := llm.ParseTask(s.Task)
+	var out []Result
+	for i := range items {
+		it := &items[i]
+		l := layout{First: i, Messages: 1}
+		if i < len(lay) {
+			l = lay[i]
+		}
+		res := Result{Run: rs.index, Step: rs.step, StepName: s.Name, Item: i, Repeat: rs.repeat, Task: s.Task, Scheme: string(rs.scheme),
+			SNR: rs.snr, Channel: s.Channel, Sequence: l.First % 256, Messages: l.Messages, Sent: it.sent, Question: it.question,
+			Want: it.want, Metric: semantic.MetricName(task), Frames: l.Frames}
+		var mine []phy.Frame
+		var seen []*phy.Frame
+		for m := l.First; m < l.First+l.Messages; m++ {
+			mine = append(mine, byMsg[m%256]...)
+		}
+		for j := range mine {
+			seen = append(seen, &mine[j])
+		}
+		res.PHY = phyView(seen)
+		got, err := r.chain.Receive(mine, semantic.ReceiveOptions{Question: it.question, Beam: r.opts.Beam})
+		if err != nil {
+			res.Error = err.Error()
+		}
+		var text []string
+		var image []float32
+		arrived := 0
+		var partial []string
+		for _, g := range got {
+			if t := strings.TrimSpace(g.Text); t != "" {
+				text = append(text, t)
+			}
+			if g.Image != nil {
+				image = g.Image
+			}
+			arrived += g.Frames - g.Lost
+			if g.Partial != "" {
+				partial = append(partial, fmt.Sprintf("message %d: %s", g.Message, g.Partial))
+			}
+		}
+		res.FramesLost = max(0, l.Frames-arrived)
+		if len(got) < l.Messages {
+			partial = append(partial, fmt.Sprintf("%d of %d messages not received", l.Messages-len(got), l.Messages))
+		}
+		res.Partial = strings.Join(partial, "; ")
+		res.Received = strings.Join(text, " ")
+		if task == llm.ImageReconstruct {
+			res.Received = "(image)"
+			if image == nil {
+				res.Received = ""
+			}
+		}
+		if res.Value, err = score(it, res.Received, image); err != nil {
+			return nil, err
+		}
+		for _, sk := range r.opts.Sinks {
+			sk.Result(&res)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}

@@ -1,0 +1,68 @@
+// Package trial runs trial plans: field trials over HackRFs, lab runs on the loopback
+// simulator and the simulated CI mode, from one YAML plan, into one directory that
+// can be archived, replayed and reported on.
+//
+// Entry points: Parse reads and validates a plan (errors name the field and the
+// line: *PlanError); Run executes it into a trial directory; Resume continues an
+// interrupted one; Replay decodes a directory's recordings again and compares the
+// results; WriteReport redraws its report; Check evaluates a plan's thresholds; CIPlan
+// is the embedded plan of m4sc trial run --ci.
+//
+// # Plan
+//
+//	name: lab                      # free text
+//	seed: 7                        # everything random follows from it (default 1)
+//	tx: loopback:hackrf            # device strings (m4sc devices)
+//	rx: loopback:hackrf            # a loopback, hackrf:SERIAL, or file:RECORDING
+//	frequency: 2.45e9              # Hz, optional
+//	calibration: {run: true}       # or {profile: cal.yaml}; optional
+//	steps:
+//	  - name: text                 # default stepN; names the recordings' folder
+//	    task: text.transmit        # text.transmit, text.era, image.caption, image.vqa,
+//	                               # image.classify, image.reconstruct
+//	    content: {count: 4}        # or index: [0, 5], texts: ["..."], files: [a.txt, b.png]
+//	    schemes: [semantic, digital, 80211a]   # default semantic
+//	    bandwidth: 16              # semantic symbols per vector: 4, 8, 16
+//	    rate: 12                   # Mbit/s of digital and 80211a (DefaultRate)
+//	    image_format: png          # or jpeg, 80211a's image coding
+//	    snr: [0, 10, 20]           # loopback only: one run per SNR, dB
+//	    channel: epa               # loopback only: multipath profile
+//	    doppler: 5                 # loopback only: Hz
+//	    snr_hint: 15               # dB the transmitter assumes (default: the run's SNR)
+//	    tx_gains: {txvga: 30}      # named gain stages, dB (hardware)
+//	    rx_gains: {lna: 16, vga: 20}
+//	    repeats: 2                 # default 1
+//	    seed: 3                    # default derived from the plan's seed
+//	thresholds:                    # least figures (m4sc trial run --ci fails below them)
+//	  - {task: text.transmit, scheme: semantic, snr: 20, min: 0.9, max_frame_loss: 0.1}
+//
+// Held-out content (count or index) is the SOTU test sentences (text tasks), the test
+// digits (image.classify) and the test scenes by index (the other image tasks; an
+// image.vqa scene's question is picked by the step's seed). Files are relative to the
+// plan's directory: text files give a sentence a line, images are PNG or JPEG.
+//
+// Each step runs once per SNR, scheme and repeat: a run sends every input of the step
+// in one burst (the inputs' messages numbered from 0), receives it, records the
+// receive side and decodes it. A run's loopback devices are opened afresh with the
+// run's seed, so runs do not share noise; the hackrf preset's crystal errors are drawn
+// once from the plan's seed, so every run, and the calibration, has the same pair.
+//
+// # Trial directory
+//
+//	plan.yaml            the resolved plan (defaults filled in), m4sc: version, model_sha256
+//	calibration.yaml     the calibration profile applied, if any
+//	recordings/NN-STEP/SCHEME[-snrS][-rR].sigmf-{meta,data}   receive side of each run (cf32),
+//	                     its annotation holding the inputs' message layout
+//	results.jsonl        one Result per input and run, in run order: nothing but what
+//	                     the plan, the model and the recordings determine
+//	timing.jsonl         wall-clock start and duration of each run
+//	report.md, plots/    the summary table, thresholds and plots (PNG)
+//	report.html          the same as one self-contained page
+//
+// A run's lines are appended to results.jsonl in one write once the run is over, so
+// an interruption leaves whole runs only; Resume drops a run cut short and goes on.
+//
+// What it is not: no two-process operation yet (the Sink interface is where a live
+// monitor or a second host's receiver attaches) and no plotting of its own beyond the
+// report.
+package trial
