@@ -285,25 +285,15 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 					rcvFrames += r.Frames - r.Lost
 				}
 				lost += b.Frames - rcvFrames
+				v, err := Score(o.Task, it.want, it.in.Image, text, image)
+				if err != nil {
+					return nil, err
+				}
 				switch o.Task {
-				case llm.TextTransmit:
-					ref, hyp := metrics.Words(dataset.Normalize(it.want)), metrics.Words(dataset.Normalize(text))
-					scores = append(scores, metrics.SentenceBLEU(ref, hyp, 1))
-				case llm.ImageCaption:
-					ref, hyp := metrics.Words(it.want), metrics.Words(text)
-					scores = append(scores, metrics.SmoothedSentenceBLEU(ref, hyp, 4))
-				case llm.ImageReconstruct:
-					p := 0.0
-					if image != nil {
-						if p, err = metrics.PSNR(it.in.Image, image, 1); err != nil {
-							return nil, err
-						}
-					} else if p, err = metrics.PSNR(it.in.Image, make([]float32, len(it.in.Image)), 1); err != nil {
-						return nil, err
-					}
-					scores = append(scores, math.Min(p, 60))
+				case llm.TextTransmit, llm.ImageCaption, llm.ImageReconstruct:
+					scores = append(scores, v)
 				default:
-					acc.Add(metrics.ExactMatch(it.want, text))
+					acc.Add(v == 1)
 				}
 				done++
 				if o.Progress != nil {

@@ -190,24 +190,9 @@ func contents(o RunOptions, round int) ([]content, error) {
 	return cs, nil
 }
 
-// score is a task's metric of an output.
+// score is a task's metric of an output (semantic.Score).
 func score(c content, text string, image []float32) (float64, error) {
-	switch c.in.Task {
-	case llm.TextTransmit:
-		return metrics.SentenceBLEU(metrics.Words(dataset.Normalize(c.want)), metrics.Words(dataset.Normalize(text)), 1), nil
-	case llm.ImageCaption:
-		return metrics.SmoothedSentenceBLEU(metrics.Words(c.want), metrics.Words(text), 4), nil
-	case llm.ImageReconstruct:
-		if image == nil {
-			image = semantic.GreyImage()
-		}
-		p, err := metrics.PSNR(c.in.Image, image, 1)
-		return math.Min(p, 60), err
-	}
-	if metrics.ExactMatch(c.want, text) {
-		return 1, nil
-	}
-	return 0, nil
+	return semantic.Score(c.in.Task, c.want, c.in.Image, text, image)
 }
 
 // userSpec is the device string of a user's receiver on air.
