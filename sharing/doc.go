@@ -58,10 +58,21 @@
 // # Scenarios
 //
 // Run drives rounds of the three scenarios (ScenarioMulticast, ScenarioOverlap,
-// ScenarioText) against unicast semantic transmission, each user sent its own
-// task-aware transmission at its own SNR through the same chain and a channel like
-// its own; `m4sc share` prints and writes its lines and summary. RESULTS.md holds the
-// measured figures and the commands that made them.
+// ScenarioText) against two unicast baselines through the same loopback channels:
+// unicast semantic transmission, each user sent its own task-aware transmission at
+// its own SNR through the same chain and a channel like its own, and unicast 802.11a
+// at the best rate per user, each user sent its content by semantic.SchemeWiFi
+// (brotli text or a PNG image over 802.11a, the model at the receiver) at the rate
+// best in hindsight for its channel: the highest rate whose every frame arrived, the
+// rates tried from 54 Mbit/s down over fresh realisations of the user's channel
+// (6 Mbit/s, with what it brought, when none delivers). That is an upper bound on
+// what any rate adaptation could do, so the comparison favours 802.11a.
+// RunOptions.TX and RX name the devices instead (loopback strings, HackRFs,
+// recordings; SplitDevices reads a list), each user then reporting the SNR its
+// receiver measured in the round before. `m4sc share` prints and writes the lines
+// and summary, and with several user counts a plot of airtime against K (PlotUsers).
+// RESULTS.md holds the measured figures and the commands that made them.
 //
-// What it is not: no retransmission, no group management protocol, no source coding.
+// What it is not: no retransmission, no group management protocol, no source coding
+// of its own (802.11a's brotli and PNG are the baseline's).
 package sharing

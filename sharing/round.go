@@ -60,9 +60,18 @@ type RunOptions struct {
 	// Users consecutive sentences of one address.
 	Sentences []dataset.Sentence
 	// Open opens a device by its string; every round opens its transmitter and
-	// receivers on an air of its own (the air key), and the unicast baseline each
+	// receivers on an air of its own (the air key), and the unicast baselines each
 	// user's pair on another.
 	Open func(ctx context.Context, spec string) (radio.Device, error)
+	// TX and RX name the devices explicitly (loopback strings, HackRFs, recordings),
+	// one receiver per user, in place of the loopback devices Run builds from Channel,
+	// the drawn SNRs and oscillator errors: every transmission, shared or unicast,
+	// goes from TX to the receivers it is for, each device opened by Open for it and
+	// closed after. The SNR a user reports to the transmitter is then what its
+	// receiver measured over its frames of the previous round (the first round, and a
+	// round after one in which it received nothing: drawn from SNRLo:SNRHi).
+	TX string
+	RX []string
 }
 
 // DefaultPPM bounds the receivers' oscillator errors drawn by Run, ppm: 10 ppm at
@@ -80,9 +89,13 @@ type Line struct {
 	Metric  string  `json:"metric"`
 	Value   float64 `json:"value"`
 	Unicast float64 `json:"unicast"`
-	Partial string  `json:"partial,omitempty"`
-	Output  string  `json:"output,omitempty"`
-	Want    string  `json:"want,omitempty"`
+	// The user's unicast 802.11a transmission at the best rate in hindsight (see Run).
+	WiFi        float64 `json:"unicast_80211a"`
+	WiFiRate    int     `json:"rate_mbps_80211a"`
+	WiFiPartial string  `json:"partial_80211a,omitempty"`
+	Partial     string  `json:"partial,omitempty"`
+	Output      string  `json:"output,omitempty"`
+	Want        string  `json:"want,omitempty"`
 }
 
 // UserSummary is one user's metric over the rounds, with 95% intervals.
@@ -96,28 +109,44 @@ type UserSummary struct {
 	Unicast   float64 `json:"unicast"`
 	UnicastLo float64 `json:"unicast_lo95"`
 	UnicastHi float64 `json:"unicast_hi95"`
-	Lost      int     `json:"frames_lost"`
+	// Unicast 802.11a at the best rate in hindsight: the metric, the mean rate kept,
+	// and the rounds in which no rate delivered every frame.
+	WiFi            float64 `json:"unicast_80211a"`
+	WiFiLo          float64 `json:"unicast_80211a_lo95"`
+	WiFiHi          float64 `json:"unicast_80211a_hi95"`
+	WiFiRate        float64 `json:"rate_mbps_80211a"`
+	WiFiUndelivered int     `json:"undelivered_80211a"`
+	Lost            int     `json:"frames_lost"`
 }
 
-// Summary is a run's totals: channel use with sharing and with unicast semantic
+// Summary is a run's totals: channel use with sharing, with unicast semantic
 // transmission to each user (the same chain, each at its own SNR and task-aware
-// bandwidth), and each user's metric under both.
+// bandwidth) and with unicast 802.11a to each user at the best rate in hindsight
+// (semantic.SchemeWiFi: brotli text or a PNG image), and each user's metric under
+// the three.
 type Summary struct {
-	Scenario         Scenario      `json:"scenario"`
-	Users            int           `json:"users"`
-	Overlap          float64       `json:"overlap"`
-	Channel          string        `json:"channel"`
-	Rounds           int           `json:"rounds"`
-	AirtimeUS        float64       `json:"airtime_us"` // mean per round, preambles and headers included
-	AirtimeUSUnicast float64       `json:"airtime_us_unicast"`
-	Symbols          float64       `json:"symbols"` // complex data symbols, mean per round
-	SymbolsUnicast   float64       `json:"symbols_unicast"`
-	AirtimeRatio     float64       `json:"airtime_ratio"`
-	SymbolRatio      float64       `json:"symbol_ratio"`
-	Frames           float64       `json:"frames"` // frames per round, shared
-	PublicShare      float64       `json:"public_share"`
-	TokenCandidates  float64       `json:"token_candidates,omitempty"` // text: share of tokens with a near match elsewhere
-	PerUser          []UserSummary `json:"per_user"`
+	Scenario         Scenario `json:"scenario"`
+	Users            int      `json:"users"`
+	Overlap          float64  `json:"overlap"`
+	Channel          string   `json:"channel"`
+	Rounds           int      `json:"rounds"`
+	AirtimeUS        float64  `json:"airtime_us"` // mean per round, preambles and headers included
+	AirtimeUSUnicast float64  `json:"airtime_us_unicast"`
+	AirtimeUSWiFi    float64  `json:"airtime_us_80211a"`
+	Symbols          float64  `json:"symbols"` // complex data symbols, mean per round
+	SymbolsUnicast   float64  `json:"symbols_unicast"`
+	SymbolsWiFi      float64  `json:"symbols_80211a"` // the DATA fields' OFDM symbols times 48
+	AirtimeRatio     float64  `json:"airtime_ratio"`  // shared over unicast semantic
+	SymbolRatio      float64  `json:"symbol_ratio"`
+	AirtimeRatioWiFi float64  `json:"airtime_ratio_80211a"` // shared over unicast 802.11a
+	SymbolRatioWiFi  float64  `json:"symbol_ratio_80211a"`
+	Frames           float64  `json:"frames"` // frames per round, shared
+	FramesWiFi       float64  `json:"frames_80211a"`
+	PublicShare      float64  `json:"public_share"`
+	TokenCandidates  float64  `json:"token_candidates,omitempty"` // text: share of tokens with a near match elsewhere
+	// Devices are the explicit transmitter and receivers (RunOptions.TX, RX), if any.
+	Devices []string      `json:"devices,omitempty"`
+	PerUser []UserSummary `json:"per_user"`
 }
 
 // content is one user's input in a round and what a receiver should make of it.
@@ -214,8 +243,12 @@ func userSpec(channel, air string, snr, ppm float64) string {
 // Run runs o.Rounds rounds: each draws the users' contents and SNRs, encodes, splits,
 // transmits the shared burst once to o.Users receivers on one air, and decodes each
 // user's task from its receiver's samples; then it sends each user its own unicast
-// transmission over a channel like its own and decodes that. emit receives each
-// user's line of each round.
+// semantic transmission over a channel like its own and decodes that, and the
+// user's content by unicast 802.11a (semantic.SchemeWiFi) at the best rate in
+// hindsight for the user's channel: the rates tried from 54 Mbit/s down, each over
+// a fresh realisation of a channel like the user's, the first that delivers every
+// frame kept (the highest rate that delivers, the shortest airtime of those), the
+// 6 Mbit/s attempt when none does. emit receives each user's line of each round.
 func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) error) (*Summary, error) {
 	if o.Users < 1 || o.Users > MaxUsers {
 		return nil, fmt.Errorf("sharing: %d users: want 1 to %d", o.Users, MaxUsers)
@@ -235,6 +268,10 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 	if _, err := ParseScenario(string(o.Scenario)); err != nil {
 		return nil, err
 	}
+	if err := CheckDevices(o.TX, o.RX, o.Users); err != nil {
+		return nil, err
+	}
+	explicit := o.TX != ""
 	need := o.Split.withDefaults().Bandwidth
 	if o.Scenario == ScenarioText {
 		// Sentences that fit one message: a longer one would be sent as several.
@@ -244,9 +281,30 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5a4e))
 	sum := &Summary{Scenario: o.Scenario, Users: o.Users, Overlap: o.Overlap, Channel: o.Channel, Rounds: o.Rounds}
+	if explicit {
+		sum.Channel = "devices"
+		sum.Devices = append([]string{o.TX}, o.RX...)
+	}
 	shared := make([][]float64, o.Users)
 	unicast := make([][]float64, o.Users)
+	wifi := make([][]float64, o.Users)
+	wifiRate := make([]float64, o.Users)
+	undelivered := make([]int, o.Users)
 	lost := make([]int, o.Users)
+	// measured is, with explicit devices, the SNR each user's receiver measured over
+	// its frames of the previous round (NaN: none yet).
+	measured := make([]float64, o.Users)
+	for u := range measured {
+		measured[u] = math.NaN()
+	}
+	// link gives the transmitter's and user u's receiver's device strings for a
+	// transmission on air.
+	link := func(u int, air string, snr, ppm float64) (string, string) {
+		if explicit {
+			return o.TX, o.RX[u]
+		}
+		return "loopback,air=" + air, userSpec(o.Channel, air, snr, ppm)
+	}
 	var tasks []llm.Task
 	var publicVecs, allVecs, cand, toks float64
 	for round := range o.Rounds {
@@ -271,6 +329,9 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		for u, c := range cs {
 			users[u] = User{Task: c.in.Task, Question: c.question, SNR: o.SNRLo + rng.Float64()*(o.SNRHi-o.SNRLo), Sem: sems[u]}
 			ppm[u] = (2*rng.Float64() - 1) * DefaultPPM
+			if explicit && !math.IsNaN(measured[u]) {
+				users[u].SNR = measured[u]
+			}
 			tasks = append(tasks, c.in.Task)
 		}
 		plan, err := Split(users, o.Split)
@@ -293,10 +354,11 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		}
 		air := fmt.Sprintf("share-%d-%d", o.Seed, round)
 		specs := make([]string, o.Users)
+		var txSpec string
 		for u := range users {
-			specs[u] = userSpec(o.Channel, air, users[u].SNR, ppm[u])
+			txSpec, specs[u] = link(u, air, users[u].SNR, ppm[u])
 		}
-		frames, err := overSpecs(ctx, o.Open, "loopback,air="+air, specs, b.Samples)
+		frames, err := overSpecs(ctx, o.Open, txSpec, specs, b.Samples)
 		if err != nil {
 			return nil, err
 		}
@@ -313,14 +375,20 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 			if err != nil {
 				return nil, err
 			}
+			if explicit {
+				measured[u] = math.NaN()
+				if r.Lost < r.Frames {
+					measured[u] = r.SNR
+				}
+			}
 			// Unicast: the user's own task-aware transmission at its own SNR, over a
 			// channel like its own.
 			ub, err := ch.Send(c.in, semantic.SendOptions{Bandwidth: need(c.in.Task), SNRHint: users[u].SNR, Address: UserAddress(u)})
 			if err != nil {
 				return nil, err
 			}
-			uair := fmt.Sprintf("unicast-%d-%d-%d", o.Seed, round, u)
-			uf, err := overSpecs(ctx, o.Open, "loopback,air="+uair, []string{userSpec(o.Channel, uair, users[u].SNR, ppm[u])}, ub.Samples)
+			utx, urx := link(u, fmt.Sprintf("unicast-%d-%d-%d", o.Seed, round, u), users[u].SNR, ppm[u])
+			uf, err := overSpecs(ctx, o.Open, utx, []string{urx}, ub.Samples)
 			if err != nil {
 				return nil, err
 			}
@@ -338,17 +406,32 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 			if err != nil {
 				return nil, err
 			}
+			w, err := wifiBest(ctx, ch, o.Open, c, u, func(rate int) (string, string) {
+				return link(u, fmt.Sprintf("wifi-%d-%d-%d-%d", o.Seed, round, u, rate), users[u].SNR, ppm[u])
+			})
+			if err != nil {
+				return nil, err
+			}
 			sum.AirtimeUSUnicast += ub.AirtimeUS
 			sum.SymbolsUnicast += float64(ub.DataSymbols)
+			sum.AirtimeUSWiFi += w.airtimeUS
+			sum.SymbolsWiFi += float64(w.symbols)
+			sum.FramesWiFi += float64(w.frames)
 			shared[u] = append(shared[u], v)
 			unicast[u] = append(unicast[u], uv)
+			wifi[u] = append(wifi[u], w.value)
+			wifiRate[u] += float64(w.rateMbps)
+			if !w.delivered {
+				undelivered[u]++
+			}
 			lost[u] += r.Lost
 			out := r.Text
 			if c.in.Task == llm.ImageReconstruct {
 				out = ""
 			}
 			l := Line{Round: round, User: u, Task: c.in.Task.String(), SNR: math.Round(users[u].SNR*100) / 100, Frames: r.Frames, Lost: r.Lost,
-				Metric: semantic.MetricName(c.in.Task), Value: v, Unicast: uv, Partial: r.Partial, Output: out}
+				Metric: semantic.MetricName(c.in.Task), Value: v, Unicast: uv, WiFi: w.value, WiFiRate: w.rateMbps, WiFiPartial: w.partial,
+				Partial: r.Partial, Output: out}
 			if c.in.Task != llm.ImageReconstruct {
 				l.Want = c.want
 			}
@@ -362,11 +445,16 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 	n := float64(o.Rounds)
 	sum.AirtimeUS /= n
 	sum.AirtimeUSUnicast /= n
+	sum.AirtimeUSWiFi /= n
 	sum.Symbols /= n
 	sum.SymbolsUnicast /= n
+	sum.SymbolsWiFi /= n
 	sum.Frames /= n
+	sum.FramesWiFi /= n
 	sum.AirtimeRatio = sum.AirtimeUS / sum.AirtimeUSUnicast
 	sum.SymbolRatio = sum.Symbols / sum.SymbolsUnicast
+	sum.AirtimeRatioWiFi = sum.AirtimeUS / sum.AirtimeUSWiFi
+	sum.SymbolRatioWiFi = sum.Symbols / sum.SymbolsWiFi
 	sum.PublicShare = publicVecs / allVecs
 	if toks > 0 {
 		sum.TokenCandidates = cand / toks
@@ -375,6 +463,8 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		us := UserSummary{User: u, Task: tasks[u].String(), Metric: semantic.MetricName(tasks[u]), Lost: lost[u]}
 		us.Shared, us.SharedLo, us.SharedHi = interval(shared[u], tasks[u])
 		us.Unicast, us.UnicastLo, us.UnicastHi = interval(unicast[u], tasks[u])
+		us.WiFi, us.WiFiLo, us.WiFiHi = interval(wifi[u], tasks[u])
+		us.WiFiRate, us.WiFiUndelivered = wifiRate[u]/n, undelivered[u]
 		sum.PerUser = append(sum.PerUser, us)
 	}
 	return sum, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -287,7 +288,21 @@ func TestRunOverLoopback(t *testing.T) {
 		if l.Lost != 0 {
 			t.Errorf("user %d lost %d frames at %v dB", l.User, l.Lost, l.SNR)
 		}
+		// 802.11a at 10 to 15 dB over EPA: some rate (6 Mbit/s needs about 5 dB)
+		// delivers, and nothing is partial.
+		if _, err := phy.RateByMbps(l.WiFiRate); err != nil || l.WiFiPartial != "" {
+			t.Errorf("user %d: 802.11a at %d Mbit/s: %q", l.User, l.WiFiRate, l.WiFiPartial)
+		}
 	}
+	if s.AirtimeUSWiFi <= 0 || s.SymbolsWiFi <= 0 || s.FramesWiFi < 8 {
+		t.Errorf("802.11a: %v us, %v symbols, %v frames", s.AirtimeUSWiFi, s.SymbolsWiFi, s.FramesWiFi)
+	}
+	for _, u := range s.PerUser {
+		if u.WiFiUndelivered != 0 {
+			t.Errorf("user %d: 802.11a undelivered in %d rounds", u.User, u.WiFiUndelivered)
+		}
+	}
+	t.Logf("airtime per round: shared %.1f us, unicast semantic %.1f us, unicast 802.11a %.1f us", s.AirtimeUS, s.AirtimeUSUnicast, s.AirtimeUSWiFi)
 }
 
 // BenchmarkRound32 times one K = 32 round of the overlap scenario: encode, split,
@@ -330,6 +345,89 @@ func BenchmarkRound32(b *testing.B) {
 			if _, err := Receive(ch, frames[u], bu.Schedule, u, llm.Instruction{Task: users[u].Task, Question: users[u].Question}); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+func TestSplitDevices(t *testing.T) {
+	for _, tc := range []struct {
+		list string
+		want []string
+		err  string
+	}{
+		{"loopback", []string{"loopback"}, ""},
+		{"loopback,snr=3,loopback:hackrf,snr=12, channel=epa,hackrf:457863c8,file:rx.sigmf-meta", []string{"loopback,snr=3", "loopback:hackrf,snr=12,channel=epa", "hackrf:457863c8", "file:rx.sigmf-meta"}, ""},
+		{"loopback,,loopback", nil, "empty item"},
+		{"", nil, "empty item"},
+		{"snr=3,loopback", nil, `device 1 of the list: radio: device "snr=3"`},
+		{"loopback,Loop Back", nil, `device 2 of the list: radio: device "Loop Back"`},
+		{"loopback,snr=3,snr=4", nil, "snr given twice"},
+	} {
+		got, err := SplitDevices(tc.list)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("SplitDevices(%q) = %q, %v; want an error with %q", tc.list, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("SplitDevices(%q) = %q, %v; want %q", tc.list, got, err, tc.want)
+		}
+	}
+}
+
+// Explicit devices: a mismatched list is named before anything is sent, and a run
+// with loopback device strings goes from the transmitter to each receiver, each user
+// reporting the SNR its receiver measured in the round before.
+func TestRunExplicitDevices(t *testing.T) {
+	ch := shippedChain(t)
+	mgr := devices.New(devices.Options{Seed: 1})
+	base := RunOptions{Scenario: ScenarioMulticast, Users: 2, SNRLo: 10, SNRHi: 10, Rounds: 2, Open: mgr.Open}
+	for _, tc := range []struct {
+		tx   string
+		rx   []string
+		want string
+	}{
+		{"", []string{"loopback"}, "1 receiving devices but no transmitter"},
+		{"loopback", []string{"loopback,snr=5"}, "1 receiving devices for 2 users"},
+		{"loopback", []string{"loopback,snr=5", "loopback,snr=6", "loopback"}, "3 receiving devices for 2 users"},
+		{"loopback", []string{"loopback,snr=5,channel=epa", "loopback,channel=epa, snr=5"}, "receiver 2, \"loopback,channel=epa, snr=5\", is receiver 1 again"},
+		{"loopback", []string{"loopback,snr=5", "loopback,SNR=5"}, "receiver 2: radio: device \"loopback,SNR=5\""},
+		{"Loopback", []string{"loopback,snr=5", "loopback,snr=6"}, "transmitter: radio: device \"Loopback\""},
+		{"loopback", []string{"loopback,snr=5", "nosuchradio"}, "receiver nosuchradio"},
+	} {
+		o := base
+		o.TX, o.RX = tc.tx, tc.rx
+		_, err := Run(context.Background(), ch, o, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || errors.Is(err, ErrDevices) == slices.Contains(tc.rx, "nosuchradio") {
+			t.Errorf("Run(tx %q, rx %q): %v, want %q", tc.tx, tc.rx, err, tc.want)
+		}
+	}
+	o := base
+	snrs := []float64{8, 20}
+	o.TX = "loopback,air=explicit"
+	o.RX = []string{"loopback,air=explicit,snr=8,ppm=-5", "loopback,air=explicit,snr=20,ppm=5,pn=100"}
+	var lines []Line
+	s, err := Run(context.Background(), ch, o, func(l Line) error { lines = append(lines, l); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Channel != "devices" || len(s.Devices) != 3 || len(lines) != 4 {
+		t.Fatalf("channel %q, devices %q, %d lines", s.Channel, s.Devices, len(lines))
+	}
+	for _, l := range lines {
+		if l.Lost != 0 {
+			t.Errorf("round %d user %d lost %d frames", l.Round, l.User, l.Lost)
+		}
+		// Round 0 reports the drawn 10 dB; round 1 what the receiver measured: the
+		// device's SNR within the estimate's error (2 dB is several of its standard
+		// deviations from two long training symbols).
+		want := 10.0
+		if l.Round == 1 {
+			want = snrs[l.User]
+		}
+		if math.Abs(l.SNR-want) > 2 {
+			t.Errorf("round %d user %d reported %.2f dB, want %v +-2", l.Round, l.User, l.SNR, want)
 		}
 	}
 }
