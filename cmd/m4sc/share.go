@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,14 +14,16 @@ import (
 
 	"github.com/m4sc/m4sc/dataset"
 	"github.com/m4sc/m4sc/llm"
+	"github.com/m4sc/m4sc/radio/devices"
 	"github.com/m4sc/m4sc/sharing"
 )
 
 type shareFlags struct {
-	scenario, snr, channel, out, weights, codec string
-	users, n                                    int
-	overlap, threshold                          float64
-	force                                       bool
+	scenario, snr, channel, out, weights, codec, users, tx string
+	rx                                                     []string
+	n                                                      int
+	overlap, threshold                                     float64
+	force                                                  bool
 }
 
 // maxShareN bounds --n.
@@ -29,14 +32,18 @@ const maxShareN = 10000
 func newShareCmd(a *app) *cobra.Command {
 	var f shareFlags
 	cmd := &cobra.Command{
-		Use:   "share --scenario multicast|overlap|text --users K [--overlap P] [--snr LO:HI] [--channel SPEC] [--n N] --out DIR",
+		Use:   "share --scenario multicast|overlap|text --users K[,K...] [--overlap P] [--snr LO:HI] [--channel SPEC] [--n N] [--tx DEV --rx DEV1,DEV2,...] --out DIR",
 		Short: "Serve K users in one transmission: what they share sent once, the rest to each, against unicast",
 		Long: `share runs N rounds of multi-user semantic sharing over the loopback simulator: each
 round draws the users' contents and SNRs (uniform in LO:HI dB), splits their semantics
 into public and private parts (package sharing), sends one burst on one air to K
 receivers, each with its own channel (SNR, fading, oscillator error), which find their
 frames in the samples and decode their tasks; then it sends each user its own unicast
-semantic transmission at its own SNR and task-aware bandwidth through the same chain.
+semantic transmission at its own SNR and task-aware bandwidth through the same chain,
+and its content by unicast 802.11a (brotli text or a PNG image, the model at the
+receiver) at the best rate in hindsight for its channel: the rates tried from 54
+Mbit/s down over fresh realisations of a channel like its own, the highest that
+delivers every frame kept (6 Mbit/s when none does).
 
 Scenarios: multicast (one test scene; users 0-3 of every eight ask different vqa
 questions, 4-6 caption, 7 reconstructs), overlap (K related scenes with a fraction P of
@@ -44,19 +51,36 @@ their objects in common, the same tasks), text (K consecutive sentences of one S
 the Union address, text.transmit).
 
 It prints one JSON line per user and round and, last, the summary as one JSON object
-(airtime and complex data symbols per round, shared and unicast; each user's metric
-under both with 95% intervals), and writes DIR/share.csv and DIR/share.md.`,
+(airtime and complex data symbols per round: shared, unicast semantic and unicast
+802.11a; each user's metric under the three with 95% intervals), and writes
+DIR/share.csv and DIR/share.md.
+
+With several user counts (--users 1,2,4,8,16,32) it runs the rounds for each K in
+turn, printing each K's lines and then its summary, writes every K's rows to
+DIR/share.csv and sections to DIR/share.md, under a table of airtime against K, and
+plots airtime per round against K (shared, unicast semantic, unicast 802.11a at the
+best rate per user, log-log) into DIR/share-users.png.
+
+--tx and --rx name the devices instead of the loopback devices built from --channel,
+the drawn SNRs and oscillator errors: one transmitter and one receiver per user
+(loopback strings, HackRF serials, recordings; see m4sc devices). --rx takes a
+comma-separated list, or may be repeated; an item with '=' belongs to the device
+before it, so "--rx loopback,snr=3,loopback,snr=12" is two devices. Every
+transmission goes from --tx to the receivers it is for; each user reports the SNR its
+receiver measured in the round before (the first round: drawn from --snr).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runShare(cmd, a, &f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.scenario, "scenario", "multicast", "multicast, overlap or text")
-	fl.IntVar(&f.users, "users", 8, fmt.Sprintf("users K, 1 to %d", sharing.MaxUsers))
+	fl.StringVar(&f.users, "users", "8", fmt.Sprintf("users K, 1 to %d, or a comma-separated list of counts (plotted against each other)", sharing.MaxUsers))
 	fl.Float64Var(&f.overlap, "overlap", 0.9, "overlap scenario: fraction of objects in common, 0 to 1")
 	fl.StringVar(&f.snr, "snr", "0:15", "each user's SNR is drawn uniformly from LO:HI dB")
 	fl.StringVar(&f.channel, "channel", "awgn", "awgn, a loopback tap profile (epa, eva, etu, tdl-a..tdl-e), or a loopback device string without air and snr keys")
 	fl.IntVar(&f.n, "n", 20, fmt.Sprintf("rounds, 1 to %d", maxShareN))
 	fl.Float64Var(&f.threshold, "threshold", sharing.DefaultThreshold, "RMS difference per real within which vectors are shared")
-	fl.StringVar(&f.out, "out", "", "directory for share.csv and share.md")
+	fl.StringVar(&f.out, "out", "", "directory for share.csv, share.md and (several K) share-users.png")
+	fl.StringVar(&f.tx, "tx", "", "transmitting device (with --rx; default: loopback devices built from --channel)")
+	fl.StringArrayVar(&f.rx, "rx", nil, "receiving devices, one per user: DEV1,DEV2,... (repeatable)")
 	fl.StringVar(&f.weights, "weights", "", "language model weights (default: the shipped model)")
 	fl.StringVar(&f.codec, "codec", "", "channel codec weights (default: the shipped codec)")
 	addForceFlag(cmd, &f.force)
@@ -82,8 +106,9 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if err != nil {
 		return usageErrorf("--scenario: %v", err)
 	}
-	if f.users < 1 || f.users > sharing.MaxUsers {
-		return usageErrorf("--users %d: want 1 to %d", f.users, sharing.MaxUsers)
+	ks, err := parseUsers(f.users)
+	if err != nil {
+		return err
 	}
 	if !(f.overlap >= 0 && f.overlap <= 1) {
 		return usageErrorf("--overlap %v: want a fraction from 0 to 1", f.overlap)
@@ -101,7 +126,11 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if f.out == "" {
 		return usageErrorf("--out: a directory for the results is required")
 	}
-	for _, name := range []string{"share.csv", "share.md"} {
+	outputs := []string{"share.csv", "share.md"}
+	if len(ks) > 1 {
+		outputs = append(outputs, "share-users.png")
+	}
+	for _, name := range outputs {
 		if err := checkOutput("--out", filepath.Join(f.out, name), f.force); err != nil {
 			return err
 		}
@@ -110,12 +139,16 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if err != nil {
 		return err
 	}
+	rx, err := shareDevices(cmd, mgr, f, ks)
+	if err != nil {
+		return err
+	}
 	ch, err := loadChain(f.weights, f.codec)
 	if err != nil {
 		return err
 	}
-	o := sharing.RunOptions{Scenario: sc, Users: f.users, Overlap: f.overlap, SNRLo: lo, SNRHi: hi, Channel: f.channel, Rounds: f.n,
-		Seed: uint64(a.Config().Seed()), Split: sharing.Options{Threshold: f.threshold}, Open: mgr.Open}
+	o := sharing.RunOptions{Scenario: sc, Overlap: f.overlap, SNRLo: lo, SNRHi: hi, Channel: f.channel, Rounds: f.n,
+		Seed: uint64(a.Config().Seed()), Split: sharing.Options{Threshold: f.threshold}, Open: mgr.Open, TX: f.tx, RX: rx}
 	if f.threshold == 0 {
 		o.Split.Threshold = -1 // identical vectors only
 	}
@@ -131,12 +164,17 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 		o.Sentences = data.Sentences[dataset.Test]
 	}
 	out := json.NewEncoder(cmd.OutOrStdout())
-	sum, err := sharing.Run(cmd.Context(), ch, o, func(l sharing.Line) error { return out.Encode(l) })
-	if err != nil {
-		return err
-	}
-	if err := out.Encode(sum); err != nil {
-		return err
+	var sums []*sharing.Summary
+	for _, k := range ks {
+		o.Users = k
+		sum, err := sharing.Run(cmd.Context(), ch, o, func(l sharing.Line) error { return out.Encode(l) })
+		if err != nil {
+			return err
+		}
+		if err := out.Encode(sum); err != nil {
+			return err
+		}
+		sums = append(sums, sum)
 	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
@@ -145,12 +183,84 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := sharing.WriteCSV(fh, sum); err != nil {
+	if err := sharing.WriteCSV(fh, sums...); err != nil {
 		fh.Close()
 		return err
 	}
 	if err := fh.Close(); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(f.out, "share.md"), []byte(sharing.Markdown(sum)), 0o644)
+	var md strings.Builder
+	if len(sums) > 1 {
+		md.WriteString(sharing.UsersMarkdown(sums))
+		md.WriteString("\n![airtime against K](share-users.png)\n\n")
+		if err := sharing.PlotUsers(sums, filepath.Join(f.out, "share-users.png")); err != nil {
+			return err
+		}
+	}
+	for _, s := range sums {
+		if len(sums) > 1 {
+			fmt.Fprintf(&md, "## K = %d\n\n", s.Users)
+		}
+		md.WriteString(sharing.Markdown(s))
+		if len(sums) > 1 {
+			md.WriteString("\n")
+		}
+	}
+	return os.WriteFile(filepath.Join(f.out, "share.md"), []byte(md.String()), 0o644)
+}
+
+// parseUsers reads --users: one count or a comma-separated list of distinct counts.
+func parseUsers(s string) ([]int, error) {
+	var ks []int
+	for _, item := range strings.Split(s, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(item))
+		switch {
+		case err != nil:
+			return nil, usageErrorf("--users %q: want a count K or a list K1,K2,... of counts", s)
+		case k < 1 || k > sharing.MaxUsers:
+			return nil, usageErrorf("--users %d: want 1 to %d", k, sharing.MaxUsers)
+		case slices.Contains(ks, k):
+			return nil, usageErrorf("--users %q: %d twice", s, k)
+		}
+		ks = append(ks, k)
+	}
+	return ks, nil
+}
+
+// shareDevices reads --tx and --rx: nothing, or a transmitter and one receiver per
+// user, every one a device string the manager can open.
+func shareDevices(cmd *cobra.Command, mgr *devices.Manager, f *shareFlags, ks []int) ([]string, error) {
+	var rx []string
+	for _, list := range f.rx {
+		ds, err := sharing.SplitDevices(list)
+		if err != nil {
+			return nil, usageErrorf("--rx: %v", err)
+		}
+		rx = append(rx, ds...)
+	}
+	switch {
+	case f.tx == "" && len(rx) == 0:
+		return nil, nil
+	case f.tx == "":
+		return nil, usageErrorf("--rx without --tx: name the transmitting device too")
+	case len(rx) == 0:
+		return nil, usageErrorf("--tx without --rx: name one receiving device per user")
+	case len(ks) > 1:
+		return nil, usageErrorf("--rx names %d devices, one per user, so --users takes one count, not %q", len(rx), f.users)
+	case cmd.Flags().Changed("channel"):
+		return nil, usageErrorf("--channel with --tx and --rx: the devices carry their own channels (loopback keys snr, channel, ppm, ...)")
+	}
+	if err := sharing.CheckDevices(f.tx, rx, ks[0]); err != nil {
+		return nil, usageErrorf("--tx/--rx: %v", err)
+	}
+	if err := mgr.Check(f.tx); err != nil {
+		return nil, usageErrorf("--tx: %v", err)
+	}
+	for i, d := range rx {
+		if err := mgr.Check(d); err != nil {
+			return nil, usageErrorf("--rx: device %d: %v", i+1, err)
+		}
+	}
+	return rx, nil
 }
