@@ -165,8 +165,15 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	}
 	out := json.NewEncoder(cmd.OutOrStdout())
 	var sums []*sharing.Summary
-	for _, k := range ks {
+	for i, k := range ks {
 		o.Users = k
+		if i > 0 {
+			// A fresh manager, so each K runs on fresh airs, as it would alone.
+			if mgr, err = newManager(a); err != nil {
+				return err
+			}
+			o.Open = mgr.Open
+		}
 		sum, err := sharing.Run(cmd.Context(), ch, o, func(l sharing.Line) error { return out.Encode(l) })
 		if err != nil {
 			return err
