@@ -45,6 +45,9 @@ func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, l
 		if f.Err != nil || f.Kind != phy.KindSemantic {
 			continue
 		}
+		if a := f.Header.Address; a >= RunAddressBase && a != RunAddress(rs.index) {
+			continue // another run's frame (trial tx), caught at the edge of the recording
+		}
 		m := int(f.Header.Sequence >> 8)
 		byMsg[m] = append(byMsg[m], f)
 	}

@@ -3,7 +3,8 @@
 // can be archived, replayed and reported on.
 //
 // Entry points: Parse reads and validates a plan (errors name the field and the
-// line: *PlanError); Run executes it into a trial directory; Resume continues an
+// line: *PlanError); Run executes it into a trial directory; Transmit and Receive run
+// its two ends in two processes; Resume continues an
 // interrupted one; Replay decodes a directory's recordings again and compares the
 // results; WriteReport redraws its report; Check evaluates a plan's thresholds; CIPlan
 // is the embedded plan of m4sc trial run --ci.
@@ -62,7 +63,19 @@
 // A run's lines are appended to results.jsonl in one write once the run is over, so
 // an interruption leaves whole runs only; Resume drops a run cut short and goes on.
 //
-// What it is not: no two-process operation yet (the Sink interface is where a live
-// monitor or a second host's receiver attaches) and no plotting of its own beyond the
-// report.
+// # Two hosts
+//
+// Transmit (m4sc trial tx) and Receive (m4sc trial rx) run the two ends as separate
+// processes, each with its own device. The transmitter sends the runs in order, each
+// after DefaultRunGap samples of silence, its frames addressed to RunAddress(run);
+// the receiver knows from the plan and its seeds what each run sent, cuts the stream
+// into runs by the header's address, counts a run's messages by the header's sequence
+// numbers, and writes the same directory as Run: a run it did not hear, or heard in
+// part, has its frames counted lost. Each run is decoded from its recording, so Replay
+// reproduces the receiver's results.jsonl. On one machine the two share a simulated
+// channel through a file: TXOptions.Air writes the transmission as it goes and
+// RXOptions.Air plays it into the receiver's loopback.
+//
+// What it is not: no plotting of its own beyond the report; the live monitor is
+// package trial/monitor, a Sink.
 package trial

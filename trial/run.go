@@ -151,6 +151,9 @@ type runner struct {
 	profile *calibration.Profile
 	cache   map[int][]item
 	log     *slog.Logger
+	// tagged: frames carry their run's number in the header's address (RunAddress),
+	// as trial tx sends them for a receiver in another process.
+	tagged bool
 }
 
 func newRunner(p *Plan, dir string, o Options) (*runner, error) {
@@ -186,11 +189,24 @@ func (r *runner) stepItems(si int) ([]item, error) {
 // dropped): the directory then holds everything done so far, with a report, and
 // Resume continues it; the error wraps ErrIncomplete and the context's cause.
 func Run(ctx context.Context, p *Plan, dir string, o Options) error {
-	if err := checkEmptyDir(dir); err != nil {
+	r, err := prepare(p, dir, o)
+	if err != nil {
 		return err
 	}
+	if err := r.calibrate(ctx); err != nil {
+		return r.stopped(err, 0)
+	}
+	return r.execute(ctx, 0, 0)
+}
+
+// prepare starts a trial directory: it checks that dir is empty, resolves the plan
+// (provenance, absolute paths) and writes it.
+func prepare(p *Plan, dir string, o Options) (*runner, error) {
+	if err := checkEmptyDir(dir); err != nil {
+		return nil, err
+	}
 	if o.Chain == nil {
-		return errors.New("trial: no model and codec (Options.Chain)")
+		return nil, errors.New("trial: no model and codec (Options.Chain)")
 	}
 	resolved := *p
 	resolved.Provenance = &Provenance{Version: o.Version, Model: ModelHash(o.Chain)}
@@ -209,22 +225,19 @@ func Run(ctx context.Context, p *Plan, dir string, o Options) error {
 	}
 	r, err := newRunner(&resolved, dir, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("trial: %w", err)
+		return nil, fmt.Errorf("trial: %w", err)
 	}
 	b, err := resolved.Encode()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, PlanFile), b, 0o644); err != nil {
-		return fmt.Errorf("trial: %w", err)
+		return nil, fmt.Errorf("trial: %w", err)
 	}
-	if err := r.calibrate(ctx); err != nil {
-		return r.stopped(err, 0)
-	}
-	return r.execute(ctx, 0, 0)
+	return r, nil
 }
 
 // Resume continues the trial in dir from its first run without results, with the
@@ -419,6 +432,9 @@ func (r *runner) send(rs runSpec, items []item) ([]complex64, []layout, error) {
 	msg := 0
 	for i, it := range items {
 		o := semantic.SendOptions{Scheme: rs.scheme, Bandwidth: s.Bandwidth, SNRHint: hint, Rate: rate, Message: uint8(msg), Image: semantic.ImageFormat(s.ImageFormat)}
+		if r.tagged {
+			o.Address = RunAddress(rs.index)
+		}
 		b, err := r.chain.Send(it.in, o)
 		if err != nil {
 			return nil, nil, fmt.Errorf("item %d (%s): %w", i, short(it.sent), err)
@@ -511,36 +527,11 @@ func (r *runner) open(ctx context.Context, seed uint64, rs *runSpec) (tx, rx rad
 	if rs != nil {
 		s = &r.plan.Steps[rs.step]
 	}
-	for _, d := range []struct {
-		dev   radio.Device
-		dir   radio.Direction
-		gains map[string]float64
-	}{{tx, radio.TX, nil}, {rx, radio.RX, nil}} {
-		if d.dev == nil || d.dev.Info().Driver == "file" {
-			continue
-		}
-		if r.profile != nil {
-			if err = r.profile.ApplyGains(d.dev, d.dir); err != nil {
-				break
-			}
-		}
-		cfg := d.dev.Config()
-		cfg.SampleRate = phy.SampleRate
-		if r.plan.Frequency > 0 {
-			cfg.Frequency = r.plan.Frequency
-		}
-		if s != nil {
-			g := s.TXGains
-			if d.dir == radio.RX {
-				g = s.RXGains
-			}
-			for k, v := range g {
-				cfg.Gains[k] = v
-			}
-		}
-		if err = d.dev.Configure(cfg); err != nil {
-			break
-		}
+	if tx != nil {
+		err = r.configure(tx, radio.TX, s)
+	}
+	if err == nil {
+		err = r.configure(rx, radio.RX, s)
 	}
 	if err != nil {
 		if tx != nil {
@@ -550,6 +541,34 @@ func (r *runner) open(ctx context.Context, seed uint64, rs *runSpec) (tx, rx rad
 		return nil, nil, err
 	}
 	return tx, rx, nil
+}
+
+// configure sets a device (not a recording) to the PHY's sample rate, the plan's
+// frequency, the calibration's gains and the step's (s may be nil).
+func (r *runner) configure(dev radio.Device, dir radio.Direction, s *Step) error {
+	if dev.Info().Driver == "file" {
+		return nil
+	}
+	if r.profile != nil {
+		if err := r.profile.ApplyGains(dev, dir); err != nil {
+			return err
+		}
+	}
+	cfg := dev.Config()
+	cfg.SampleRate = phy.SampleRate
+	if r.plan.Frequency > 0 {
+		cfg.Frequency = r.plan.Frequency
+	}
+	if s != nil {
+		g := s.TXGains
+		if dir == radio.RX {
+			g = s.RXGains
+		}
+		for k, v := range g {
+			cfg.Gains[k] = v
+		}
+	}
+	return dev.Configure(cfg)
 }
 
 // absFrom makes a plan-relative path absolute.

@@ -20,6 +20,12 @@ type trialFlags struct {
 	out, weights, codec string
 	ci                  bool
 	beam                int
+	// trial tx and rx
+	device, air string
+	pause, idle time.Duration
+	wait        time.Duration
+	gap         int
+	serve       string
 }
 
 func newTrialCmd(a *app) *cobra.Command {
@@ -36,7 +42,8 @@ and report.md and report.html with plots. Ctrl-C leaves a valid directory that
 "m4sc trial resume DIR" continues. "m4sc trial replay DIR" decodes the recordings
 again and compares with the stored results.`,
 	}
-	cmd.AddCommand(newTrialRunCmd(a), newTrialResumeCmd(a), newTrialReplayCmd(a), newTrialReportCmd(a), newTrialCheckCmd(a))
+	cmd.AddCommand(newTrialRunCmd(a), newTrialResumeCmd(a), newTrialReplayCmd(a), newTrialReportCmd(a), newTrialCheckCmd(a),
+		newTrialTXCmd(a), newTrialRXCmd(a))
 	return cmd
 }
 
@@ -292,13 +299,9 @@ func newTrialCheckCmd(a *app) *cobra.Command {
 		Args:        cobra.ExactArgs(1),
 		Annotations: map[string]string{noConfig: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := os.ReadFile(args[0])
+			p, err := readPlan(args[0])
 			if err != nil {
 				return err
-			}
-			p, err := trial.Parse(src)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			b, err := p.Encode()
 			if err != nil {
@@ -308,4 +311,119 @@ func newTrialCheckCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// readPlan reads a plan file for the trial verbs.
+func readPlan(path string) (*trial.Plan, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := trial.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+func newTrialTXCmd(a *app) *cobra.Command {
+	var f trialFlags
+	cmd := &cobra.Command{
+		Use:   "tx PLAN [--device SPEC]",
+		Short: "Transmit a plan's runs for a receiver in another process or on another host (m4sc trial rx)",
+		Long: `tx sends every run of PLAN, in order, on the plan's tx device (or --device):
+each run's frames carry its number in the header's address, preceded by --gap samples
+of silence. Run "m4sc trial rx PLAN --out DIR" with the same plan on the receiving
+host, before or after this. The steps' loopback settings (snr, channel, doppler) do
+not apply; the receiver's device decides the channel. To try it on one machine, send
+to a raw file as it goes ("--air air.cf32", a new file) and hear it with
+"trial rx PLAN --air air.cf32" in another process.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := readPlan(args[0])
+			if err != nil {
+				return err
+			}
+			if f.device != "" {
+				p.TX = f.device
+			}
+			if f.gap < 0 {
+				return usageErrorf("--gap %d: want a number of samples, 0 or more", f.gap)
+			}
+			o, err := trialOptions(cmd, a, &f, filepath.Dir(args[0]))
+			if err != nil {
+				return err
+			}
+			began := time.Now()
+			if err := trial.Transmit(cmd.Context(), p, o, trial.TXOptions{Gap: f.gap, Pause: f.pause, Air: f.air}); err != nil {
+				return err
+			}
+			to := p.TX
+			if f.air != "" {
+				to = f.air
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "trial tx %s: %d runs sent on %s (%s)\n", p.Name, trial.Runs(p), to, time.Since(began).Round(time.Second/10))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&f.device, "device", "", "transmitter (default: the plan's tx)")
+	cmd.Flags().IntVar(&f.gap, "gap", trial.DefaultRunGap, "samples of silence before each run")
+	cmd.Flags().StringVar(&f.air, "air", "", "write the transmission to this new raw cf32 file as it goes, for trial rx --air in another process (instead of a device)")
+	cmd.Flags().DurationVar(&f.pause, "pause", 0, "wait between runs")
+	addTrialModelFlags(cmd, &f)
+	return cmd
+}
+
+func newTrialRXCmd(a *app) *cobra.Command {
+	var f trialFlags
+	cmd := &cobra.Command{
+		Use:   "rx PLAN --out DIR [--device SPEC] [--air FILE] [--serve ADDR]",
+		Short: "Receive the runs m4sc trial tx sends from another process or host, into a trial directory",
+		Long: `rx listens on the plan's rx device (or --device) for the runs "m4sc trial tx
+PLAN" sends, knowing from the plan and its seeds what each run carries: it tells the
+runs apart by the header's address and the messages by their sequence numbers, and
+writes DIR as "trial run" does (plan.yaml, a recording per run, results.jsonl with
+every frame not heard counted lost, the report). It may start before or after the
+transmitter; runs sent before it started are missed. It stops once the last run is
+heard whole, or when nothing of the plan was heard for --idle. --air FILE hears
+a transmitter in another process through this process's loopback: FILE is the raw
+cf32 stream "trial tx PLAN --air FILE" writes, and the plan's rx (a loopback
+device, with its snr, channel, ppm) is the channel.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.out == "" {
+				return usageErrorf("--out: a directory for the trial is required")
+			}
+			p, err := readPlan(args[0])
+			if err != nil {
+				return err
+			}
+			if f.device != "" {
+				p.RX = f.device
+			}
+			o, err := trialOptions(cmd, a, &f, filepath.Dir(args[0]))
+			if err != nil {
+				return err
+			}
+			stop, err := serveMonitor(cmd, f.serve, &o)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			began := time.Now()
+			sum, err := trial.Receive(cmd.Context(), p, f.out, o, trial.RXOptions{Air: f.air, Idle: f.idle, Wait: f.wait})
+			if sum != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "trial rx %s: heard %d of %d runs; %d of %d frames lost\n", p.Name, sum.Heard, sum.Runs, sum.FramesLost, sum.Frames)
+			}
+			return trialDone(cmd, p, f.out, began, err)
+		},
+	}
+	cmd.Flags().StringVar(&f.out, "out", "", "trial directory to write")
+	cmd.Flags().StringVar(&f.device, "device", "", "receiver (default: the plan's rx)")
+	cmd.Flags().StringVar(&f.air, "air", "", "raw cf32 stream of trial tx in another process, heard through the plan's loopback rx")
+	cmd.Flags().DurationVar(&f.idle, "idle", trial.DefaultIdle, "stop when nothing of the plan was heard for this long")
+	cmd.Flags().DurationVar(&f.wait, "wait", 0, "stop when no frame of the plan was heard this long after starting (0: wait for the transmitter)")
+	addServeFlag(cmd, &f.serve)
+	addTrialModelFlags(cmd, &f)
+	return cmd
 }
