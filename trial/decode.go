@@ -99,6 +99,7 @@ func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, l
 		res.Partial = strings.Join(partial, "; ")
 		res.Received = strings.Join(text, " ")
 		if task == llm.ImageReconstruct {
+			res.Image = image
 			res.Received = "(image)"
 			if image == nil {
 				res.Received = ""

@@ -41,6 +41,9 @@ type Result struct {
 	// Error says why the item could not be decoded at all (the receiver's model
 	// failed, a device failed mid-run).
 	Error string `json:"error,omitempty"`
+	// Image is an image.reconstruct input's reconstruction (HWC in [0, 1]) for
+	// sinks; results.jsonl does not hold it.
+	Image []float32 `json:"-"`
 }
 
 // PHYView is what the PHY saw of an item's frames that arrived with a valid header:

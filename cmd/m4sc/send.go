@@ -19,6 +19,7 @@ import (
 	"github.com/m4sc/m4sc/radio/sigmf"
 	"github.com/m4sc/m4sc/semantic"
 	semweights "github.com/m4sc/m4sc/semantic/weights"
+	"github.com/m4sc/m4sc/trial/monitor"
 	"github.com/spf13/cobra"
 )
 
@@ -325,6 +326,7 @@ func transmitBurst(ctx context.Context, a *app, spec string, x []complex64) erro
 
 type receiveFlags struct {
 	in, device, question, out, weights, codec string
+	serve                                     string
 	seconds                                   float64
 	beam                                      int
 	force                                     bool
@@ -350,6 +352,7 @@ an image.reconstruct message.`,
 	fl.StringVar(&f.in, "in", "", "recording to decode (SigMF)")
 	fl.StringVar(&f.device, "device", "", "device to receive from")
 	fl.Float64Var(&f.seconds, "seconds", 1, "with --device: seconds of samples to receive")
+	addServeFlag(cmd, &f.serve)
 	fl.StringVar(&f.question, "question", "", "the question of image.vqa messages")
 	fl.StringVar(&f.out, "out", "", "PNG to write an image.reconstruct message's image to")
 	fl.IntVar(&f.beam, "beam", 0, fmt.Sprintf("beam width of text decoding, 0 to %d", llm.MaxBeam))
@@ -394,7 +397,20 @@ func runReceive(cmd *cobra.Command, a *app, f *receiveFlags) error {
 	if c := d.Config(); c.SampleRate != phy.SampleRate {
 		return fmt.Errorf("receive: %s runs at %g samples/s; m4sc frames need %g", spec, c.SampleRate, phy.SampleRate)
 	}
-	frames, err := receiveFrames(cmd.Context(), d, limit)
+	var watch func([]complex64)
+	var mon *monitor.Monitor
+	if f.serve != "" {
+		if f.device == "" {
+			return usageErrorf("--serve watches a --device")
+		}
+		m, stop, err := startMonitor(cmd, f.serve, "receive "+spec)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		mon, watch = m, m.Samples
+	}
+	frames, err := receiveFrames(cmd.Context(), d, limit, watch)
 	if err != nil {
 		return err
 	}
@@ -402,12 +418,18 @@ func runReceive(cmd *cobra.Command, a *app, f *receiveFlags) error {
 	if err != nil {
 		return err
 	}
+	if mon != nil {
+		mon.Frames(frames)
+		for _, m := range msgs {
+			mon.Message(monitor.Message{Item: m.Message, Task: m.Task, Scheme: string(m.Scheme), Received: m.Text, Frames: m.Frames, Lost: m.Lost, Partial: m.Partial, Image: m.Image})
+		}
+	}
 	return printReceived(cmd.OutOrStdout(), msgs, frames, f.out, f.force)
 }
 
 // receiveFrames runs phy's receiver over a device's samples (to the end of a
-// recording, or limit samples).
-func receiveFrames(ctx context.Context, d radio.Device, limit int64) ([]phy.Frame, error) {
+// recording, or limit samples), showing each buffer to watch (when not nil).
+func receiveFrames(ctx context.Context, d radio.Device, limit int64, watch func([]complex64)) ([]phy.Frame, error) {
 	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
 	if err != nil {
 		return nil, err
@@ -427,6 +449,9 @@ func receiveFrames(ctx context.Context, d radio.Device, limit int64) ([]phy.Fram
 		}
 		n, _, err := rs.Read(buf[:want])
 		samples += int64(n)
+		if watch != nil {
+			watch(buf[:n])
+		}
 		frames = rcv.Receive(frames, buf[:n])
 		if errors.Is(err, io.EOF) {
 			break

@@ -105,6 +105,7 @@ below the plan's thresholds; without --out its directory is a new temporary one.
 	}
 	cmd.Flags().StringVar(&f.out, "out", "", "trial directory to write")
 	cmd.Flags().BoolVar(&f.ci, "ci", false, "run the embedded CI plan and check its thresholds")
+	addServeFlag(cmd, &f.serve)
 	addTrialModelFlags(cmd, &f)
 	return cmd
 }
@@ -150,6 +151,11 @@ func runTrial(cmd *cobra.Command, a *app, f *trialFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	stop, err := serveMonitor(cmd, f.serve, p.Name, &o)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	began := time.Now()
 	err = trial.Run(cmd.Context(), p, f.out, o)
 	return trialDone(cmd, p, f.out, began, err)
@@ -405,7 +411,7 @@ device, with its snr, channel, ppm) is the channel.`,
 			if err != nil {
 				return err
 			}
-			stop, err := serveMonitor(cmd, f.serve, &o)
+			stop, err := serveMonitor(cmd, f.serve, "rx "+p.Name, &o)
 			if err != nil {
 				return err
 			}
