@@ -50,7 +50,7 @@
 //
 // # Trial directory
 //
-//	plan.yaml            the resolved plan (defaults filled in), m4sc: version, model_sha256
+//	plan.yaml            the resolved plan (defaults filled in), m4sc: version, model_sha256 (role: rx from trial rx)
 //	calibration.yaml     the calibration profile applied, if any
 //	recordings/NN-STEP/SCHEME[-snrS][-rR].sigmf-{meta,data}   receive side of each run (cf32),
 //	                     its annotation holding the inputs' message layout

@@ -58,6 +58,9 @@ type Plan struct {
 type Provenance struct {
 	Version string `yaml:"version"`
 	Model   string `yaml:"model_sha256"` // ModelHash of the chain: model and codec parameters
+	// Role is "rx" for a directory trial rx wrote (the receiving end only; it
+	// cannot be resumed), empty for trial run's.
+	Role string `yaml:"role,omitempty"`
 }
 
 // Calibration says how a trial is calibrated: exactly one of Run and Profile.
@@ -367,6 +370,7 @@ func (r *reader) plan(n *yaml.Node, p *Plan) {
 			r.mapping(v, f, map[string]func(*yaml.Node, string){
 				"version":      func(v *yaml.Node, f string) { r.scalar(v, f, &pr.Version) },
 				"model_sha256": func(v *yaml.Node, f string) { r.scalar(v, f, &pr.Model) },
+				"role":         func(v *yaml.Node, f string) { r.scalar(v, f, &pr.Role) },
 			})
 		},
 		"thresholds": func(v *yaml.Node, f string) {

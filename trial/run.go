@@ -189,7 +189,7 @@ func (r *runner) stepItems(si int) ([]item, error) {
 // dropped): the directory then holds everything done so far, with a report, and
 // Resume continues it; the error wraps ErrIncomplete and the context's cause.
 func Run(ctx context.Context, p *Plan, dir string, o Options) error {
-	r, err := prepare(p, dir, o)
+	r, err := prepare(p, dir, "", o)
 	if err != nil {
 		return err
 	}
@@ -200,8 +200,8 @@ func Run(ctx context.Context, p *Plan, dir string, o Options) error {
 }
 
 // prepare starts a trial directory: it checks that dir is empty, resolves the plan
-// (provenance, absolute paths) and writes it.
-func prepare(p *Plan, dir string, o Options) (*runner, error) {
+// (provenance with role, absolute paths) and writes it.
+func prepare(p *Plan, dir, role string, o Options) (*runner, error) {
 	if err := checkEmptyDir(dir); err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func prepare(p *Plan, dir string, o Options) (*runner, error) {
 		return nil, errors.New("trial: no model and codec (Options.Chain)")
 	}
 	resolved := *p
-	resolved.Provenance = &Provenance{Version: o.Version, Model: ModelHash(o.Chain)}
+	resolved.Provenance = &Provenance{Version: o.Version, Model: ModelHash(o.Chain), Role: role}
 	// Paths relative to the plan's directory become absolute, so that resume and
 	// replay, which read the resolved plan in the trial directory, find the files.
 	resolved.Steps = slices.Clone(p.Steps)
@@ -247,6 +247,9 @@ func Resume(ctx context.Context, dir string, o Options) error {
 	p, err := ReadPlan(dir)
 	if err != nil {
 		return err
+	}
+	if p.Provenance != nil && p.Provenance.Role == "rx" {
+		return fmt.Errorf("trial: %s holds what trial rx heard of another process's transmission; it cannot be resumed (run trial rx again into a new directory; replay works)", dir)
 	}
 	if p.Provenance != nil && p.Provenance.Model != ModelHash(o.Chain) {
 		return fmt.Errorf("trial: %s was run with model %.12s, this is %.12s: resume with the same model (or replay it with --weights)", dir, p.Provenance.Model, ModelHash(o.Chain))

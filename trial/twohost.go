@@ -217,7 +217,7 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 	if ro.Air != "" {
 		air = (&tail{path: ro.Air}).start() // where the stream is now is where this receiver joins
 	}
-	r, err := prepare(p, dir, o)
+	r, err := prepare(p, dir, "rx", o)
 	if err != nil {
 		return nil, err
 	}

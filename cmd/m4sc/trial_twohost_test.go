@@ -141,6 +141,10 @@ func TestTrialTwoProcesses(t *testing.T) {
 		if !strings.Contains(rp.stdout.String(), "identical") {
 			t.Errorf("replay: %s", &rp.stdout)
 		}
+		rs := start(t, dir, bin, "trial", "resume", "first")
+		if err := rs.cmd.Wait(); err == nil || !strings.Contains(rs.stderr.String(), "cannot be resumed") {
+			t.Errorf("resume of a trial rx directory: %v, %s", err, &rs.stderr)
+		}
 	})
 
 	t.Run("rx after tx", func(t *testing.T) {
