@@ -49,7 +49,8 @@
 // drawn from a PCG seeded by the caller, so the same seed gives the same bytes
 // everywhere; the zero Perturbation gives GenerateScene's pixels. Perturbation.Apply
 // does the pixel-level part to any RGB image (digits). RealisticPerturbation holds
-// the strengths of issue 18. DrawSceneVector draws the same objects with another
+// the strengths of what a camera or a paint program does to a picture: a grey
+// background, colours off the palette, noise, JPEG. DrawSceneVector draws the same objects with another
 // rasteriser (golang.org/x/image/vector), to measure a change of renderer.
 //
 // # What it is not

@@ -78,8 +78,8 @@ const (
 	MaxAntialias = 8
 )
 
-// RealisticPerturbation returns the strengths that issue 18 sets as the target of
-// robust training and evaluation: background up to 10% grey (a level up to 8% and a
+// RealisticPerturbation returns the strengths m4sc trains and evaluates robustness
+// at: background up to 10% grey (a level up to 8% and a
 // gradient up to 4% across the image), colour jitter +-30 per channel, noise sigma 2%
 // of full scale, JPEG quality 50 to 100, and mild blur (sigma up to 0.6 pixel), scale
 // changes (+-10%) and 4x4 anti-aliasing.

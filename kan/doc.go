@@ -43,7 +43,7 @@
 // proportion. The ratio stays below 9 because at this size the dense layer spends
 // more time on its elementwise SiLU and bias than on its products.
 //
-// # KAN versus MLP (issue 3, point 6)
+// # KAN versus MLP
 //
 // TestPaperClaim fits functions of the paper's §3.1 with a KAN and an MLP (SiLU, two
 // hidden layers) of equal parameter count (all trainable values: c, wb, ws for the

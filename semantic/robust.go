@@ -34,7 +34,7 @@ func (c RobustCondition) digits() bool {
 	return p.IsZero() || !px.IsZero()
 }
 
-// RobustConditions returns the conditions of issue 18, each strength of
+// RobustConditions returns the robustness evaluation's conditions, each strength of
 // dataset.RealisticPerturbation used at its maximum (Fixed): clean; the background
 // (a level of 8% of full scale with a ramp of 4% across the image, so 6% to 10%);
 // colour jitter of +-30 per channel; Gaussian noise of sigma 2% of full scale; blur of
