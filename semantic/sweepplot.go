@@ -23,8 +23,9 @@ func PlotSweep(points []SweepPoint, title, path string, bounds ...SweepBound) er
 	p.Title.Text = title
 	p.X.Label.Text = "SNR (dB)"
 	p.Y.Label.Text = points[0].Metric
+	// The legend sits right of the curves, in room made by widening the SNR axis, so
+	// that it hides none of them.
 	p.Legend.Top = true
-	p.Legend.Left = true
 	var labels []string
 	curves := map[string]plotter.XYs{}
 	errs := map[string]plotter.YErrors{}
@@ -79,5 +80,16 @@ func PlotSweep(points []SweepPoint, title, path string, bounds ...SweepBound) er
 		p.Legend.Add(fmt.Sprintf("bound k=%d (%.1f dB)", b.Bandwidth, b.SNR), line)
 	}
 	p.Add(plotter.NewGrid())
-	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)
+	lo, hi := p.X.Min, p.X.Max
+	p.X.Max = hi + 0.55*(hi-lo)
+	p.X.Tick.Marker = clippedTicks{lo, hi}
+	return p.Save(10*vg.Inch, 4.5*vg.Inch, path)
+}
+
+// clippedTicks are the default ticks of the curves' range [min, max]: none in the room
+// made for the legend.
+type clippedTicks struct{ min, max float64 }
+
+func (c clippedTicks) Ticks(float64, float64) []plot.Tick {
+	return plot.DefaultTicks{}.Ticks(c.min, c.max)
 }
