@@ -3,6 +3,7 @@ package semantic
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -56,5 +57,33 @@ func TestSweepHackRF(t *testing.T) {
 	bounds, err := TextBounds(m, d, o, points)
 	if err != nil || len(bounds) != 1 || math.IsNaN(bounds[0].SNR) || bounds[0].BitsPerWord <= 0 {
 		t.Errorf("bounds %+v, %v", bounds, err)
+	}
+}
+
+// An 80211a JPEG that cannot fit its budget even at quality 1 is sent anyway, and the
+// sweep says so: every item over budget at 64 symbols (6 Mbit/s), none in PNG.
+func TestSweepOverBudget(t *testing.T) {
+	m := shippedModel(t)
+	ch, err := NewChain(m, shippedCodec(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := SweepOptions{Task: llm.ImageReconstruct, SNRs: []float64{30}, Schemes: []Scheme{SchemeWiFi}, Bandwidths: []int{4},
+		WiFiRates: []phy.Rate{phy.Rates()[0]}, ImageFormats: []ImageFormat{ImageJPEG, ImagePNG}, N: 2, Seed: 3}
+	points, err := Sweep(context.Background(), ch, &llm.Data{}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range points {
+		want := 0.0
+		if p.Format == string(ImageJPEG) {
+			want = 1
+		}
+		if p.OverBudget != want {
+			t.Errorf("%s: over budget %v, want %v", p.label(), p.OverBudget, want)
+		}
+	}
+	if md := SweepMarkdown(points); !strings.Contains(md, "100% over budget") {
+		t.Errorf("the table does not flag the JPEG over budget:\n%s", md)
 	}
 }

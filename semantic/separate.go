@@ -249,13 +249,16 @@ func (c *Chain) sendSeparate(in llm.Input, o SendOptions, k int) (*Burst, error)
 		if _, err := ParseImageFormat(string(f)); err != nil {
 			return nil, err
 		}
-		budget := 0
+		budget, octets := 0, 0
 		if f == ImageJPEG {
 			symbols := o.SymbolBudget
 			if symbols <= 0 {
 				symbols = k * llm.ImageSlots
 			}
-			budget = BudgetOctets(symbols, o.Rate)
+			// A budget too small for any octet is still a budget (EncodeImage reads
+			// 0 or less as none): nothing fits, quality 1 goes and says so.
+			octets = BudgetOctets(symbols, o.Rate)
+			budget = max(octets, 1)
 		}
 		var q int
 		var fits bool
@@ -267,7 +270,7 @@ func (c *Chain) sendSeparate(in llm.Input, o SendOptions, k int) (*Burst, error)
 		if f == ImageJPEG {
 			b.Format, src = fmt.Sprintf("jpeg q=%d", q), sourceJPEG
 			if !fits {
-				b.Note = fmt.Sprintf("JPEG at quality 1 takes %d octets, over the budget of %d at %d Mbit/s", len(data), max(budget, 0), o.Rate.Mbps)
+				b.Note = fmt.Sprintf("JPEG at quality 1 takes %d octets, over the budget of %d at %d Mbit/s", len(data), max(octets, 0), o.Rate.Mbps)
 			}
 		}
 	} else {

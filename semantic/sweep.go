@@ -104,6 +104,9 @@ type SweepPoint struct {
 	Symbols        float64 `json:"symbols"`
 	AirtimeUS      float64 `json:"airtime_us"`
 	SymbolsPerWord float64 `json:"symbols_per_word,omitempty"`
+	// OverBudget is the share of items an 80211a JPEG could not fit into its budget
+	// even at quality 1 (sent anyway, so its channel use is above the budget).
+	OverBudget float64 `json:"over_budget,omitempty"`
 }
 
 // MetricName is the figure a task is scored by in a sweep and in package sharing.
@@ -257,11 +260,15 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 			var scores []float64
 			var frames, lost, words int
 			var symbols, air float64
+			over := 0
 			for i, it := range items {
 				if err := ctx.Err(); err != nil {
 					return points, err
 				}
 				b := bursts[c][i]
+				if b.Note != "" {
+					over++
+				}
 				seed := o.Seed ^ uint64(i)<<20 ^ uint64(math.Float64bits(snr))
 				cfg := loopback.ChannelConfig{SampleRate: phy.SampleRate, AWGN: true, SNR: snr, Paths: paths, Doppler: o.Doppler,
 					CarrierOffset: float64(int64(seed%80001)) - 40000, Seed: seed | 1}
@@ -303,7 +310,7 @@ func Sweep(ctx context.Context, ch *Chain, d *llm.Data, o SweepOptions) ([]Sweep
 			n := len(items)
 			pt := SweepPoint{Task: o.Task.String(), Channel: channelName(o.Channel), Scheme: cf.scheme, Bandwidth: cf.k, SNR: snr, N: n,
 				Metric: MetricName(o.Task), FrameLoss: float64(lost) / float64(max(frames, 1)),
-				Symbols: symbols / float64(n), AirtimeUS: air / float64(n)}
+				Symbols: symbols / float64(n), AirtimeUS: air / float64(n), OverBudget: float64(over) / float64(n)}
 			if cf.scheme != SchemeSemantic {
 				pt.RateMbps, pt.Format, pt.Bandwidth = cf.rate.Mbps, string(cf.format), 0
 			}
@@ -373,11 +380,11 @@ func (p SweepPoint) label() string {
 // WriteSweepCSV writes points as CSV with a header.
 func WriteSweepCSV(w io.Writer, points []SweepPoint) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"task", "channel", "scheme", "bandwidth", "rate_mbps", "snr_db", "n", "metric", "value", "lo95", "hi95", "frame_loss", "symbols", "airtime_us", "symbols_per_word", "format", "best"})
+	cw.Write([]string{"task", "channel", "scheme", "bandwidth", "rate_mbps", "snr_db", "n", "metric", "value", "lo95", "hi95", "frame_loss", "symbols", "airtime_us", "symbols_per_word", "format", "best", "over_budget"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
 	for _, p := range points {
 		cw.Write([]string{p.Task, p.Channel, string(p.Scheme), strconv.Itoa(p.Bandwidth), strconv.Itoa(p.RateMbps), f(p.SNR), strconv.Itoa(p.N),
-			p.Metric, f(p.Value), f(p.Lo), f(p.Hi), f(p.FrameLoss), f(p.Symbols), f(p.AirtimeUS), f(p.SymbolsPerWord), p.Format, strconv.FormatBool(p.Best)})
+			p.Metric, f(p.Value), f(p.Lo), f(p.Hi), f(p.FrameLoss), f(p.Symbols), f(p.AirtimeUS), f(p.SymbolsPerWord), p.Format, strconv.FormatBool(p.Best), f(p.OverBudget)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -443,6 +450,9 @@ func SweepMarkdown(points []SweepPoint) string {
 			}
 			if p.FrameLoss > 0 {
 				fmt.Fprintf(&b, ", %.0f%% frames lost", 100*p.FrameLoss)
+			}
+			if p.OverBudget > 0 {
+				fmt.Fprintf(&b, ", %.0f%% over budget", 100*p.OverBudget)
 			}
 			b.WriteString(" |")
 		}
