@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/llm"
 )
 
 func newDataCmd(a *app) *cobra.Command {
@@ -107,4 +108,18 @@ training scenes, those from 2^63 (9223372036854775808) on are test scenes.`,
 	addForceFlag(cmd, &force)
 	cmd.MarkFlagRequired("seed")
 	return cmd
+}
+
+// loadData reads the data sets from the configured cache, saying to fetch them when
+// they are missing; it returns the cache directory too.
+func loadData(a *app) (*llm.Data, string, error) {
+	cacheDir, err := a.Config().CacheDir()
+	if err != nil {
+		return nil, "", err
+	}
+	data, err := llm.LoadData(cacheDir)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w (run m4sc data fetch first)", err)
+	}
+	return data, cacheDir, nil
 }

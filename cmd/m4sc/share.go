@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/m4sc/m4sc/dataset"
-	"github.com/m4sc/m4sc/llm"
 	"github.com/m4sc/m4sc/radio/devices"
 	"github.com/m4sc/m4sc/sharing"
 )
@@ -153,13 +152,9 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 		o.Split.Threshold = -1 // identical vectors only
 	}
 	if sc == sharing.ScenarioText {
-		cacheDir, err := a.Config().CacheDir()
+		data, _, err := loadData(a)
 		if err != nil {
 			return err
-		}
-		data, err := llm.LoadData(cacheDir)
-		if err != nil {
-			return fmt.Errorf("%w (run m4sc data fetch first)", err)
 		}
 		o.Sentences = data.Sentences[dataset.Test]
 	}

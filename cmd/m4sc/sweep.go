@@ -113,13 +113,9 @@ func runSweep(cmd *cobra.Command, a *app, f *sweepFlags) error {
 	if err != nil {
 		return err
 	}
-	cacheDir, err := a.Config().CacheDir()
+	data, _, err := loadData(a)
 	if err != nil {
 		return err
-	}
-	data, err := llm.LoadData(cacheDir)
-	if err != nil {
-		return fmt.Errorf("%w (run m4sc data fetch first)", err)
 	}
 	errOut := cmd.ErrOrStderr()
 	began, last := time.Now(), time.Now()

@@ -164,13 +164,9 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 	if err != nil {
 		return err
 	}
-	cacheDir, err := a.Config().CacheDir()
+	data, cacheDir, err := loadData(a)
 	if err != nil {
 		return err
-	}
-	data, err := llm.LoadData(cacheDir)
-	if err != nil {
-		return fmt.Errorf("%w (run m4sc data fetch first)", err)
 	}
 	if f.corpus != "" {
 		n, err := data.UseCorpus(f.corpus)

@@ -70,13 +70,9 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	if src == "" {
 		src = "the shipped model"
 	}
-	cacheDir, err := a.Config().CacheDir()
+	data, cacheDir, err := loadData(a)
 	if err != nil {
 		return err
-	}
-	data, err := llm.LoadData(cacheDir)
-	if err != nil {
-		return fmt.Errorf("%w (run m4sc data fetch first)", err)
 	}
 	if err := os.MkdirAll(f.runDir, 0o755); err != nil {
 		return err
