@@ -83,14 +83,15 @@ func (d *Data) augmentDraw(split dataset.Split, rng *rand.Rand) (seed uint64, ok
 	return seed, u < AugmentShare
 }
 
-// sceneImage is SceneImage of sc, drawn perturbed when augmentDraw says so.
-func (d *Data) sceneImage(sc *dataset.Scene, split dataset.Split, rng *rand.Rand) []float32 {
+// sceneImage is SceneImage of sc, drawn perturbed when augmentDraw says so; perturbed
+// reports which.
+func (d *Data) sceneImage(sc *dataset.Scene, split dataset.Split, rng *rand.Rand) (img []float32, perturbed bool) {
 	if seed, ok := d.augmentDraw(split, rng); ok {
 		p := *sc
 		p.Pixels = dataset.RenderScene(nil, sc.Objects, *d.augment, seed)
-		return SceneImage(&p)
+		return SceneImage(&p), true
 	}
-	return SceneImage(sc)
+	return SceneImage(sc), false
 }
 
 // digitImage is DigitImage, perturbed when augmentDraw says so.

@@ -86,3 +86,45 @@ func TestAugmentConfig(t *testing.T) {
 		t.Error("ParseAugmentation accepted \"on\"")
 	}
 }
+
+// A perturbed image.reconstruct example asks for the clean rendering of its scene, and
+// the batch's target patches are that rendering, not the perturbed input.
+func TestAugmentReconstructTarget(t *testing.T) {
+	d := handData()
+	aug := d.WithAugment(AugmentRealistic)
+	m := tinyModel(t)
+	perturbed := 0
+	for i := range 40 {
+		clean, err := d.Sample(ImageReconstruct, dataset.Train, rand.New(rand.NewPCG(uint64(i), 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := aug.Sample(ImageReconstruct, dataset.Train, rand.New(rand.NewPCG(uint64(i), 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clean.Target != nil {
+			t.Fatal("an unperturbed example has a separate target")
+		}
+		if slices.Equal(got.Image, clean.Image) {
+			if got.Target != nil {
+				t.Fatalf("example %d: unperturbed but with a target", i)
+			}
+			continue
+		}
+		perturbed++
+		if !slices.Equal(got.Target, clean.Image) {
+			t.Fatalf("example %d: the target is not the clean rendering of the scene", i)
+		}
+		b, err := m.buildBatch([]Example{got})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := patchify(nil, clean.Image); !slices.Equal(b.reconPatch, want) {
+			t.Fatalf("example %d: the batch's reconstruction patches are not the clean image's", i)
+		}
+	}
+	if perturbed == 0 {
+		t.Fatal("no example was perturbed")
+	}
+}

@@ -20,6 +20,11 @@ type Example struct {
 	Image    []float32 // an image task's input, HWC [ImagePixels] in [0, 1]
 	Question string    // ImageVQA's question
 	Answer   string    // the expected text output; unused by TextTransmit (the input is the answer) and ImageReconstruct
+	// Target, for ImageReconstruct, is the image the decoder should draw when it is not
+	// Image itself: the clean rendering of a scene whose Image was perturbed in training,
+	// so the model learns to read a perturbed picture and draw the scene it shows. Nil
+	// means Image.
+	Target []float32
 
 	aux *auxTarget // what the auxiliary heads should read from Image, if known
 	// roles, for an image.vqa example of a generated scene, is each image cell's
@@ -252,6 +257,9 @@ func (m *Model) buildBatch(exs []Example) (*batch, error) {
 			if len(ex.Image) != ImagePixels {
 				return nil, fmt.Errorf("llm: example %d (%s): image of %d values, want %d (HWC %dx%dx%d)", i, ex.Task, len(ex.Image), ImagePixels, ImageSize, ImageSize, ImageChannels)
 			}
+			if ex.Target != nil && len(ex.Target) != ImagePixels {
+				return nil, fmt.Errorf("llm: example %d (%s): reconstruction target of %d values, want %d", i, ex.Task, len(ex.Target), ImagePixels)
+			}
 			nSlots = ImageSlots
 			imgIndex[i] = b.ni
 			b.ni++
@@ -375,7 +383,11 @@ func (m *Model) buildBatch(exs []Example) (*batch, error) {
 				}
 			}
 			if exs[i].Task == ImageReconstruct {
-				b.reconPatch = patchify(b.reconPatch, exs[i].Image) // in reconRows' order
+				want := exs[i].Image
+				if exs[i].Target != nil {
+					want = exs[i].Target
+				}
+				b.reconPatch = patchify(b.reconPatch, want) // in reconRows' order
 			}
 			for j := range gr.T {
 				r := r0 + j

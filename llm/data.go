@@ -218,8 +218,13 @@ func (d *Data) sample(t Task, split dataset.Split, rng *rand.Rand, qw *QuestionW
 			return Example{Task: t, Image: d.Images[rng.IntN(len(d.Images))]}, nil
 		}
 		sc := SceneFor(split, rng, 0)
-		ex := Example{Task: t, Image: d.sceneImage(&sc, split, rng), aux: sceneAux(sc.Objects)}
+		img, perturbed := d.sceneImage(&sc, split, rng)
+		ex := Example{Task: t, Image: img, aux: sceneAux(sc.Objects)}
 		switch t {
+		case ImageReconstruct:
+			if perturbed {
+				ex.Target = SceneImage(&sc)
+			}
 		case ImageCaption:
 			ex.Answer = sc.Caption
 		case ImageVQA:
