@@ -80,6 +80,9 @@ func TestGradLinear(t *testing.T) {
 		{"gelu", []*Tensor[float64]{p(4, 5), p(5, 6), p(6)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
 			return g.LinearGELU(in[0], in[1], in[2])
 		}},
+		{"gelu no bias", []*Tensor[float64]{p(4, 5), p(5, 6)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			return g.LinearGELU(in[0], in[1], nil)
+		}},
 		// x feeds the layer twice, as in a residual block.
 		{"residual", []*Tensor[float64]{p(3, 4), p(4, 4), p(4)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
 			return g.Add(in[0], g.Linear(g.LinearGELU(in[0], in[1], in[2]), in[1], nil))

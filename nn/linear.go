@@ -30,11 +30,29 @@ func (g *Graph[T]) linear(x, w, b *Tensor[T], gelu bool) *Tensor[T] {
 	shape[nd-1] = n
 	out := g.newFull(anyNeeds(x, w, b), shape[:nd]...)
 	m := x.rows()
-	z := out.Data
 	if gelu {
-		z = g.bufZ(m*n, false)
+		// z = x W, then one pass adds the bias, applies GELU and keeps its derivative:
+		// the pre-activation is never written back, and the bias costs no pass of its own.
+		z := g.bufZ(m*n, false)
+		gemm(false, false, m, n, k, 1, x.Data, k, w.Data, n, 0, z, n)
+		var deriv []T
+		if out.needs {
+			deriv = g.bufZ(m*n, false)
+		}
+		var bias []T
+		if b != nil {
+			bias = b.Data
+		}
+		parallelFor(g.workers, m, n*unaryCost[opGELU], func(lo, hi int) {
+			biasGELURows(out.Data, z, bias, deriv, n, lo, hi)
+		})
+		if out.needs {
+			g.push(record[T]{bw: rule[T](linearBackward[float32], linearBackward[float64]), out: out, a: x, b: w, c: b,
+				i: [4]int{m, n, k, 0}, aux: deriv})
+		}
+		return out
 	}
-	beta := T(0)
+	z, beta := out.Data, T(0)
 	if b != nil {
 		parallelFor(g.workers, m, n, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
@@ -44,18 +62,9 @@ func (g *Graph[T]) linear(x, w, b *Tensor[T], gelu bool) *Tensor[T] {
 		beta = 1
 	}
 	gemm(false, false, m, n, k, 1, x.Data, k, w.Data, n, beta, z, n)
-	var deriv []T
-	if gelu {
-		if out.needs {
-			deriv = g.bufZ(m*n, false)
-		}
-		parallelElems(g.workers, m*n, unaryCost[opGELU], func(lo, hi int) {
-			unaryRange(opGELU, out.Data, z, deriv, lo, hi)
-		})
-	}
 	if out.needs {
 		g.push(record[T]{bw: rule[T](linearBackward[float32], linearBackward[float64]), out: out, a: x, b: w, c: b,
-			i: [4]int{m, n, k, 0}, aux: deriv})
+			i: [4]int{m, n, k, 0}})
 	}
 	return out
 }
@@ -65,16 +74,31 @@ func (g *Graph[T]) linear(x, w, b *Tensor[T], gelu bool) *Tensor[T] {
 func linearBackward[T Float](g *Graph[T], r *record[T]) {
 	m, n := r.i[0], r.i[1]
 	dz := r.out.Grad
+	db := gradOf(r.c)
 	if r.aux != nil {
+		// dZ = dY * GELU'(Z), and the bias gradient from it in the same pass: each
+		// worker owns a band of columns over every row.
 		dy, deriv := dz, r.aux
 		dz = g.bufZ(m*n, false)
-		parallelElems(g.workers, m*n, 1, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				dz[i] = dy[i] * deriv[i]
+		parallelFor(g.workers, n, m, func(lo, hi int) {
+			for row := 0; row < m; row++ {
+				o := row * n
+				d, a, c := dz[o+lo:o+hi], dy[o+lo:o+hi], deriv[o+lo:o+hi]
+				if db != nil {
+					s := db[lo:hi]
+					for j := range d {
+						v := a[j] * c[j]
+						d[j] = v
+						s[j] += v
+					}
+					continue
+				}
+				for j := range d {
+					d[j] = a[j] * c[j]
+				}
 			}
 		})
-	}
-	if db := gradOf(r.c); db != nil {
+	} else if db != nil {
 		// Each worker sums its own columns over every row.
 		parallelFor(g.workers, n, m, func(lo, hi int) {
 			db := db[lo:hi]
@@ -86,4 +110,43 @@ func linearBackward[T Float](g *Graph[T], r *record[T]) {
 		})
 	}
 	matmulGrads(g, dz, r.a, r.b, m, n, r.i[2], false)
+}
+
+// biasGELURows writes rows [lo, hi) of y = GELU(z + bias) for rows of n values (bias
+// nil: none), and GELU's derivative at z + bias into deriv when it is not nil.
+func biasGELURows[T Float](y, z, bias, deriv []T, n, lo, hi int) {
+	if bias == nil {
+		unaryRange(opGELU, y, z, deriv, lo*n, hi*n)
+		return
+	}
+	if y32, ok := any(y).([]float32); ok {
+		z32, b32 := any(z).([]float32), any(bias).([]float32)[:n]
+		var d32 []float32
+		if deriv != nil {
+			d32 = any(deriv).([]float32)
+		}
+		for r := lo; r < hi; r++ {
+			yr, zr := y32[r*n:r*n+n], z32[r*n:r*n+n]
+			if d32 != nil {
+				dr := d32[r*n : r*n+n]
+				for j, v := range zr {
+					g, d := gelu32(float64(v + b32[j]))
+					yr[j], dr[j] = float32(g), float32(d)
+				}
+				continue
+			}
+			for j, v := range zr {
+				g, _ := gelu32(float64(v + b32[j]))
+				yr[j] = float32(g)
+			}
+		}
+		return
+	}
+	for r := lo; r < hi; r++ {
+		o := r * n
+		for j := range n {
+			z[o+j] += bias[j]
+		}
+		unaryRange(opGELU, y, z, deriv, o, o+n)
+	}
 }
