@@ -20,7 +20,9 @@
 // own clock and the number of samples known to be lost just before it. Counters of
 // overruns, underruns and dropped samples are kept in Stats and never reset silently.
 // Half-duplex devices (HackRF) refuse to start one direction while the other runs and say
-// so with ErrHalfDuplex.
+// so with ErrHalfDuplex. WatchRX puts a watchdog on a device's receive streams: one that
+// delivers nothing for a time (DefaultStallTimeout) ends with a *StallError (ErrStalled)
+// rather than block its reader for good.
 //
 // Signal-to-noise ratio is defined once for the whole project: the mean power of the
 // received signal over the noise power in the full sample bandwidth (not per

@@ -21,8 +21,10 @@ import (
 // (ci8, ci16_le, cf32_le; default cf32_le); truncated=allow reads a damaged recording up
 // to its last whole sample; loop=true replays without end; replace=true lets a
 // transmit stream replace a recording that exists (without it StartTX refuses one,
-// with an error wrapping fs.ErrExist). Boolean values are those of
-// radio.ParseBoolParam.
+// with an error wrapping fs.ErrExist); raw reads a file of any name as header-less
+// samples of the datatype given (ci8 or cs8 for hackrf_transfer's int8 I,Q, ci16_le,
+// cf32_le or cf32), as "file:capture.iq,raw=cs8,rate=20M,freq=2.45G". Boolean values
+// are those of radio.ParseBoolParam.
 //
 // With replace=true the device is one to write: an existing recording is not read
 // when the device opens, since it is to be replaced and may be damaged or made at
@@ -147,12 +149,21 @@ func (d *fileDevice) keys(sp radio.Spec) error {
 					err = fmt.Errorf("parameter truncated: %s, want allow or reject (or true, on, 1 / false, off, 0)", radio.QuoteSpec(p.Value))
 				}
 			}
+		case "raw":
+			switch strings.ToLower(p.Value) {
+			case "cs8":
+				d.ropt.Raw = sigmf.CI8
+			case "cf32":
+				d.ropt.Raw = sigmf.CF32LE
+			default:
+				d.ropt.Raw, err = sigmf.ParseDatatype(p.Value)
+			}
 		case "loop":
 			d.loop, err = radio.ParseBoolParam(p.Key, p.Value)
 		case "replace":
 			d.replace, err = radio.ParseBoolParam(p.Key, p.Value)
 		default:
-			err = fmt.Errorf("unknown parameter %s (file accepts rate, freq, datatype, truncated, loop, replace)", radio.QuoteSpec(p.Key))
+			err = fmt.Errorf("unknown parameter %s (file accepts rate, freq, datatype, raw, truncated, loop, replace)", radio.QuoteSpec(p.Key))
 		}
 		if err != nil {
 			return fmt.Errorf("devices: %s: %w", radio.ClipSpec(sp.String()), err)

@@ -14,7 +14,8 @@
 // Writer (Write, Annotate, AddCapture, Flush, Close). ParseMeta and Meta.Encode
 // handle the metadata alone. The format follows the file name: .sigmf-meta,
 // .sigmf-data or a bare base name for SigMF, .cs8 for int8 and .cf32 or .cfile
-// for float32.
+// for float32; ReadOptions.Raw reads a file of any name as raw samples of a given
+// datatype (hackrf_transfer's captures are often named .iq).
 //
 // # Scale
 //

@@ -28,6 +28,11 @@ type ReadOptions struct {
 	SampleRate float64
 	Frequency  float64
 
+	// Raw, when set, reads the file at path as header-less samples of this
+	// datatype whatever its name says: hackrf_transfer writes int8 I,Q (CI8) under
+	// any name the user gives it, often .iq or .bin. There is then no metadata file.
+	Raw Datatype
+
 	// AllowTruncated reads a recording whose data file ends early (see
 	// ErrTruncated) up to its last whole sample, drops the captures and
 	// annotations that lie beyond it, and reports what it did through
@@ -88,6 +93,12 @@ func Open(path string, opt ReadOptions) (*Reader, error) {
 // data file, when ctx is cancelled, and then returns context.Cause(ctx).
 func OpenContext(ctx context.Context, path string, opt ReadOptions) (*Reader, error) {
 	lay, err := locate(path)
+	if opt.Raw != 0 {
+		if !opt.Raw.valid() {
+			return nil, fmt.Errorf("sigmf: open %s: ReadOptions.Raw %v, want one of %s", path, opt.Raw, supportedList)
+		}
+		lay, err = layout{raw: true, dataPath: path, datatype: opt.Raw}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
