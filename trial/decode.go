@@ -23,9 +23,11 @@ func score(it *item, text string, image []float32) (*float64, error) {
 }
 
 // decode finds the frames in a run's received samples (after the calibration's
-// correction), decodes each item's messages and scores them. It is all a replay
-// runs, so it depends on nothing but its arguments, the model and the profile.
-func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, lay []layout) ([]Result, error) {
+// correction), decodes each item's messages and scores them. failed, if not empty, is
+// why the receiver stopped before the run was over (or did not hear it): frames lost
+// then are put down to it. It is all a replay runs, so it depends on nothing but its
+// arguments, the model and the profile.
+func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, lay []layout, failed string) ([]Result, error) {
 	if r.profile != nil {
 		z := make([]complex64, len(y))
 		r.profile.Correct(z, y, 0)
@@ -39,10 +41,19 @@ func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, l
 	for _, s := range r.opts.Sinks {
 		s.Received(info, y, frames)
 	}
-	// Frames by message number, in the order received.
+	// Frames by message number, in the order received; detections that gave no
+	// header cannot be put down to a message and are counted for the run.
 	byMsg := map[int][]phy.Frame{}
+	var broken int
+	var brokenWhy string
 	for _, f := range frames {
-		if f.Err != nil || f.Kind != phy.KindSemantic {
+		if f.Err != nil {
+			if broken++; brokenWhy == "" {
+				brokenWhy = strings.TrimPrefix(f.Err.Error(), "phy: ")
+			}
+			continue
+		}
+		if f.Kind != phy.KindSemantic {
 			continue
 		}
 		if a := f.Header.Address; a >= RunAddressBase && a != RunAddress(rs.index) {
@@ -96,6 +107,12 @@ func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, l
 		if len(got) < l.Messages {
 			partial = append(partial, fmt.Sprintf("%d of %d messages not received", l.Messages-len(got), l.Messages))
 		}
+		if res.FramesLost > 0 {
+			res.LostReason = lostReason(res.FramesLost, l.Frames-headers(mine), failed, broken, brokenWhy)
+			if failed != "" && arrived == 0 && res.Error == "" {
+				res.Error = failed
+			}
+		}
 		res.Partial = strings.Join(partial, "; ")
 		res.Received = strings.Join(text, " ")
 		if task == llm.ImageReconstruct {
@@ -114,4 +131,37 @@ func (r *runner) decode(rs runSpec, info RunInfo, y []complex64, items []item, l
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// headers counts the distinct frames (message and index) among an item's frames that
+// arrived with a valid header.
+func headers(mine []phy.Frame) int {
+	seen := map[uint16]bool{}
+	for _, f := range mine {
+		seen[f.Header.Sequence] = true
+	}
+	return len(seen)
+}
+
+// lostReason says why lost of an item's frames were not received: missing of them
+// never showed a valid header, the rest did but their payload could not be used.
+// failed is the receiver's failure (or "run not heard"); broken counts the run's
+// detections that gave no header, why the first of them failed.
+func lostReason(lost, missing int, failed string, broken int, why string) string {
+	missing = min(max(missing, 0), lost)
+	var parts []string
+	if missing > 0 {
+		switch {
+		case failed != "":
+			parts = append(parts, fmt.Sprintf("%d not received: %s", missing, failed))
+		case broken > 0:
+			parts = append(parts, fmt.Sprintf("%d not received (the run had %d detections without a valid header: %s)", missing, broken, why))
+		default:
+			parts = append(parts, fmt.Sprintf("%d not detected", missing))
+		}
+	}
+	if d := lost - missing; d > 0 {
+		parts = append(parts, fmt.Sprintf("%d received with a payload that failed its check", d))
+	}
+	return strings.Join(parts, "; ")
 }

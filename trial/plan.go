@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/m4sc/m4sc/llm"
 	"github.com/m4sc/m4sc/phy"
@@ -49,6 +50,9 @@ type Plan struct {
 	// Thresholds are the least figures a trial must reach (m4sc trial run --ci fails
 	// below them).
 	Thresholds []Threshold `yaml:"thresholds,omitempty"`
+	// Soak, when present, repeats the steps for a length of wall time and watches
+	// the process's memory, goroutines and open files as it goes.
+	Soak *Soak `yaml:"soak,omitempty"`
 	// Provenance is what ran the plan: a trial directory's plan.yaml has it; a plan
 	// written by hand leaves it out (it is informational when read).
 	Provenance *Provenance `yaml:"m4sc,omitempty"`
@@ -58,8 +62,9 @@ type Plan struct {
 type Provenance struct {
 	Version string `yaml:"version"`
 	Model   string `yaml:"model_sha256"` // ModelHash of the chain: model and codec parameters
-	// Role is "rx" for a directory trial rx wrote (the receiving end only; it
-	// cannot be resumed), empty for trial run's.
+	// Role is "rx" for a directory trial rx wrote, "score" for one trial score
+	// wrote from a recording (the receiving end only; neither can be resumed),
+	// empty for trial run's.
 	Role string `yaml:"role,omitempty"`
 }
 
@@ -124,6 +129,23 @@ type Threshold struct {
 	Min          *float64 `yaml:"min,omitempty"`
 	MaxFrameLoss *float64 `yaml:"max_frame_loss,omitempty"`
 }
+
+// Soak makes a plan a soak test: its runs repeat, cycle after cycle (each with seeds of
+// its own), until Duration has passed, with silence after each burst so that frames
+// fill about Duty of the air, and the process's resident memory, goroutines and open
+// files are written to soak.jsonl every Stats.
+type Soak struct {
+	Duration time.Duration `yaml:"duration"`       // wall time, at most MaxSoak
+	Duty     float64       `yaml:"duty,omitempty"` // share of received samples that are frames, (0, 1]; default 1 (no added silence)
+	Stats    time.Duration `yaml:"stats"`          // how often to sample the process; DefaultSoakStats
+}
+
+// Limits and defaults of a soak.
+const (
+	MaxSoak          = 7 * 24 * time.Hour
+	DefaultSoakStats = time.Minute
+	MinSoakStats     = 100 * time.Millisecond
+)
 
 // PlanError is a plan that cannot be run: the field and the line that are wrong.
 type PlanError struct {
@@ -275,7 +297,7 @@ func (r *reader) scalar(n *yaml.Node, field string, dst any) {
 	}
 	if err := n.Decode(dst); err != nil {
 		want := map[string]string{"*string": "a string", "*int": "a whole number", "*uint64": "a non-negative whole number",
-			"*float64": "a number", "*bool": "true or false"}[fmt.Sprintf("%T", dst)]
+			"*float64": "a number", "*bool": "true or false", "*time.Duration": "a duration such as 90s, 10m or 1h"}[fmt.Sprintf("%T", dst)]
 		r.fail(n, field, "%s is not %s", clip(n.Value), want)
 		return
 	}
@@ -371,6 +393,15 @@ func (r *reader) plan(n *yaml.Node, p *Plan) {
 				"version":      func(v *yaml.Node, f string) { r.scalar(v, f, &pr.Version) },
 				"model_sha256": func(v *yaml.Node, f string) { r.scalar(v, f, &pr.Model) },
 				"role":         func(v *yaml.Node, f string) { r.scalar(v, f, &pr.Role) },
+			})
+		},
+		"soak": func(v *yaml.Node, f string) {
+			sk := &Soak{}
+			p.Soak = sk
+			r.mapping(v, f, map[string]func(*yaml.Node, string){
+				"duration": func(v *yaml.Node, f string) { r.scalar(v, f, &sk.Duration) },
+				"duty":     func(v *yaml.Node, f string) { r.scalar(v, f, &sk.Duty) },
+				"stats":    func(v *yaml.Node, f string) { r.scalar(v, f, &sk.Stats) },
 			})
 		},
 		"thresholds": func(v *yaml.Node, f string) {
@@ -582,6 +613,9 @@ func (p *Plan) resolve(r *reader) error {
 			return fe(at, "the plan has more than %d runs", MaxRuns)
 		}
 	}
+	if err := p.Soak.resolve(fe); err != nil {
+		return err
+	}
 	for i := range p.Thresholds {
 		t := &p.Thresholds[i]
 		at := fmt.Sprintf("thresholds[%d]", i)
@@ -598,6 +632,49 @@ func (p *Plan) resolve(r *reader) error {
 			return fe(at+".max_frame_loss", "%g: want a share from 0 to 1", *t.MaxFrameLoss)
 		}
 	}
+	return nil
+}
+
+// resolve fills in a soak's defaults and checks its fields (s may be nil).
+func (s *Soak) resolve(fe func(string, string, ...any) *PlanError) error {
+	if s == nil {
+		return nil
+	}
+	if s.Duration < time.Second || s.Duration > MaxSoak {
+		return fe("soak.duration", "%v: want a duration from 1s to %v", s.Duration, MaxSoak)
+	}
+	if s.Duty == 0 {
+		s.Duty = 1
+	}
+	if !(s.Duty > 0 && s.Duty <= 1) {
+		return fe("soak.duty", "%g: want a share of the air above 0 and at most 1", s.Duty)
+	}
+	if s.Stats == 0 {
+		s.Stats = min(DefaultSoakStats, s.Duration)
+	}
+	if s.Stats < MinSoakStats || s.Stats > s.Duration {
+		return fe("soak.stats", "%v: want from %v to the soak's duration (%v)", s.Stats, MinSoakStats, s.Duration)
+	}
+	return nil
+}
+
+// SetSoakDuration makes p a soak of duration d (m4sc trial run --duration): a plan
+// without a soak block gets one with the defaults; one with a soak keeps its duty, and
+// its stats interval as far as d allows.
+func (p *Plan) SetSoakDuration(d time.Duration) error {
+	s := Soak{Duration: d}
+	if p.Soak != nil {
+		s = *p.Soak
+		s.Duration = d
+		s.Stats = min(s.Stats, d)
+	}
+	fe := func(field, format string, a ...any) *PlanError {
+		return &PlanError{Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	if err := s.resolve(fe); err != nil {
+		return err
+	}
+	p.Soak = &s
 	return nil
 }
 

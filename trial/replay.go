@@ -66,15 +66,19 @@ func Replay(ctx context.Context, dir, out string, o Options) (*Comparison, error
 	if len(stored) > 0 {
 		last = stored[len(stored)-1].Run
 	}
-	runs := p.runs()
 	var res []Result
-	for i := 0; i <= last && i < len(runs); i++ {
+	base := p.runs()
+	for i := 0; i <= last; i++ {
+		rs, ok := p.cycleRun(base, i)
+		if !ok {
+			break
+		}
 		if err := context.Cause(ctx); err != nil {
 			return nil, err
 		}
-		lines, err := r.replayRun(runs[i], len(runs))
+		lines, err := r.replayRun(rs, p.totalRuns())
 		if err != nil {
-			return nil, fmt.Errorf("trial: replay run %d (%s): %w", i, runs[i].name, err)
+			return nil, fmt.Errorf("trial: replay run %d (%s): %w", i, rs.name, err)
 		}
 		res = append(res, lines...)
 		if o.Progress != nil {
@@ -89,10 +93,10 @@ func Replay(ctx context.Context, dir, out string, o Options) (*Comparison, error
 		out = filepath.Join(dir, "replay", ResultsFile)
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return nil, fmt.Errorf("trial: replay: %w", err)
+		return nil, writeErr(filepath.Dir(out), err)
 	}
 	if err := atomicfile.WriteFile(out, b, 0o644); err != nil {
-		return nil, fmt.Errorf("trial: replay: %w", err)
+		return nil, writeErr(out, err)
 	}
 	old, err := os.ReadFile(filepath.Join(dir, ResultsFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -121,7 +125,21 @@ func (r *runner) replayRun(rs runSpec, total int) ([]Result, error) {
 			return nil, err
 		}
 	}
-	return r.decode(rs, r.info(rs, total), y, items, lay)
+	return r.decode(rs, r.info(rs, total), y, items, lay, recordedFailure(meta))
+}
+
+// recordedFailure reads from a trial recording's annotation why its receiver stopped
+// early ("" when it did not).
+func recordedFailure(meta *sigmf.Meta) string {
+	if meta == nil {
+		return ""
+	}
+	for _, a := range meta.Annotations {
+		if s, ok := a.Extra[failedKey].(string); ok {
+			return s
+		}
+	}
+	return ""
 }
 
 // recordedLayout reads the items' layout from a trial recording's annotation.

@@ -175,7 +175,7 @@ func (r *runner) report() error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return WriteReport(r.dir, r.plan, res, len(r.plan.runs()))
+	return WriteReport(r.dir, r.plan, res, r.plan.totalRuns())
 }
 
 // plotFile is one plot of a report.
@@ -251,19 +251,51 @@ func WriteReport(dir string, p *Plan, res []Result, totalRuns int) error {
 		runsDone = res[len(res)-1].Run + 1
 	}
 	verdicts := Check(p, res)
+	rep := reportData{Plan: p, Points: pts, Verdicts: verdicts, Plots: plots, Done: runsDone, Total: totalRuns, Soak: soakSummary(dir, p, res)}
 	var md bytes.Buffer
-	writeMarkdown(&md, p, pts, verdicts, plots, runsDone, totalRuns)
+	writeMarkdown(&md, &rep)
 	if err := atomicfile.WriteFile(filepath.Join(dir, ReportMD), md.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("trial: report: %w", err)
+		return writeErr(filepath.Join(dir, ReportMD), err)
 	}
 	var h bytes.Buffer
-	if err := writeHTML(&h, p, pts, verdicts, plots, runsDone, totalRuns); err != nil {
+	if err := htmlPage.Execute(&h, &rep); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, ReportHTML), h.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("trial: report: %w", err)
+		return writeErr(filepath.Join(dir, ReportHTML), err)
 	}
 	return nil
+}
+
+// reportData is what report.md and report.html show.
+type reportData struct {
+	Plan        *Plan
+	Points      []Point
+	Verdicts    []Verdict
+	Plots       []plotFile
+	Done, Total int // runs done and planned (Total 0: a soak)
+	Soak        *SoakSummary
+}
+
+// Status is the line saying how far the trial got.
+func (d *reportData) Status() string {
+	switch {
+	case d.Plan.Soak != nil && d.Soak != nil:
+		return d.Soak.Lines()[0]
+	case d.Plan.Soak != nil:
+		return fmt.Sprintf("soak of %v: %d runs, no soak.jsonl", d.Plan.Soak.Duration, d.Done)
+	case d.Done < d.Total:
+		return fmt.Sprintf("%d of %d runs: incomplete (interrupted; m4sc trial resume continues it)", d.Done, d.Total)
+	}
+	return fmt.Sprintf("%d of %d runs: complete", d.Done, d.Total)
+}
+
+// SoakLines are the soak's findings after the status line.
+func (d *reportData) SoakLines() []string {
+	if d.Soak == nil {
+		return nil
+	}
+	return d.Soak.Lines()[1:]
 }
 
 func snrText(s *float64) string {
@@ -273,17 +305,26 @@ func snrText(s *float64) string {
 	return fmt.Sprint(*s)
 }
 
-func writeMarkdown(w io.Writer, p *Plan, pts []Point, verdicts []Verdict, plots []plotFile, done, total int) {
+func writeMarkdown(w io.Writer, d *reportData) {
+	p, pts, verdicts, plots := d.Plan, d.Points, d.Verdicts, d.Plots
 	fmt.Fprintf(w, "# Trial %s\n\n", orDash(p.Name))
 	fmt.Fprintf(w, "- transmitter `%s`, receiver `%s`, seed %d\n", p.TX, p.RX, p.Seed)
 	if p.Provenance != nil {
 		fmt.Fprintf(w, "- %s, model sha256 %s\n", p.Provenance.Version, p.Provenance.Model)
 	}
-	status := "complete"
-	if done < total {
-		status = "incomplete (interrupted; m4sc trial resume continues it)"
+	fmt.Fprintf(w, "- %s\n\n", d.Status())
+	if lines := d.SoakLines(); len(lines) > 0 {
+		fmt.Fprintf(w, "## Soak\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(w, "- %s\n", l)
+		}
+		if prob := d.Soak.Problems(); len(prob) > 0 {
+			fmt.Fprintf(w, "- verdict: FAIL: %s\n", strings.Join(prob, "; "))
+		} else {
+			fmt.Fprintf(w, "- verdict: pass\n")
+		}
+		fmt.Fprintf(w, "\nThe samples behind these figures are in %s, one line every %v.\n\n", SoakFile, p.Soak.Stats)
 	}
-	fmt.Fprintf(w, "- %d of %d runs: %s\n\n", done, total, status)
 	fmt.Fprintf(w, "| task | scheme | channel | SNR set (dB) | SNR measured (dB) | metric | mean | items scored | frames lost |\n")
 	fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, q := range pts {
@@ -328,7 +369,9 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <h1>Trial {{dash .Plan.Name}}</h1>
 <ul><li>transmitter <code>{{.Plan.TX}}</code>, receiver <code>{{.Plan.RX}}</code>, seed {{.Plan.Seed}}</li>
 {{with .Plan.Provenance}}<li>{{.Version}}, model sha256 {{.Model}}</li>{{end}}
-<li>{{.Done}} of {{.Total}} runs{{if lt .Done .Total}}: incomplete (interrupted; m4sc trial resume continues it){{end}}</li></ul>
+<li>{{.Status}}</li></ul>
+{{with .SoakLines}}<h2>Soak</h2><ul>{{range .}}<li>{{.}}</li>{{end}}
+<li>verdict: {{with $.Soak.Problems}}<span class="fail">FAIL: {{range $i, $p := .}}{{if $i}}; {{end}}{{$p}}{{end}}</span>{{else}}pass{{end}}</li></ul>{{end}}
 <table><tr><th>task</th><th>scheme</th><th>channel</th><th>SNR set (dB)</th><th>SNR measured (dB)</th><th>metric</th><th>mean</th><th>items scored</th><th>frames lost</th></tr>
 {{range .Points}}<tr><td>{{.Task}}</td><td>{{.Scheme}}</td><td>{{dash .Channel}}</td><td>{{snr .SNR}}</td><td>{{f1 .PHYSNR}}</td><td>{{.Metric}}</td><td>{{f3 .Value}}</td><td>{{.N}} of {{.Items}}</td><td>{{.Lost}} of {{.Frames}} ({{pct .FrameLoss}})</td></tr>
 {{end}}</table>
@@ -340,11 +383,6 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 {{end}}</body></html>
 `))
 
-func writeHTML(w io.Writer, p *Plan, pts []Point, verdicts []Verdict, plots []plotFile, done, total int) error {
-	return htmlPage.Execute(w, map[string]any{"Plan": p, "Points": pts, "Verdicts": verdicts, "Plots": plots, "Done": done, "Total": total})
-}
-
-// xOf is a point's place on an SNR axis: the SNR set, else the one measured.
 func xOf(q Point) float64 {
 	if q.SNR != nil {
 		return *q.SNR
@@ -454,11 +492,11 @@ func pickRecording(dir string, p *Plan, res []Result) string {
 	if best < 0 {
 		best = len(res) - 1
 	}
-	runs := p.runs()
-	if res[best].Run >= len(runs) {
+	rs, ok := p.runAt(res[best].Run)
+	if !ok {
 		return ""
 	}
-	return filepath.Join(dir, runs[res[best].Run].name+sigmf.ExtMeta)
+	return filepath.Join(dir, rs.name+sigmf.ExtMeta)
 }
 
 // phyPlots draws the constellation of the first semantic payload found in y and the

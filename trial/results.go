@@ -35,8 +35,12 @@ type Result struct {
 	Metric   string   `json:"metric"`
 	Value    *float64 `json:"value"` // null when the input has no reference (an image file's caption)
 	// Frames sent for the item and of those not received whole.
-	Frames     int     `json:"frames"`
-	FramesLost int     `json:"frames_lost"`
+	Frames     int `json:"frames"`
+	FramesLost int `json:"frames_lost"`
+	// LostReason says why the frames lost were lost: not detected, detected
+	// without a valid header, a payload that failed its check, the run not heard
+	// (trial rx), or the receiver's failure (a device that stopped streaming).
+	LostReason string  `json:"lost_reason,omitempty"`
 	PHY        PHYView `json:"phy"`
 	// Error says why the item could not be decoded at all (the receiver's model
 	// failed, a device failed mid-run).

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -38,7 +37,8 @@ const (
 	CalibrationFile = "calibration.yaml" // the profile applied, if any
 	ResultsFile     = "results.jsonl"    // one line per input and run (Result)
 	TimingFile      = "timing.jsonl"     // wall-clock time of each run
-	RecordingsDir   = "recordings"       // the receive side of each run, SigMF cf32
+	RecordingsDir   = "recordings"       // the receive side of each run, SigMF ci8 or cf32
+	SoakFile        = "soak.jsonl"       // a soak's samples of the process (SoakSample)
 	ReportMD        = "report.md"
 	ReportHTML      = "report.html"
 	PlotsDir        = "plots"
@@ -69,8 +69,15 @@ type Options struct {
 	Sinks []Sink
 	// Log receives progress (nil: none).
 	Log *slog.Logger
-	// Progress is called after each run with the runs done and the total.
+	// Progress is called after each run with the runs done and the total (0 for a
+	// soak, whose runs are counted by time).
 	Progress func(done, total int)
+	// StallTimeout is how long a receiver (not a recording) may deliver no samples
+	// before the run is ended with an error (radio.WatchRX): 0 is
+	// radio.DefaultStallTimeout, less than 0 no watchdog.
+	StallTimeout time.Duration
+
+	hooks hooks
 }
 
 // ModelHash is the SHA-256 of a chain's parameters (the language model's and the
@@ -140,6 +147,33 @@ func (p *Plan) runs() []runSpec {
 		}
 	}
 	return out
+}
+
+// runAt returns run i of the plan, and false past its last run. A soak's runs go on
+// without end: cycle c > 0 repeats the first cycle's runs with seeds of its own, its
+// recordings named -cC.
+func (p *Plan) runAt(i int) (runSpec, bool) { return p.cycleRun(p.runs(), i) }
+
+// cycleRun is runAt with the first cycle's runs (p.runs()) given, for loops over many.
+func (p *Plan) cycleRun(base []runSpec, i int) (runSpec, bool) {
+	if i < 0 || len(base) == 0 || (p.Soak == nil && i >= len(base)) {
+		return runSpec{}, false
+	}
+	rs := base[i%len(base)]
+	if c := i / len(base); c > 0 {
+		rs.index = i
+		rs.seed = mix(rs.seed, uint64(c)+1)
+		rs.name += fmt.Sprintf("-c%d", c)
+	}
+	return rs, true
+}
+
+// totalRuns is how many runs the plan has, 0 for a soak (they are counted by time).
+func (p *Plan) totalRuns() int {
+	if p.Soak != nil {
+		return 0
+	}
+	return len(p.runs())
 }
 
 // runner executes one plan into one directory.
@@ -228,14 +262,14 @@ func prepare(p *Plan, dir, role string, o Options) (*runner, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("trial: %w", err)
+		return nil, writeErr(dir, err)
 	}
 	b, err := resolved.Encode()
 	if err != nil {
 		return nil, err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, PlanFile), b, 0o644); err != nil {
-		return nil, fmt.Errorf("trial: %w", err)
+		return nil, writeErr(filepath.Join(dir, PlanFile), err)
 	}
 	return r, nil
 }
@@ -248,8 +282,8 @@ func Resume(ctx context.Context, dir string, o Options) error {
 	if err != nil {
 		return err
 	}
-	if p.Provenance != nil && p.Provenance.Role == "rx" {
-		return fmt.Errorf("trial: %s holds what trial rx heard of another process's transmission; it cannot be resumed (run trial rx again into a new directory; replay works)", dir)
+	if p.Provenance != nil && p.Provenance.Role != "" {
+		return fmt.Errorf("trial: %s holds what one end heard of another process's transmission (trial rx or trial score); it cannot be resumed (run it again into a new directory; replay works)", dir)
 	}
 	if p.Provenance != nil && p.Provenance.Model != ModelHash(o.Chain) {
 		return fmt.Errorf("trial: %s was run with model %.12s, this is %.12s: resume with the same model (or replay it with --weights)", dir, p.Provenance.Model, ModelHash(o.Chain))
@@ -275,11 +309,15 @@ func Resume(ctx context.Context, dir string, o Options) error {
 		return err
 	}
 	// Keep the runs whose lines are all there; a run cut short is done again.
-	runs := p.runs()
 	lens, _ := encodedLengths(path, len(res))
 	first, keep, i := 0, int64(0), 0
-	for first < len(runs) && i < len(res) {
-		items, err := r.stepItems(runs[first].step)
+	base := p.runs()
+	for i < len(res) {
+		rs, ok := p.cycleRun(base, first)
+		if !ok {
+			break
+		}
+		items, err := r.stepItems(rs.step)
 		if err != nil {
 			return err
 		}
@@ -300,9 +338,9 @@ func Resume(ctx context.Context, dir string, o Options) error {
 		keep = off
 	}
 	if err := os.Truncate(path, keep); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("trial: %w", err)
+		return writeErr(path, err)
 	}
-	r.log.Info("trial: resuming", "dir", dir, "runs done", first, "runs", len(runs))
+	r.log.Info("trial: resuming", "dir", dir, "runs done", first, "runs", p.totalRuns())
 	return r.execute(ctx, first, keep)
 }
 
@@ -343,7 +381,7 @@ func checkEmptyDir(dir string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("trial: %w", err)
+		return fmt.Errorf("trial: cannot use %s as a trial directory: %w", dir, err)
 	case len(ents) > 0:
 		return fmt.Errorf("trial: %s is not empty (a trial directory is written once; resume it with m4sc trial resume)", dir)
 	}
@@ -355,59 +393,113 @@ func (r *runner) stopped(err error, done int) error {
 	if rerr := r.report(); rerr != nil {
 		r.log.Warn("trial: report", "err", rerr)
 	}
+	if r.plan.Soak != nil {
+		return fmt.Errorf("%w after %d runs of the soak: %w", ErrIncomplete, done, err)
+	}
 	return fmt.Errorf("%w after %d of %d runs: %w", ErrIncomplete, done, len(r.plan.runs()), err)
 }
 
-// execute runs the plan from run first on, appending to results.jsonl at offset.
+// execute runs the plan from run first on, appending to results.jsonl at offset. A
+// run whose receiver failed mid-way (a device that stopped streaming) is written with
+// the reason in its lines and the trial goes on; a file that cannot be written stops
+// it, with what was written before intact.
 func (r *runner) execute(ctx context.Context, first int, offset int64) error {
-	runs := r.plan.runs()
-	res, err := os.OpenFile(filepath.Join(r.dir, ResultsFile), os.O_WRONLY|os.O_CREATE, 0o644)
+	res, err := openJournal(filepath.Join(r.dir, ResultsFile), offset, r.opts.hooks)
 	if err != nil {
-		return fmt.Errorf("trial: %w", err)
+		return r.stopped(err, first)
 	}
-	defer res.Close()
-	if _, err := res.Seek(offset, io.SeekStart); err != nil {
-		return fmt.Errorf("trial: %w", err)
-	}
-	timing, err := os.OpenFile(filepath.Join(r.dir, TimingFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	defer res.close()
+	timing, err := openJournal(filepath.Join(r.dir, TimingFile), -1, r.opts.hooks)
 	if err != nil {
-		return fmt.Errorf("trial: %w", err)
+		return r.stopped(err, first)
 	}
-	defer timing.Close()
-	for i := first; i < len(runs); i++ {
+	defer timing.close()
+	var soak *soakMeter
+	if r.plan.Soak != nil {
+		if soak, err = r.startSoak(first); err != nil {
+			return r.stopped(err, first)
+		}
+		defer soak.close()
+	}
+	total := r.plan.totalRuns()
+	base := r.plan.runs()
+	i := first
+	for ; ; i++ {
+		rs, ok := r.plan.cycleRun(base, i)
+		if !ok || (soak != nil && soak.over()) {
+			break
+		}
 		if err := context.Cause(ctx); err != nil {
 			return r.stopped(err, i)
 		}
 		began := time.Now()
-		lines, err := r.runOne(ctx, runs[i], len(runs))
+		out, err := r.runOne(ctx, rs, total)
 		if err != nil {
 			if ctx.Err() != nil {
 				err = context.Cause(ctx)
 			}
-			return r.stopped(fmt.Errorf("run %d (%s): %w", i, runs[i].name, err), i)
+			return r.stopped(fmt.Errorf("run %d (%s): %w", i, rs.name, err), i)
 		}
-		b, err := encodeResults(lines)
+		b, err := encodeResults(out.lines)
 		if err != nil {
 			return err
 		}
-		if _, err := res.Write(b); err != nil {
-			return r.stopped(fmt.Errorf("trial: writing %s: %w", ResultsFile, err), i)
+		if err := res.append(b); err != nil {
+			return r.stopped(fmt.Errorf("run %d (%s): %w", i, rs.name, err), i)
 		}
-		if err := res.Sync(); err != nil {
-			return r.stopped(fmt.Errorf("trial: writing %s: %w", ResultsFile, err), i)
+		var extra map[string]any
+		if out.failed != "" {
+			extra = map[string]any{"rx_failed": out.failed}
 		}
-		t, _ := json.Marshal(map[string]any{"run": i, "name": runs[i].name, "started": began.UTC().Format(time.RFC3339Nano),
-			"seconds": math.Round(time.Since(began).Seconds()*1000) / 1000})
-		timing.Write(append(t, '\n'))
-		r.log.Info("trial: run done", "run", i+1, "of", len(runs), "name", runs[i].name, "seconds", time.Since(began).Round(time.Millisecond))
+		if err := timing.append(timingLine(i, rs.name, began, extra)); err != nil {
+			return r.stopped(fmt.Errorf("run %d (%s): %w", i, rs.name, err), i+1)
+		}
+		if out.failed != "" {
+			r.log.Warn("trial: run failed; its lines say why", "run", i+1, "name", rs.name, "reason", out.failed)
+		} else {
+			r.log.Info("trial: run done", "run", i+1, "of", r.runsText(), "name", rs.name, "seconds", time.Since(began).Round(time.Millisecond))
+		}
+		if soak != nil {
+			if err := soak.ran(i+1, out); err != nil {
+				return r.stopped(err, i+1)
+			}
+		}
 		if r.opts.Progress != nil {
-			r.opts.Progress(i+1, len(runs))
+			r.opts.Progress(i+1, total)
 		}
 	}
-	if err := res.Close(); err != nil {
-		return fmt.Errorf("trial: writing %s: %w", ResultsFile, err)
+	if soak != nil {
+		if err := soak.finish(i); err != nil {
+			return r.stopped(err, i)
+		}
+	}
+	if err := res.close(); err != nil {
+		return r.stopped(err, i)
+	}
+	if err := timing.close(); err != nil {
+		return r.stopped(err, i)
 	}
 	return r.report()
+}
+
+// runsText is the number of runs for the log: a soak's are counted by time.
+func (r *runner) runsText() string {
+	if s := r.plan.Soak; s != nil {
+		return "a soak of " + s.Duration.String()
+	}
+	return strconv.Itoa(len(r.plan.runs()))
+}
+
+// timingLine is one line of timing.jsonl (extra fields, such as trial rx's heard,
+// added to it).
+func timingLine(run int, name string, began time.Time, extra map[string]any) []byte {
+	m := map[string]any{"run": run, "name": name, "started": began.UTC().Format(time.RFC3339Nano),
+		"seconds": math.Round(time.Since(began).Seconds()*1000) / 1000}
+	for k, v := range extra {
+		m[k] = v
+	}
+	t, _ := json.Marshal(m)
+	return append(t, '\n')
 }
 
 // layout is where an item's messages sit in a run's burst: its first message number,
@@ -520,7 +612,7 @@ func (r *runner) open(ctx context.Context, seed uint64, rs *runSpec) (tx, rx rad
 			return nil, nil, fmt.Errorf("tx: %w", err)
 		}
 	}
-	if rx, err = m.Open(ctx, rxSpec); err != nil {
+	if rx, err = r.openRX(ctx, m, rxSpec); err != nil {
 		if tx != nil {
 			tx.Close()
 		}
@@ -546,10 +638,35 @@ func (r *runner) open(ctx context.Context, seed uint64, rs *runSpec) (tx, rx rad
 	return tx, rx, nil
 }
 
+// openRX opens a receiver; one that is not a recording gets the stall watchdog, so
+// that a device which stops streaming ends its run instead of hanging it.
+func (r *runner) openRX(ctx context.Context, m *devices.Manager, spec string) (radio.Device, error) {
+	rx, err := m.Open(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if r.opts.hooks.rx != nil {
+		rx = r.opts.hooks.rx(rx)
+	}
+	if rx.Info().Driver == "file" {
+		return rx, nil
+	}
+	t := r.opts.StallTimeout
+	if t == 0 {
+		t = radio.DefaultStallTimeout
+	}
+	return radio.WatchRX(rx, t), nil
+}
+
 // configure sets a device (not a recording) to the PHY's sample rate, the plan's
-// frequency, the calibration's gains and the step's (s may be nil).
+// frequency, the calibration's gains and the step's (s may be nil). A recording
+// must have been made at the PHY's rate: nothing resamples it.
 func (r *runner) configure(dev radio.Device, dir radio.Direction, s *Step) error {
 	if dev.Info().Driver == "file" {
+		if rate := dev.Config().SampleRate; dir == radio.RX && rate != phy.SampleRate {
+			return fmt.Errorf("%s is at %g samples/s; the PHY runs at %g (20 Msps) and nothing here resamples: record at 20 Msps (hackrf_transfer -s 20000000)",
+				radio.ClipSpec(dev.Info().Spec), rate, float64(phy.SampleRate))
+		}
 		return nil
 	}
 	if r.profile != nil {
@@ -604,7 +721,7 @@ func (r *runner) calibrate(ctx context.Context) error {
 			return fmt.Errorf("calibration.profile: %w", err)
 		}
 		r.profile = p
-		return p.Save(dst)
+		return writeErr(dst, p.Save(dst))
 	}
 	tx, rx, err := r.open(ctx, r.plan.Seed, nil)
 	if err != nil {
@@ -622,7 +739,7 @@ func (r *runner) calibrate(ctx context.Context) error {
 		return fmt.Errorf("calibration: %w", err)
 	}
 	r.profile = p
-	return p.Save(dst)
+	return writeErr(dst, p.Save(dst))
 }
 
 // captureMargin is how many samples a run receives beyond its burst: the loopback's
@@ -635,11 +752,26 @@ func captureMargin(rx radio.Device) int {
 	return int(phy.SampleRate / 4)
 }
 
-// runOne sends a run's burst, records the receive side and decodes it.
-func (r *runner) runOne(ctx context.Context, rs runSpec, total int) ([]Result, error) {
+// runOutcome is what one run did.
+type runOutcome struct {
+	lines []Result
+	// failed is why the receiver stopped before the run was over ("" if it did
+	// not); the lines say it too.
+	failed string
+	sent   int   // frames sent
+	heard  int64 // samples received
+	air    int64 // of those, the burst's length (the frames and their gaps)
+}
+
+// runOne sends a run's burst, records the receive side and decodes it. A receiver
+// that fails during the run (a device that stopped streaming, a USB error) does not
+// stop the trial: the run is recorded and decoded as far as it got, and its lines say
+// why frames were lost. Failing to start the run (to open a device) stops it.
+func (r *runner) runOne(ctx context.Context, rs runSpec, total int) (runOutcome, error) {
+	var out runOutcome
 	items, err := r.stepItems(rs.step)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	info := r.info(rs, total)
 	for _, s := range r.opts.Sinks {
@@ -647,11 +779,14 @@ func (r *runner) runOne(ctx context.Context, rs runSpec, total int) ([]Result, e
 	}
 	x, lay, err := r.send(rs, items)
 	if err != nil {
-		return nil, err
+		return out, err
+	}
+	for _, l := range lay {
+		out.sent += l.Frames
 	}
 	tx, rx, err := r.open(ctx, rs.seed, &rs)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	defer rx.Close()
 	var y []complex64
@@ -664,34 +799,80 @@ func (r *runner) runOne(ctx context.Context, rs runSpec, total int) ([]Result, e
 	} else {
 		defer tx.Close()
 		var got burst.Received
-		got, err = burst.Capture(ctx, tx, rx, burst.Samples(x), len(x)+captureMargin(rx), burst.Config{})
+		got, err = burst.Capture(ctx, tx, rx, burst.Samples(x), r.captureLen(len(x), rx), burst.Config{})
 		y = got.Samples
+		out.air = int64(len(x))
 	}
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil || tx == nil {
+			return out, err
+		}
+		out.failed = failure(err)
 	}
-	if err := r.record(rs, y, lay, rx.Config()); err != nil {
-		return nil, err
+	out.heard = int64(len(y))
+	if err := r.record(rs, y, lay, rx.Config(), out.failed); err != nil {
+		return out, err
 	}
-	return r.decode(rs, info, y, items, lay)
+	out.lines, err = r.decode(rs, info, y, items, lay, out.failed)
+	return out, err
 }
 
-// record writes a run's received samples as SigMF (cf32), with the items' layout in
-// its annotation so that a replay with another model places messages as sent.
-func (r *runner) record(rs runSpec, y []complex64, lay []layout, cfg radio.Config) error {
+// failure is how a receiver's failure reads in results.jsonl: the device's own words
+// without the layers it came up through.
+func failure(err error) string {
+	var se *radio.StallError
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
+}
+
+// captureLen is how many samples a run receives for a burst of n on rx: the burst and
+// captureMargin, or, for a soak, enough quiet after it that the frames fill about
+// Soak.Duty of what the receiver hears. A soak's margin on the loopback is the
+// receiver's own start slack (its offset key) and soakTail, so that a plan can keep
+// the slack short and the quiet the duty asks for is not swamped by it.
+func (r *runner) captureLen(n int, rx radio.Device) int {
+	s := r.plan.Soak
+	if s == nil {
+		return n + captureMargin(rx)
+	}
+	margin := captureMargin(rx)
+	if sp, err := radio.ParseSpec(rx.Info().Spec); err == nil && sp.Driver == "loopback" {
+		if p, err := loopback.DefaultParams(sp.Arg); err == nil && p.Apply(r.opts.Loopback) == nil && p.Apply(sp.Params) == nil {
+			margin = p.Offset + soakTail
+		}
+	}
+	return max(n+margin, int(float64(n)/s.Duty))
+}
+
+// soakTail is the quiet a soak run receives after its burst at the least (0.1 ms):
+// room for the receiver to finish the last frame.
+const soakTail = 2000
+
+// record writes a run's received samples as SigMF, with the items' layout in its
+// annotation so that a replay with another model places messages as sent, and the
+// receiver's failure, if it failed, so that a replay says it again. Samples that all
+// lie on the 8-bit grid of a HackRF (or of the loopback's hackrf preset) are written
+// as ci8, exactly and in a quarter of the space; others as cf32.
+func (r *runner) record(rs runSpec, y []complex64, lay []layout, cfg radio.Config, failed string) error {
 	path := filepath.Join(r.dir, rs.name+sigmf.ExtMeta)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("trial: %w", err)
+		return writeErr(filepath.Dir(path), err)
 	}
 	s := &r.plan.Steps[rs.step]
-	w, err := sigmf.Create(path, sigmf.WriteOptions{Datatype: sigmf.CF32LE, SampleRate: phy.SampleRate, Frequency: cfg.Frequency,
+	dt := sigmf.CF32LE
+	if onInt8Grid(y) {
+		dt = sigmf.CI8
+	}
+	w, err := sigmf.Create(path, sigmf.WriteOptions{Datatype: dt, SampleRate: phy.SampleRate, Frequency: cfg.Frequency,
 		Recorder: "m4sc trial " + r.opts.Version, Description: fmt.Sprintf("m4sc trial %s: run %d, step %s, %s", r.plan.Name, rs.index, s.Name, rs.scheme)})
 	if err != nil {
-		return fmt.Errorf("trial: recording: %w", err)
+		return writeErr(path, err)
 	}
 	defer w.Abort()
 	if _, err := w.Write(y); err != nil {
-		return fmt.Errorf("trial: recording: %w", err)
+		return writeErr(path, err)
 	}
 	items := make([][3]int, len(lay))
 	for i, l := range lay {
@@ -701,11 +882,32 @@ func (r *runner) record(rs runSpec, y []complex64, lay []layout, cfg radio.Confi
 	if rs.snr != nil {
 		extra["m4sc:snr_db"] = *rs.snr
 	}
+	if failed != "" {
+		extra[failedKey] = failed
+	}
 	if err := w.Annotate(sigmf.Annotation{SampleStart: 0, SampleCount: int64(len(y)), Label: "m4sc trial run", Extra: extra}); err != nil {
-		return fmt.Errorf("trial: recording: %w", err)
+		return writeErr(path, err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("trial: recording: %w", err)
+		return writeErr(path, err)
 	}
 	return nil
+}
+
+// failedKey is the recording annotation's key for why the receiver stopped early.
+const failedKey = "m4sc:rx_failed"
+
+// onInt8Grid reports whether every component is v/128 for an integer v in
+// -128..127: what sigmf writes as ci8 and reads back bit for bit.
+func onInt8Grid(y []complex64) bool {
+	ok := func(x float32) bool {
+		v := x * 128 // exact: a power of two
+		return v >= -128 && v <= 127 && v == float32(int32(v))
+	}
+	for _, v := range y {
+		if !ok(real(v)) || !ok(imag(v)) {
+			return false
+		}
+	}
+	return true
 }

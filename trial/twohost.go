@@ -3,7 +3,6 @@ package trial
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +73,9 @@ type TXOptions struct {
 func Transmit(ctx context.Context, p *Plan, o Options, to TXOptions) error {
 	if c := p.Calibration; c != nil && c.Run {
 		return errors.New("trial: tx: calibration.run needs both ends in one process; calibrate first (m4sc calibrate) and give calibration.profile")
+	}
+	if p.Soak != nil {
+		return errSoakTwoHosts
 	}
 	if to.Gap <= 0 {
 		to.Gap = DefaultRunGap
@@ -194,6 +196,13 @@ type RXSummary struct {
 // errHeard ends reception: every run has been heard, or the air went quiet.
 var errHeard = errors.New("trial: rx: done")
 
+// errSoakTwoHosts refuses a soak plan to trial tx, rx and score: a soak's runs go on
+// for a time, not a number, so the two ends could not agree on them.
+var errSoakTwoHosts = errors.New("trial: a soak plan runs both ends in one process (m4sc trial run)")
+
+// notHeard is the reason given for the frames of a run the receiver did not hear.
+const notHeard = "run not heard"
+
 // Receive hears the runs Transmit sends and writes the trial directory dir as Run
 // does: plan.yaml, a recording per run (the stretch of the stream from its first
 // frame to the next run's), results.jsonl, timing.jsonl and the report. It knows from
@@ -207,8 +216,16 @@ var errHeard = errors.New("trial: rx: done")
 // Results follow from the recordings alone (each run is decoded from its recording,
 // as Replay does), so Replay of dir reproduces its results.jsonl.
 func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) (*RXSummary, error) {
+	return receive(ctx, p, dir, o, ro, "rx")
+}
+
+// receive is Receive, writing role into the directory's provenance (rx, score).
+func receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions, role string) (*RXSummary, error) {
 	if c := p.Calibration; c != nil && c.Run {
 		return nil, errors.New("trial: rx: calibration.run needs both ends in one process; calibrate first (m4sc calibrate) and give calibration.profile")
+	}
+	if p.Soak != nil {
+		return nil, errSoakTwoHosts
 	}
 	if ro.Idle <= 0 {
 		ro.Idle = DefaultIdle
@@ -217,7 +234,7 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 	if ro.Air != "" {
 		air = (&tail{path: ro.Air}).start() // where the stream is now is where this receiver joins
 	}
-	r, err := prepare(p, dir, "rx", o)
+	r, err := prepare(p, dir, role, o)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +274,7 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 			return nil, err
 		}
 		m := devices.New(devices.Options{Seed: r.plan.Seed, Loopback: o.Loopback})
-		if rx, err = m.Open(ctx, rxSpec); err != nil {
+		if rx, err = r.openRX(ctx, m, rxSpec); err != nil {
 			return nil, fmt.Errorf("trial: rx: %w", err)
 		}
 		defer rx.Close()
@@ -266,23 +283,24 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 		}
 	}
 
-	res, err := os.OpenFile(filepath.Join(dir, ResultsFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	res, err := openJournal(filepath.Join(dir, ResultsFile), 0, o.hooks)
 	if err != nil {
-		return nil, fmt.Errorf("trial: %w", err)
+		return nil, err
 	}
-	defer res.Close()
-	timing, err := os.OpenFile(filepath.Join(dir, TimingFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	defer res.close()
+	timing, err := openJournal(filepath.Join(dir, TimingFile), -1, o.hooks)
 	if err != nil {
-		return nil, fmt.Errorf("trial: %w", err)
+		return nil, err
 	}
-	defer timing.Close()
+	defer timing.close()
 
 	// The decoder: runs handed over in order, decoded off the receive path so that
 	// the stream is never held up by the model.
 	type job struct {
-		rs    runSpec
-		y     []complex64
-		heard time.Time
+		rs     runSpec
+		y      []complex64
+		heard  time.Time
+		failed string // why its frames were not all heard, if it was cut short
 	}
 	jobs := make(chan job, len(runs))
 	decoded := make(chan error, 1)
@@ -291,7 +309,7 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 		var ferr error
 		for j := range jobs {
 			if ferr == nil {
-				ferr = r.finish(j.rs, j.y, len(runs), rxCfg, res, timing, j.heard)
+				ferr = r.finish(j.rs, j.y, len(runs), rxCfg, res, timing, j.heard, j.failed)
 			}
 		}
 		decoded <- ferr
@@ -321,20 +339,23 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 		frames    []phy.Frame
 		sum       = RXSummary{Runs: len(runs)}
 	)
-	handOver := func(run int, from, to int64, began time.Time) {
-		for ; next < run; next++ {
+	missed := func(upTo int, why string) {
+		for ; next < upTo; next++ {
 			r.log.Info("trial: rx: run missed", "run", next, "name", runs[next].name)
-			jobs <- job{rs: runs[next], heard: time.Now()}
+			jobs <- job{rs: runs[next], heard: time.Now(), failed: why}
 		}
+	}
+	handOver := func(run int, from, to int64, began time.Time, failed string) {
+		missed(run, notHeard)
 		from = max(from, histStart)
 		to = min(max(to, from), pos)
-		jobs <- job{rs: runs[run], y: slices.Clone(hist[from-histStart : to-histStart]), heard: began}
+		jobs <- job{rs: runs[run], y: slices.Clone(hist[from-histStart : to-histStart]), heard: began, failed: failed}
 		next = run + 1
 	}
-	closeCur := func(end int64) {
+	closeCur := func(end int64, failed string) {
 		if cur >= 0 {
 			r.log.Info("trial: rx: run heard", "run", cur, "name", runs[cur].name, "frames", len(seen))
-			handOver(cur, curFirst-cutMargin, end, curBegan)
+			handOver(cur, curFirst-cutMargin, end, curBegan, failed)
 			cur = -1
 		}
 	}
@@ -352,7 +373,7 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 			return
 		}
 		// A later run begins: the one being heard is over.
-		closeCur(f.Start - cutMargin)
+		closeCur(f.Start-cutMargin, "")
 		cur, curFirst, curBegan = run, f.Start, time.Now()
 		clear(seen)
 		seen[f.Header.Sequence] = true
@@ -384,7 +405,7 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 			done = true
 		}
 		if done {
-			closeCur(pos)
+			closeCur(pos, "")
 			stopAir()
 			return errHeard
 		}
@@ -410,30 +431,33 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 	_, err = burst.Run(ctx, tx, rx, src, math.MaxInt64, burst.Config{}, sink)
 	stopAir()
 	cancelled := ctx.Err() != nil
-	if err != nil && !errors.Is(err, errHeard) && !cancelled {
+	failed := "" // the receiver's failure: what the runs it cut short lost their frames to
+	if err != nil && !errors.Is(err, errHeard) && !cancelled && !errors.Is(err, io.EOF) {
 		r.log.Warn("trial: rx: the receiver stopped", "err", err)
+		failed = failure(err)
 	}
 	if !errors.Is(err, errHeard) {
 		for _, f := range rcv.Flush(frames[:0]) {
 			onFrame(&f)
 		}
-		closeCur(pos)
+		closeCur(pos, failed)
 	}
 	if !cancelled {
-		// The transmitter is done: what was not heard is missed.
-		for next < len(runs) {
-			r.log.Info("trial: rx: run missed", "run", next, "name", runs[next].name)
-			jobs <- job{rs: runs[next], heard: time.Now()}
-			next++
+		// The transmitter is done, or the receiver failed: what was not heard is
+		// missed.
+		why := notHeard
+		if failed != "" {
+			why = failed
 		}
+		missed(len(runs), why)
 	}
 	close(jobs)
 	derr := <-decoded
 	if derr != nil {
 		return nil, derr
 	}
-	if err := res.Close(); err != nil {
-		return nil, fmt.Errorf("trial: writing %s: %w", ResultsFile, err)
+	if err := res.close(); err != nil {
+		return nil, err
 	}
 	all, _, rerr := ReadResults(filepath.Join(dir, ResultsFile))
 	if rerr != nil {
@@ -457,8 +481,9 @@ func Receive(ctx context.Context, p *Plan, dir string, o Options, ro RXOptions) 
 	return &sum, r.report()
 }
 
-// finish records, decodes and writes one run heard by Receive (y nil: missed).
-func (r *runner) finish(rs runSpec, y []complex64, total int, cfg radio.Config, res, timing *os.File, began time.Time) error {
+// finish records, decodes and writes one run heard by Receive (y nil: missed; failed:
+// why its frames were not all heard, when it was cut short or missed).
+func (r *runner) finish(rs runSpec, y []complex64, total int, cfg radio.Config, res, timing *journal, began time.Time, failed string) error {
 	items, err := r.stepItems(rs.step)
 	if err != nil {
 		return err
@@ -467,14 +492,14 @@ func (r *runner) finish(rs runSpec, y []complex64, total int, cfg radio.Config, 
 	if err != nil {
 		return fmt.Errorf("trial: rx: run %d (%s): %w", rs.index, rs.name, err)
 	}
-	if err := r.record(rs, y, lay, cfg); err != nil {
+	if err := r.record(rs, y, lay, cfg, failed); err != nil {
 		return err
 	}
 	info := r.info(rs, total)
 	for _, s := range r.opts.Sinks {
 		s.RunStarted(info)
 	}
-	lines, err := r.decode(rs, info, y, items, lay)
+	lines, err := r.decode(rs, info, y, items, lay, failed)
 	if err != nil {
 		return err
 	}
@@ -482,15 +507,12 @@ func (r *runner) finish(rs runSpec, y []complex64, total int, cfg radio.Config, 
 	if err != nil {
 		return err
 	}
-	if _, err := res.Write(b); err != nil {
-		return fmt.Errorf("trial: writing %s: %w", ResultsFile, err)
+	if err := res.append(b); err != nil {
+		return fmt.Errorf("run %d (%s): %w", rs.index, rs.name, err)
 	}
-	if err := res.Sync(); err != nil {
-		return fmt.Errorf("trial: writing %s: %w", ResultsFile, err)
+	if err := timing.append(timingLine(rs.index, rs.name, began, map[string]any{"heard": y != nil})); err != nil {
+		return fmt.Errorf("run %d (%s): %w", rs.index, rs.name, err)
 	}
-	t, _ := json.Marshal(map[string]any{"run": rs.index, "name": rs.name, "started": began.UTC().Format(time.RFC3339Nano),
-		"seconds": math.Round(time.Since(began).Seconds()*1000) / 1000, "heard": y != nil})
-	timing.Write(append(t, '\n'))
 	if r.opts.Progress != nil {
 		r.opts.Progress(rs.index+1, total)
 	}

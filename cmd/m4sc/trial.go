@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,11 @@ type trialFlags struct {
 	wait        time.Duration
 	gap         int
 	serve       string
+	// trial run and resume
+	duration, stall time.Duration
+	// trial score
+	format     string
+	rate, freq float64
 }
 
 func newTrialCmd(a *app) *cobra.Command {
@@ -40,10 +46,20 @@ the m4sc version and the model's hash, the calibration profile, a SigMF recordin
 the receive side of each run, results.jsonl (one line per input and run), timing.jsonl,
 and report.md and report.html with plots. Ctrl-C leaves a valid directory that
 "m4sc trial resume DIR" continues. "m4sc trial replay DIR" decodes the recordings
-again and compares with the stored results.`,
+again and compares with the stored results; "m4sc trial score PLAN RECORDING"
+scores a recording made elsewhere (hackrf_transfer, any SigMF writer) of what
+"m4sc trial tx PLAN" sent.
+
+Robustness: a receiver that delivers no samples for --stall (default 5s) ends its
+run with the reason in results.jsonl (lost_reason, error) and the trial goes on; a
+full disk or an unwritable directory stops the trial with an error naming the file
+and the cause, the runs before it intact for "trial resume". A plan with a soak
+block (examples/soak-loopback.yaml) repeats its steps for a time and writes the
+process's memory, goroutines and open files to soak.jsonl every minute; its report
+says whether memory stayed flat and every frame sent was accounted for.`,
 	}
 	cmd.AddCommand(newTrialRunCmd(a), newTrialResumeCmd(a), newTrialReplayCmd(a), newTrialReportCmd(a), newTrialCheckCmd(a),
-		newTrialTXCmd(a), newTrialRXCmd(a))
+		newTrialTXCmd(a), newTrialRXCmd(a), newTrialScoreCmd(a))
 	return cmd
 }
 
@@ -73,7 +89,7 @@ func trialOptions(cmd *cobra.Command, a *app, f *trialFlags, planDir string) (tr
 	var data *llm.Data
 	var dataErr error
 	errOut := cmd.ErrOrStderr()
-	return trial.Options{Chain: ch, PlanDir: planDir, Version: versionText(), Loopback: kv, Beam: f.beam, Log: a.log,
+	return trial.Options{Chain: ch, PlanDir: planDir, Version: versionText(), Loopback: kv, Beam: f.beam, Log: a.log, StallTimeout: f.stall,
 		Data: func() (*llm.Data, error) {
 			once.Do(func() {
 				dir, err := cfg.CacheDir()
@@ -87,8 +103,20 @@ func trialOptions(cmd *cobra.Command, a *app, f *trialFlags, planDir string) (tr
 			})
 			return data, dataErr
 		},
-		Progress: func(done, total int) { fmt.Fprintf(errOut, "trial: %d/%d runs\n", done, total) },
+		Progress: func(done, total int) {
+			if total == 0 {
+				fmt.Fprintf(errOut, "trial: %d runs\n", done) // a soak: counted by time
+				return
+			}
+			fmt.Fprintf(errOut, "trial: %d/%d runs\n", done, total)
+		},
 	}, nil
+}
+
+// addStallFlag adds --stall to the verbs that receive from a device.
+func addStallFlag(cmd *cobra.Command, f *trialFlags) {
+	cmd.Flags().DurationVar(&f.stall, "stall", radio.DefaultStallTimeout,
+		"end a run when the receiver delivers no samples for this long (a device that stopped streaming); negative: never")
 }
 
 func newTrialRunCmd(a *app) *cobra.Command {
@@ -99,12 +127,33 @@ func newTrialRunCmd(a *app) *cobra.Command {
 		Long: `run executes PLAN into --out DIR (which must not exist or be empty) and
 writes the report. --ci runs the embedded CI plan on the loopback (every task, the
 three schemes, a few SNRs and a fading channel) and exits non-zero when a figure is
-below the plan's thresholds; without --out its directory is a new temporary one.`,
+below the plan's thresholds; without --out its directory is a new temporary one.
+
+A receiver that delivers nothing for --stall ends its run: the run's lines in
+results.jsonl give the reason ("device stopped streaming after N samples") and the
+trial goes on with the next run. A file that cannot be written (disk full,
+directory not writable) stops the trial with an error naming it and the cause; what
+was written before stays valid and "trial resume DIR" continues once it can be
+written.
+
+A soak (a plan with a soak block, or any plan with --duration) repeats the plan's
+runs, cycle after cycle with fresh seeds, until its duration has passed, keeping
+the frames to the plan's duty of the air, and writes DIR/soak.jsonl (resident
+memory from /proc/self/status, goroutines, open files from /proc/self/fd, frames
+sent and lost) once every soak.stats (a minute). Its report says whether resident
+memory stayed within 10% of its value after the first minute (at the end and along
+its trend line; the highest sample is reported as well), whether goroutines or open
+files grew, and whether every frame sent is in results.jsonl as decoded or lost
+with a reason; the command exits non-zero when one of those fails. For example:
+  m4sc trial run examples/soak-loopback.yaml --out soak-1h
+  m4sc trial run examples/soak-loopback.yaml --duration 10m --out soak-10m`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runTrial(cmd, a, &f, args) },
 	}
 	cmd.Flags().StringVar(&f.out, "out", "", "trial directory to write")
 	cmd.Flags().BoolVar(&f.ci, "ci", false, "run the embedded CI plan and check its thresholds")
+	cmd.Flags().DurationVar(&f.duration, "duration", 0, "run the plan as a soak of this length (overrides soak.duration; 0: as the plan says)")
+	addStallFlag(cmd, &f)
 	addServeFlag(cmd, &f.serve)
 	addTrialModelFlags(cmd, &f)
 	return cmd
@@ -112,6 +161,9 @@ below the plan's thresholds; without --out its directory is a new temporary one.
 
 // errThresholds is the error of a trial whose figures fell below its thresholds.
 var errThresholds = errors.New("trial: below the plan's thresholds")
+
+// errSoak is the error of a soak that did not hold steady or lost track of frames.
+var errSoak = errors.New("trial: soak failed")
 
 func runTrial(cmd *cobra.Command, a *app, f *trialFlags, args []string) error {
 	var src []byte
@@ -147,6 +199,14 @@ func runTrial(cmd *cobra.Command, a *app, f *trialFlags, args []string) error {
 		}
 		return err
 	}
+	if f.duration < 0 {
+		return usageErrorf("--duration %v: want a length of time", f.duration)
+	}
+	if f.duration > 0 {
+		if err := p.SetSoakDuration(f.duration); err != nil {
+			return usageErrorf("--duration: %v", err)
+		}
+	}
 	o, err := trialOptions(cmd, a, f, planDir)
 	if err != nil {
 		return err
@@ -176,6 +236,18 @@ func trialDone(cmd *cobra.Command, p *trial.Plan, dir string, began time.Time, e
 	}
 	fmt.Fprintf(out, "trial %s: %d results in %s (%s); report %s\n", p.Name, len(res), dir, time.Since(began).Round(time.Second/10),
 		filepath.Join(dir, trial.ReportMD))
+	if p.Soak != nil {
+		sum, err := trial.ReadSoak(dir, p, res)
+		if err != nil {
+			return err
+		}
+		for _, l := range sum.Lines() {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+		if prob := sum.Problems(); len(prob) > 0 {
+			return fmt.Errorf("%w: %s", errSoak, strings.Join(prob, "; "))
+		}
+	}
 	failed := 0
 	for _, v := range trial.Check(p, res) {
 		verdict := "pass"
@@ -211,6 +283,7 @@ func newTrialResumeCmd(a *app) *cobra.Command {
 			return trialDone(cmd, p, dir, began, trial.Resume(cmd.Context(), dir, o))
 		},
 	}
+	addStallFlag(cmd, &f)
 	addTrialModelFlags(cmd, &f)
 	return cmd
 }
@@ -312,6 +385,10 @@ func newTrialCheckCmd(a *app) *cobra.Command {
 			b, err := p.Encode()
 			if err != nil {
 				return err
+			}
+			if p.Soak != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "# a soak: %d runs a cycle, repeated for %v\n%s", trial.Runs(p), p.Soak.Duration, b)
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "# %d runs\n%s", trial.Runs(p), b)
 			return nil
@@ -429,7 +506,70 @@ device, with its snr, channel, ppm) is the channel.`,
 	cmd.Flags().StringVar(&f.air, "air", "", "raw cf32 stream of trial tx in another process, heard through the plan's loopback rx")
 	cmd.Flags().DurationVar(&f.idle, "idle", trial.DefaultIdle, "stop when nothing of the plan was heard for this long")
 	cmd.Flags().DurationVar(&f.wait, "wait", 0, "stop when no frame of the plan was heard this long after starting (0: wait for the transmitter)")
+	addStallFlag(cmd, &f)
 	addServeFlag(cmd, &f.serve)
+	addTrialModelFlags(cmd, &f)
+	return cmd
+}
+
+func newTrialScoreCmd(a *app) *cobra.Command {
+	var f trialFlags
+	cmd := &cobra.Command{
+		Use:   "score PLAN RECORDING --out DIR [--rate 20e6] [--freq HZ] [--format sigmf|cs8|cf32]",
+		Short: "Score a recording made elsewhere (hackrf_transfer, any SigMF writer) of what trial tx sent for PLAN",
+		Long: `score reads RECORDING, made by any receiver while "m4sc trial tx PLAN" was
+sending, and writes DIR as "trial rx" would have: it knows from the plan and its
+seeds what each run sent, tells the runs apart by the header's address, counts every
+frame not in the recording as lost, keeps each run's stretch of the recording under
+DIR/recordings/ (so "trial replay DIR" reproduces results.jsonl), and writes the
+report. The recording is read to its end.
+
+RECORDING is a SigMF pair (.sigmf-meta or .sigmf-data, from any tool), or a raw
+capture without metadata: hackrf_transfer's interleaved signed 8-bit I,Q (.cs8 or
+.iq; other names with --format cs8), or float32 I,Q (.cf32, .cfile). A raw capture
+needs --rate (and --freq, to be recorded); the rate must be 20 Msps, the PHY's, as
+in
+
+  hackrf_transfer -r capture.iq -f 2450000000 -s 20000000 -l 24 -g 20
+  m4sc trial score field.yaml capture.iq --rate 20e6 --freq 2.45e9 --out scored
+
+A capture that is not whole samples (an odd number of bytes), at another rate, or
+of another plan (nothing of it heard) is refused with the reason.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch len(args) {
+			case 2:
+				return nil
+			case 1:
+				return usageErrorf("give the PLAN the recording was sent with, then the RECORDING")
+			case 0:
+				return usageErrorf("give the PLAN the recording was sent with and the RECORDING")
+			}
+			return usageErrorf("give one PLAN and one RECORDING, not %d arguments", len(args))
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.out == "" {
+				return usageErrorf("--out: a directory for the scored trial is required")
+			}
+			p, err := readPlan(args[0])
+			if err != nil {
+				return err
+			}
+			o, err := trialOptions(cmd, a, &f, filepath.Dir(args[0]))
+			if err != nil {
+				return err
+			}
+			began := time.Now()
+			sum, err := trial.Score(cmd.Context(), p, args[1], f.out, o, trial.ScoreOptions{Format: f.format, SampleRate: f.rate, Frequency: f.freq})
+			if sum != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "trial score %s: heard %d of %d runs in %s; %d of %d frames lost\n", p.Name, sum.Heard, sum.Runs, args[1], sum.FramesLost, sum.Frames)
+			}
+			return trialDone(cmd, p, f.out, began, err)
+		},
+	}
+	cmd.Flags().StringVar(&f.out, "out", "", "trial directory to write")
+	cmd.Flags().StringVar(&f.format, "format", "", "sigmf, cs8 (hackrf_transfer's int8 I,Q) or cf32 (default: from the name)")
+	cmd.Flags().Float64Var(&f.rate, "rate", 0, "sample rate of a raw capture, samples/s (20e6)")
+	cmd.Flags().Float64Var(&f.freq, "freq", 0, "centre frequency of a raw capture, Hz")
 	addTrialModelFlags(cmd, &f)
 	return cmd
 }
