@@ -34,6 +34,7 @@ var trainStages = []string{"tokenizer", "lm", "align", "instruct", "channel"}
 type trainFlags struct {
 	stage, out, runDir, tokPath, projector string
 	corpus, images, stem                   string
+	from                                   string
 	vocab                                  int
 	steps                                  int64
 	batch                                  int
@@ -74,6 +75,9 @@ noise, slight blur, a JPEG round trip, small scale changes and anti-aliased edge
 renderer. --augment off trains on clean images, as the shipped model was trained.
 The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.from != "" && (f.stage == "tokenizer" || f.stage == "channel") {
+				return usageErrorf("--from applies to the lm, align and instruct stages, not %s", f.stage)
+			}
 			if f.stage == "tokenizer" {
 				return trainTokenizer(cmd, a, f)
 			}
@@ -104,6 +108,7 @@ The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it, as the shipped model was trained. A resumed or later stage keeps the run's setting. The tokenizer stage trains on cased text only when --cased is given (the shipped tokenizer is lower-cased)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
+	cmd.Flags().StringVar(&f.from, "from", "", "lm, align and instruct stages: start the requested stage from these weights (an earlier run's <stage>.safetensors) instead of the previous stage's in --run-dir, which are then not needed; to continue a finished stage for more steps, say at a lower --lr, under another --seed so the batches are new")
 	cmd.Flags().DurationVar(&f.every, "checkpoint-every", defaultCheckpointEvery, "how often to write the checkpoint (a positive duration)")
 	cmd.Flags().StringVar(&f.augment, "augment", string(llm.AugmentRealistic), "align and instruct stages: realistic perturbs 3/4 of the training images (llm.AugmentRealistic), off trains on clean images; a resumed stage keeps its checkpoint's setting unless this flag is given")
 	return cmd
@@ -157,6 +162,11 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
 		return usageErrorf("--steps, --batch and --lr must not be negative")
 	}
+	if f.from != "" {
+		if _, err := os.Stat(f.from); err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+	}
 	if f.every <= 0 {
 		return usageErrorf("--checkpoint-every %s: want a positive duration (default %s)", f.every, defaultCheckpointEvery)
 	}
@@ -188,6 +198,9 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 	seed := uint64(a.Config().Seed())
 	var prev string
 	for _, st := range llm.Stages {
+		if f.from != "" && st != want {
+			continue // the requested stage starts from --from
+		}
 		final := filepath.Join(f.runDir, string(st)+".safetensors")
 		if _, err := os.Stat(final); err == nil && (st != want || !f.restart) {
 			fmt.Fprintf(out, "stage %s: done (%s)\n", st, final)
@@ -196,6 +209,9 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 				break
 			}
 			continue
+		}
+		if f.from != "" {
+			prev = f.from
 		}
 		var m *llm.Model
 		if prev == "" {
@@ -251,7 +267,8 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		meta := map[string]string{
 			"stage": string(st), "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
 			"command": fmt.Sprintf("m4sc train --stage %s --run-dir %s --projector %s --cased=%t --augment %s", st, f.runDir, proj, m.Config().Cased, m.Config().Augment),
-			"data":    dataVersions(cacheDir),
+			"from":    prev, "lr": fmt.Sprint(o.LR),
+			"data": dataVersions(cacheDir),
 		}
 		if err := m.Save(final, meta); err != nil {
 			return err

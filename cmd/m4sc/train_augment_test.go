@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,5 +17,43 @@ func TestTrainAugmentFlag(t *testing.T) {
 		if code == 0 || !strings.Contains(first, `--augment "`+v+`": realistic or off`) {
 			t.Errorf("--augment %q: exit %d, %q", v, code, first)
 		}
+	}
+}
+
+// --from starts the requested stage from a weights file, without the stages before
+// it, and records where it started; it is refused for stages it does not apply to
+// and for a file that is not there.
+func TestTrainFrom(t *testing.T) {
+	shipped, err := filepath.Abs("../../llm/weights/model.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := realCache(t)
+	wd := isolate(t)
+	t.Setenv("M4SC_CACHE_DIR", cache)
+	if code, _, e := runM4sc(t, "train", "--stage", "channel", "--from", shipped); code == 0 || !strings.Contains(e, "--from applies to the lm, align and instruct stages") {
+		t.Errorf("--from on the channel stage: exit %d, %q", code, e)
+	}
+	if code, _, e := runM4sc(t, "train", "--stage", "instruct", "--from", "missing.safetensors"); code == 0 || !strings.Contains(e, "missing.safetensors") {
+		t.Errorf("--from a missing file: exit %d, %q", code, e)
+	}
+	code, out, e := runM4sc(t, "train", "--stage", "instruct", "--from", shipped, "--steps", "2", "--batch", "2", "--augment", "off", "--run-dir", "ft")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	if !strings.Contains(out, "weights written to ft/instruct.safetensors") {
+		t.Errorf("stdout %q", out)
+	}
+	for _, st := range []string{"lm", "align"} {
+		if _, err := os.Stat(filepath.Join(wd, "ft", st+".safetensors")); err == nil {
+			t.Errorf("stage %s ran before a stage started --from weights", st)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(wd, "ft", "instruct.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b[:min(len(b), 1<<16)]), shipped) {
+		t.Error("the weights do not record the file they started from")
 	}
 }
