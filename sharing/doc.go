@@ -19,6 +19,16 @@
 // What no group takes is private. So unrelated contents share nothing (a few matching
 // background cells never pay for a frame) and identical contents share everything.
 //
+// A public part sends every member the same symbols where unicast would send each its
+// own, so part of what it saves goes into copies of them: one copy for every
+// Options.CopyUsers members (DefaultCopyUsers, 4), at most MaxCopies, in the part's
+// one frame. The copies of a symbol sit on subcarriers about 48/c apart, and each
+// receiver combines them by maximal-ratio combining: 10 log10(c) dB more SNR for
+// every member, and a fade of a few neighbouring subcarriers takes one copy, not the
+// symbol. The SNR hint matters little to the codec (a strong member loses next to
+// nothing by a frame coded for a weak one; RESULTS.md), so the copies put every member
+// ahead of where its own unicast transmission would.
+//
 // One content, many tasks (multicast): every image task encodes an image to the same
 // vectors, so all users form one group. Tasks need different bandwidths
 // (Options.Bandwidth, task-aware; semantic.DefaultBandwidth by default): the public
@@ -37,11 +47,11 @@
 // one frame: public parts as phy.KindPublic frames to a group address (GroupBase and
 // up), private parts and enhancements as phy.KindSemantic frames to the user's
 // address (UserAddress: 1 to MaxUsers); the header's Sequence carries the cell mask,
-// its Task the bandwidth and an enhancement bit (see enhancementBit). Public parts go
-// first, the largest groups first, then each user's own frames in user order, so a
-// user can decode as soon as its last frame has passed. The schedule (Burst.Schedule)
-// reaches the receivers with the group table before the round, as the users' SNR
-// reports reached the transmitter.
+// its Task the bandwidth and an enhancement bit, its Length the copies (see
+// enhancementBit). Public parts go first, the largest groups first, then each user's
+// own frames in user order, so a user can decode as soon as its last frame has
+// passed. The schedule (Burst.Schedule) reaches the receivers with the group table
+// before the round, as the users' SNR reports reached the transmitter.
 //
 // # Receivers
 //
@@ -49,7 +59,8 @@
 // on one air, each with its own channel string: SNR, fading, oscillator; or HackRFs,
 // or recordings), and runs phy's receiver on each one's samples. Receive keeps the
 // frames to the user's address and its groups' (never another user's private frame),
-// decodes each with the codec, places the cells (an enhancement over the base layer),
+// combines a public frame's copies, decodes each with the codec, places the cells (an
+// enhancement over the base layer),
 // and runs the user's task with llm.Model.Decode. A lost frame is no failure: the
 // user decodes from what arrived (a lost public part's cells from no symbols, the
 // decoder's prior; a lost enhancement falls back to the base layer; a lost text gives
@@ -71,7 +82,10 @@
 // recordings; SplitDevices reads a list), each user then reporting the SNR its
 // receiver measured in the round before. `m4sc share` prints and writes the lines
 // and summary, and with several user counts a plot of airtime against K (PlotUsers).
-// RESULTS.md holds the measured figures and the commands that made them.
+// RunOptions.Watch shows the rounds as they go (the receivers' samples and frames,
+// every decoded message; m4sc share --serve puts them on the live monitor) without
+// ever holding them up. RESULTS.md holds the measured figures and the commands that
+// made them.
 //
 // What it is not: no retransmission, no group management protocol, no source coding
 // of its own (802.11a's brotli and PNG are the baseline's).

@@ -36,7 +36,8 @@ type Result struct {
 // Receive decodes user u's semantics from the frames phy's receiver found in its
 // samples, given the round's schedule, and runs the user's task (ins) with the
 // model. Frames addressed to anyone else, and frames that do not match what the
-// schedule announced for this address, are skipped. Each image cell takes, in order
+// schedule announced for this address, are skipped. A frame's copies are combined
+// (combineCopies) before the codec decodes them. Each image cell takes, in order
 // of preference, the enhancement layer, then the public or private part that carries
 // it; cells whose every frame was lost are decoded from no symbols and named in
 // Partial. A text whose frame was lost gives no text, and says so.
@@ -60,7 +61,7 @@ func Receive(ch *semantic.Chain, frames []phy.Frame, schedule []Scheduled, u int
 				wantKind = phy.KindPublic
 			}
 			if got[j] == nil && f.Kind == wantKind && f.Header.Address == s.Address && f.Header.Sequence == s.Slots &&
-				f.Header.Task&enhancementBit != 0 == (s.Layer == LayerEnhancement) && len(f.Symbols) == s.N*s.K {
+				f.Header.Task&enhancementBit != 0 == (s.Layer == LayerEnhancement) && len(f.Symbols) == s.N*s.K*max(1, s.Copies) {
 				got[j] = f
 				break
 			}
@@ -98,7 +99,10 @@ func Receive(ch *semantic.Chain, frames []phy.Frame, schedule []Scheduled, u int
 			for i := range ps {
 				ps[i] = f.SubcarrierSNR[i%phy.DataCarriers]
 			}
-			semantic.NewPlacement(s.N, s.K).Gather(sym, psnr, payload, ps)
+			copies := max(1, s.Copies)
+			rx, rxSNR := make([]complex64, len(payload)), make([]float32, len(payload))
+			semantic.NewPlacement(s.N*copies, s.K).Gather(rx, rxSNR, payload, ps)
+			combineCopies(sym, psnr, rx, rxSNR, s.N, s.K, copies)
 		}
 		v, err := ch.Codec.Decode(nil, sym, psnr, s.N, s.K, image)
 		if err != nil {
@@ -159,6 +163,12 @@ const AirMargin = 4000
 // one goroutine each; on loopback devices of one air each hears the transmitter through
 // its own channel.
 func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples []complex64) ([][]phy.Frame, error) {
+	return overAir(ctx, tx, rxs, samples, nil)
+}
+
+// overAir is OverAir showing every receiver's samples to w (when not nil) as they
+// are read, and the frames each found.
+func overAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples []complex64, w Watcher) ([][]phy.Frame, error) {
 	if tx == nil || len(rxs) == 0 {
 		return nil, errors.New("sharing: over the air needs a transmitter and at least one receiver")
 	}
@@ -200,7 +210,7 @@ func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = receiveFrames(s, len(samples)+AirMargin)
+			out[i], errs[i] = receiveFrames(s, len(samples)+AirMargin, w)
 			if errs[i] != nil {
 				cancel(errs[i])
 			}
@@ -212,11 +222,17 @@ func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples [
 			return nil, fmt.Errorf("sharing: receiver %d: %w", i, e)
 		}
 	}
+	if w != nil {
+		for _, f := range out {
+			w.Frames(f)
+		}
+	}
 	return out, nil
 }
 
-// receiveFrames reads n samples from s and finds the frames in them.
-func receiveFrames(s radio.RXStream, n int) ([]phy.Frame, error) {
+// receiveFrames reads n samples from s and finds the frames in them, showing each
+// buffer to w (when not nil).
+func receiveFrames(s radio.RXStream, n int, w Watcher) ([]phy.Frame, error) {
 	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
 	if err != nil {
 		return nil, err
@@ -225,6 +241,9 @@ func receiveFrames(s radio.RXStream, n int) ([]phy.Frame, error) {
 	buf := make([]complex64, 1<<14)
 	for n > 0 {
 		m, _, err := s.Read(buf[:min(len(buf), n)])
+		if w != nil {
+			w.Samples(buf[:m])
+		}
 		frames = rcv.Receive(frames, buf[:m])
 		n -= m
 		if err != nil {

@@ -46,6 +46,9 @@ func Markdown(s *Summary) string {
 	fmt.Fprintf(&b, "| complex data symbols | %.1f | %.1f | %.3f | %.1f | %.3f |\n", s.Symbols, s.SymbolsUnicast, s.SymbolRatio, s.SymbolsWiFi, s.SymbolRatioWiFi)
 	fmt.Fprintf(&b, "| frames | %.2f | %d | | %.2f | |\n\n", s.Frames, s.Users, s.FramesWiFi)
 	fmt.Fprintf(&b, "Vectors sent public: %.1f%%.", 100*s.PublicShare)
+	if s.PublicCopies > 0 {
+		fmt.Fprintf(&b, " Copies per public frame: %.2f.", s.PublicCopies)
+	}
 	if s.Scenario == ScenarioText {
 		fmt.Fprintf(&b, " Tokens with a match in another user's sentence: %.1f%%.", 100*s.TokenCandidates)
 	}

@@ -72,6 +72,9 @@ type RunOptions struct {
 	// round after one in which it received nothing: drawn from SNRLo:SNRHi).
 	TX string
 	RX []string
+	// Watch, when not nil, sees the rounds as they go: every receiver's samples and
+	// frames, and every user's message under each scheme (see Watcher).
+	Watch Watcher
 }
 
 // DefaultPPM bounds the receivers' oscillator errors drawn by Run, ppm: 10 ppm at
@@ -143,6 +146,7 @@ type Summary struct {
 	Frames           float64  `json:"frames"` // frames per round, shared
 	FramesWiFi       float64  `json:"frames_80211a"`
 	PublicShare      float64  `json:"public_share"`
+	PublicCopies     float64  `json:"public_copies,omitempty"`    // mean copies per public frame (Options.CopyUsers)
 	TokenCandidates  float64  `json:"token_candidates,omitempty"` // text: share of tokens with a near match elsewhere
 	// Devices are the explicit transmitter and receivers (RunOptions.TX, RX), if any.
 	Devices []string      `json:"devices,omitempty"`
@@ -306,7 +310,7 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		return "loopback,air=" + air, userSpec(o.Channel, air, snr, ppm)
 	}
 	var tasks []llm.Task
-	var publicVecs, allVecs, cand, toks float64
+	var publicVecs, allVecs, cand, toks, publicParts, copies float64
 	for round := range o.Rounds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -314,6 +318,9 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		cs, err := contents(o, round)
 		if err != nil {
 			return nil, err
+		}
+		if o.Watch != nil {
+			o.Watch.Round(round, o.Rounds)
 		}
 		ins := make([]llm.Input, len(cs))
 		for u, c := range cs {
@@ -341,6 +348,8 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		for _, pt := range plan.Parts {
 			if pt.Layer == LayerPublic {
 				publicVecs += float64(pt.N * len(pt.Members))
+				publicParts++
+				copies += float64(pt.Copies)
 			}
 		}
 		for _, u := range users {
@@ -358,7 +367,7 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		for u := range users {
 			txSpec, specs[u] = link(u, air, users[u].SNR, ppm[u])
 		}
-		frames, err := overSpecs(ctx, o.Open, txSpec, specs, b.Samples)
+		frames, err := overSpecs(ctx, o.Open, o.Watch, txSpec, specs, b.Samples)
 		if err != nil {
 			return nil, err
 		}
@@ -388,7 +397,7 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 				return nil, err
 			}
 			utx, urx := link(u, fmt.Sprintf("unicast-%d-%d-%d", o.Seed, round, u), users[u].SNR, ppm[u])
-			uf, err := overSpecs(ctx, o.Open, utx, []string{urx}, ub.Samples)
+			uf, err := overSpecs(ctx, o.Open, o.Watch, utx, []string{urx}, ub.Samples)
 			if err != nil {
 				return nil, err
 			}
@@ -396,17 +405,12 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 			if err != nil {
 				return nil, err
 			}
-			var text string
-			var image []float32
-			for _, g := range got {
-				text = strings.TrimSpace(text + " " + g.Text)
-				image = g.Image
-			}
-			uv, err := score(c, text, image)
+			uo := joinReceived(got, ub.Frames)
+			uv, err := score(c, uo.text, uo.image)
 			if err != nil {
 				return nil, err
 			}
-			w, err := wifiBest(ctx, ch, o.Open, c, u, func(rate int) (string, string) {
+			w, err := wifiBest(ctx, ch, o.Open, o.Watch, c, u, func(rate int) (string, string) {
 				return link(u, fmt.Sprintf("wifi-%d-%d-%d-%d", o.Seed, round, u, rate), users[u].SNR, ppm[u])
 			})
 			if err != nil {
@@ -416,7 +420,7 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 			sum.SymbolsUnicast += float64(ub.DataSymbols)
 			sum.AirtimeUSWiFi += w.airtimeUS
 			sum.SymbolsWiFi += float64(w.symbols)
-			sum.FramesWiFi += float64(w.frames)
+			sum.FramesWiFi += float64(w.sent)
 			shared[u] = append(shared[u], v)
 			unicast[u] = append(unicast[u], uv)
 			wifi[u] = append(wifi[u], w.value)
@@ -434,6 +438,21 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 				Partial: r.Partial, Output: out}
 			if c.in.Task != llm.ImageReconstruct {
 				l.Want = c.want
+			}
+			if o.Watch != nil {
+				d := Decoded{Round: round, User: u, Task: c.in.Task, SNR: l.SNR, Question: c.question, Want: l.Want, Metric: l.Metric}
+				for _, m := range []struct {
+					scheme string
+					o      received
+					value  float64
+				}{
+					{SchemeShared, received{text: r.Text, image: r.Image, frames: r.Frames, lost: r.Lost, partial: r.Partial}, v},
+					{SchemeUnicast, uo, uv},
+					{SchemeWiFi, w.received, w.value},
+				} {
+					d.Scheme, d.Text, d.Image, d.Frames, d.Lost, d.Partial, d.Value = m.scheme, m.o.text, m.o.image, m.o.frames, m.o.lost, m.o.partial, m.value
+					o.Watch.Decoded(d)
+				}
 			}
 			if emit != nil {
 				if err := emit(l); err != nil {
@@ -456,6 +475,9 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 	sum.AirtimeRatioWiFi = sum.AirtimeUS / sum.AirtimeUSWiFi
 	sum.SymbolRatioWiFi = sum.Symbols / sum.SymbolsWiFi
 	sum.PublicShare = publicVecs / allVecs
+	if publicParts > 0 {
+		sum.PublicCopies = copies / publicParts
+	}
 	if toks > 0 {
 		sum.TokenCandidates = cand / toks
 	}
@@ -484,9 +506,35 @@ func interval(v []float64, t llm.Task) (mean, lo, hi float64) {
 	return a.Rate(), lo, hi
 }
 
+// received is what a unicast receiver made of a user's message.
+type received struct {
+	text         string
+	image        []float32
+	frames, lost int
+	partial      string
+}
+
+// joinReceived is one user's message, sent in n frames, from what Chain.Receive found
+// at its address.
+func joinReceived(got []semantic.Received, n int) received {
+	var r received
+	for _, g := range got {
+		r.text = strings.TrimSpace(r.text + " " + g.Text)
+		r.image = g.Image
+		r.frames += g.Frames
+		r.lost += g.Lost
+		r.partial = g.Partial
+	}
+	if len(got) == 0 {
+		r.frames, r.lost, r.partial = n, n, "no frame received"
+	}
+	return r
+}
+
 // overSpecs opens a transmitter and receivers by their device strings, sends samples
-// and returns the frames each receiver found; it closes the devices.
-func overSpecs(ctx context.Context, open func(context.Context, string) (radio.Device, error), txSpec string, rxSpecs []string, samples []complex64) ([][]phy.Frame, error) {
+// and returns the frames each receiver found (shown to w, when not nil); it closes the
+// devices.
+func overSpecs(ctx context.Context, open func(context.Context, string) (radio.Device, error), w Watcher, txSpec string, rxSpecs []string, samples []complex64) ([][]phy.Frame, error) {
 	var ds []radio.Device
 	defer func() {
 		for _, d := range ds {
@@ -506,5 +554,5 @@ func overSpecs(ctx context.Context, open func(context.Context, string) (radio.De
 		return nil, fmt.Errorf("sharing: transmitter %s: %w", txSpec, err)
 	}
 	ds = append(ds, tx)
-	return OverAir(ctx, tx, ds[:len(rxSpecs)], samples)
+	return overAir(ctx, tx, ds[:len(rxSpecs)], samples, w)
 }

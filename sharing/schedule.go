@@ -2,6 +2,7 @@ package sharing
 
 import (
 	"fmt"
+	"math/cmplx"
 	"slices"
 
 	"github.com/m4sc/m4sc/llm"
@@ -19,7 +20,9 @@ import (
 //     their own), the bandwidth's index in semantic.Bandwidths in bits 5-6, and bit 7
 //     set for an enhancement layer;
 //   - Sequence: the part's slots (an image's cell mask, AllSlots for a whole text);
-//   - Length: payload symbols, N vectors of K symbols placed by semantic.Placement.
+//   - Length: payload symbols, C copies of N vectors of K symbols placed by
+//     semantic.Placement as C*N vectors (copy c of vector i is vector c*N+i), so
+//     Length / (N*K) is the number of copies.
 const enhancementBit = 1 << 7
 
 // UserAddress is the address of user u (0-based) of a round.
@@ -35,8 +38,9 @@ type Scheduled struct {
 	Members []int
 	Slots   uint16
 	N, K    int
+	Copies  int // of the N*K symbols
 	SNRHint float64
-	Symbols int // payload symbols
+	Symbols int // payload symbols, Copies*N*K
 }
 
 // Burst is a round on the air.
@@ -62,7 +66,8 @@ func (b *Burst) Frames(u int) []Scheduled {
 // those with the most members first (every member can start decoding from them), then
 // each user's private part and enhancement in user order, so user u has all it
 // waits for once its own frames have passed. Each part is coded at its SNRHint: a
-// public part at its weakest member's SNR.
+// public part at its weakest member's SNR. A part's copies (Part.Copies) go in its
+// one frame (see spreadCopies).
 func Transmit(c *semantic.Codec, p *Plan) (*Burst, error) {
 	order := make([]int, len(p.Parts))
 	for i := range order {
@@ -87,12 +92,13 @@ func Transmit(c *semantic.Codec, p *Plan) (*Burst, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sharing: %s part of users %v: %w", pt.Layer, pt.Members, err)
 		}
-		pl := semantic.NewPlacement(pt.N, pt.K)
+		copies := max(1, pt.Copies)
+		pl := semantic.NewPlacement(pt.N*copies, pt.K)
 		if pl.Len() > semantic.FrameSymbols {
 			return nil, fmt.Errorf("sharing: %s part of %d symbols exceeds a frame's %d", pt.Layer, pl.Len(), semantic.FrameSymbols)
 		}
 		payload := make([]complex64, pl.Len())
-		pl.Scatter(payload, sym)
+		pl.Scatter(payload, spreadCopies(nil, sym, pt.N, pt.K, copies))
 		h := phy.SemanticHeader{Version: phy.SemanticVersion, Kind: phy.KindSemantic, Task: taskCode(pt.Task, pt.K, pt.Layer),
 			Sequence: pt.Slots, Length: uint16(len(payload)), Scheme: phy.SchemeAnalog}
 		if pt.Layer == LayerPublic {
@@ -109,7 +115,7 @@ func Transmit(c *semantic.Codec, p *Plan) (*Burst, error) {
 		b.Samples = append(b.Samples, make([]complex64, semantic.FrameGapSamples)...)
 		b.DataSymbols += len(payload)
 		b.Schedule = append(b.Schedule, Scheduled{Address: h.Address, Layer: pt.Layer, Members: pt.Members, Slots: pt.Slots,
-			N: pt.N, K: pt.K, SNRHint: pt.SNRHint, Symbols: len(payload)})
+			N: pt.N, K: pt.K, Copies: copies, SNRHint: pt.SNRHint, Symbols: len(payload)})
 	}
 	return b, nil
 }
@@ -120,4 +126,56 @@ func taskCode(t llm.Task, k int, l Layer) uint8 {
 		c |= enhancementBit
 	}
 	return c
+}
+
+// spreadCopies appends r copies of sym, n vectors of k symbols (vector-major), to dst:
+// copy c of vector i at [(c*n+i)*k, (c*n+i+1)*k). Copy c is rotated by c*k/r symbols
+// (its symbol j is symbol (j+c*k/r) mod k of the vector), so that, placed as c*n+i by
+// semantic.Placement (a vector's symbols about 48/k subcarriers apart), each symbol's
+// copies land about 48/r subcarriers apart rather than side by side: a fade of a few
+// neighbouring subcarriers takes at most one copy of a symbol.
+func spreadCopies(dst, sym []complex64, n, k, r int) []complex64 {
+	for c := range r {
+		rot := c * k / r
+		for i := range n {
+			v := sym[i*k : (i+1)*k]
+			for j := range k {
+				dst = append(dst, v[(j+rot)%k])
+			}
+		}
+	}
+	return dst
+}
+
+// combineCopies undoes spreadCopies at the receiver by maximal-ratio combining
+// (Brennan 1959): rx and rxSNR hold the r copies' equalised symbols and linear SNRs
+// in spreadCopies' order; symbol q of vector i becomes the SNR-weighted mean of its
+// copies, sum(rho_c y_c) / sum(rho_c), in sym [n*k], and its SNR the sum of theirs in
+// snr [n*k]. Each equalised copy is the symbol plus noise of variance 1/rho_c, so the
+// mean has variance 1/sum(rho_c): r copies at one SNR gain 10 log10(r) dB. A copy
+// that was lost (SNR 0, or not a number) counts for nothing.
+func combineCopies(sym []complex64, snr []float32, rx []complex64, rxSNR []float32, n, k, r int) {
+	clear(snr)
+	acc := make([]complex128, n*k)
+	for c := range r {
+		rot := c * k / r
+		for i := range n {
+			for j := range k {
+				at := (c*n+i)*k + j
+				y, rho := rx[at], rxSNR[at]
+				if !(rho > 0) || cmplx.IsNaN(complex128(y)) || cmplx.IsInf(complex128(y)) {
+					continue
+				}
+				q := i*k + (j+rot)%k
+				acc[q] += complex(float64(rho), 0) * complex128(y)
+				snr[q] += rho
+			}
+		}
+	}
+	for q, a := range acc {
+		sym[q] = 0
+		if snr[q] > 0 {
+			sym[q] = complex64(a / complex(float64(snr[q]), 0))
+		}
+	}
 }

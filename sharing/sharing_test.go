@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -270,13 +271,35 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// countWatch counts what a Watcher is shown.
+type countWatch struct {
+	mu                      sync.Mutex
+	rounds, samples, frames int
+	decoded                 map[string]int // by user and scheme
+}
+
+func (w *countWatch) Round(r, total int) { w.mu.Lock(); w.rounds++; w.mu.Unlock() }
+func (w *countWatch) Samples(y []complex64) {
+	w.mu.Lock()
+	w.samples += len(y)
+	w.mu.Unlock()
+}
+func (w *countWatch) Frames(f []phy.Frame) { w.mu.Lock(); w.frames += len(f); w.mu.Unlock() }
+func (w *countWatch) Decoded(d Decoded) {
+	w.mu.Lock()
+	w.decoded[fmt.Sprintf("%d %s", d.User, d.Scheme)]++
+	w.mu.Unlock()
+}
+
 // A round over loopback receivers: K receivers on one air, each through its own
-// channel, decode their tasks from samples.
+// channel, decode their tasks from samples; a Watcher sees the samples, the frames
+// and every user's message under each scheme.
 func TestRunOverLoopback(t *testing.T) {
 	ch := shippedChain(t)
 	mgr := devices.New(devices.Options{Seed: 1})
 	var lines []Line
-	s, err := Run(context.Background(), ch, RunOptions{Scenario: ScenarioMulticast, Users: 8, SNRLo: 10, SNRHi: 15, Channel: "epa", Rounds: 1, Open: mgr.Open},
+	w := &countWatch{decoded: map[string]int{}}
+	s, err := Run(context.Background(), ch, RunOptions{Scenario: ScenarioMulticast, Users: 8, SNRLo: 10, SNRHi: 15, Channel: "epa", Rounds: 1, Open: mgr.Open, Watch: w},
 		func(l Line) error { lines = append(lines, l); return nil })
 	if err != nil {
 		t.Fatal(err)
@@ -300,6 +323,16 @@ func TestRunOverLoopback(t *testing.T) {
 	for _, u := range s.PerUser {
 		if u.WiFiUndelivered != 0 {
 			t.Errorf("user %d: 802.11a undelivered in %d rounds", u.User, u.WiFiUndelivered)
+		}
+	}
+	if w.rounds != 1 || w.samples == 0 || w.frames < 8+8+8 || len(w.decoded) != 8*3 {
+		t.Errorf("watcher saw %d rounds, %d samples, %d frames, messages %v", w.rounds, w.samples, w.frames, w.decoded)
+	}
+	for u := range 8 {
+		for _, sc := range []string{SchemeShared, SchemeUnicast, SchemeWiFi} {
+			if n := w.decoded[fmt.Sprintf("%d %s", u, sc)]; n != 1 {
+				t.Errorf("user %d, %s: %d messages shown", u, sc, n)
+			}
 		}
 	}
 	t.Logf("airtime per round: shared %.1f us, unicast semantic %.1f us, unicast 802.11a %.1f us", s.AirtimeUS, s.AirtimeUSUnicast, s.AirtimeUSWiFi)
@@ -337,7 +370,7 @@ func BenchmarkRound32(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		frames, err := overSpecs(context.Background(), mgr.Open, "loopback,air=bench", specs, bu.Samples)
+		frames, err := overSpecs(context.Background(), mgr.Open, nil, "loopback,air=bench", specs, bu.Samples)
 		if err != nil {
 			b.Fatal(err)
 		}

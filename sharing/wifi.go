@@ -3,7 +3,6 @@ package sharing
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/m4sc/m4sc/phy"
 	"github.com/m4sc/m4sc/radio"
@@ -13,13 +12,13 @@ import (
 // wifiOutcome is one user's unicast 802.11a transmission of a round at the best rate
 // in hindsight.
 type wifiOutcome struct {
+	received
 	value     float64
 	rateMbps  int
 	airtimeUS float64
 	symbols   int
-	frames    int
+	sent      int  // frames
 	delivered bool // every frame arrived with a good FCS at some rate
-	partial   string
 }
 
 // wifiBest sends c to user u by semantic.SchemeWiFi (brotli text or a PNG image over
@@ -33,7 +32,7 @@ type wifiOutcome struct {
 // robust, is kept with what it brought. The model runs at the receiver on the
 // decoded content for every task but text.transmit and image.reconstruct (the
 // scheme's receiver does so).
-func wifiBest(ctx context.Context, ch *semantic.Chain, open func(context.Context, string) (radio.Device, error), c content, u int, link func(rateMbps int) (tx, rx string)) (wifiOutcome, error) {
+func wifiBest(ctx context.Context, ch *semantic.Chain, open func(context.Context, string) (radio.Device, error), w Watcher, c content, u int, link func(rateMbps int) (tx, rx string)) (wifiOutcome, error) {
 	rates := slices.Clone(phy.Rates())
 	slices.Reverse(rates)
 	addr := UserAddress(u)
@@ -43,7 +42,7 @@ func wifiBest(ctx context.Context, ch *semantic.Chain, open func(context.Context
 			return wifiOutcome{}, err
 		}
 		tx, rx := link(r.Mbps)
-		fr, err := overSpecs(ctx, open, tx, []string{rx}, b.Samples)
+		fr, err := overSpecs(ctx, open, w, tx, []string{rx}, b.Samples)
 		if err != nil {
 			return wifiOutcome{}, err
 		}
@@ -55,21 +54,12 @@ func wifiBest(ctx context.Context, ch *semantic.Chain, open func(context.Context
 		if err != nil {
 			return wifiOutcome{}, err
 		}
-		var text, partial string
-		var image []float32
-		for _, g := range got {
-			text = strings.TrimSpace(text + " " + g.Text)
-			image = g.Image
-			partial = g.Partial
-		}
-		if len(got) == 0 {
-			partial = "no frame received"
-		}
-		v, err := score(c, text, image)
+		rec := joinReceived(got, b.Frames)
+		v, err := score(c, rec.text, rec.image)
 		if err != nil {
 			return wifiOutcome{}, err
 		}
-		return wifiOutcome{value: v, rateMbps: r.Mbps, airtimeUS: b.AirtimeUS, symbols: b.DataSymbols, frames: b.Frames, delivered: ok, partial: partial}, nil
+		return wifiOutcome{received: rec, value: v, rateMbps: r.Mbps, airtimeUS: b.AirtimeUS, symbols: b.DataSymbols, sent: b.Frames, delivered: ok}, nil
 	}
 	panic("sharing: no 802.11a rates") // phy.Rates has eight
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/m4sc/m4sc/phy"
+	"github.com/m4sc/m4sc/sharing"
 	"github.com/m4sc/m4sc/trial"
 	"github.com/m4sc/m4sc/trial/monitor"
 	"github.com/spf13/cobra"
@@ -37,4 +39,26 @@ func serveMonitor(cmd *cobra.Command, addr, title string, o *trial.Options) (sto
 	}
 	o.Sinks = append(o.Sinks, m)
 	return stop, nil
+}
+
+// shareWatch shows an m4sc share run on the live monitor: each receiver's samples and
+// frames, and every user's message under each scheme, labelled with the user.
+type shareWatch struct {
+	m     *monitor.Monitor
+	title string
+}
+
+func (w shareWatch) Round(r, total int) {
+	w.m.RunStarted(trial.RunInfo{Index: r, Total: total, Name: fmt.Sprintf("%s, round %d", w.title, r)})
+}
+
+func (w shareWatch) Samples(y []complex64) { w.m.Samples(y) }
+
+func (w shareWatch) Frames(frames []phy.Frame) { w.m.Frames(frames) }
+
+func (w shareWatch) Decoded(d sharing.Decoded) {
+	snr, value, user := d.SNR, d.Value, d.User
+	w.m.Message(monitor.Message{Run: d.Round, Item: d.User, User: &user, Task: d.Task.String(), Scheme: d.Scheme, SNR: &snr,
+		Sent: d.Want, Question: d.Question, Received: d.Text, Metric: d.Metric, Value: &value, Frames: d.Frames, Lost: d.Lost,
+		Partial: d.Partial, Image: d.Image})
 }

@@ -18,11 +18,11 @@ import (
 )
 
 type shareFlags struct {
-	scenario, snr, channel, out, weights, codec, users, tx string
-	rx                                                     []string
-	n                                                      int
-	overlap, threshold                                     float64
-	force                                                  bool
+	scenario, snr, channel, out, weights, codec, users, tx, serve string
+	rx                                                            []string
+	n, copyUsers                                                  int
+	overlap, threshold                                            float64
+	force                                                         bool
 }
 
 // maxShareN bounds --n.
@@ -31,7 +31,7 @@ const maxShareN = 10000
 func newShareCmd(a *app) *cobra.Command {
 	var f shareFlags
 	cmd := &cobra.Command{
-		Use:   "share --scenario multicast|overlap|text --users K[,K...] [--overlap P] [--snr LO:HI] [--channel SPEC] [--n N] [--tx DEV --rx DEV1,DEV2,...] --out DIR",
+		Use:   "share --scenario multicast|overlap|text --users K[,K...] [--overlap P] [--snr LO:HI] [--channel SPEC] [--n N] [--tx DEV --rx DEV1,DEV2,...] [--serve ADDR] --out DIR",
 		Short: "Serve K users in one transmission: what they share sent once, the rest to each, against unicast",
 		Long: `share runs N rounds of multi-user semantic sharing over the loopback simulator: each
 round draws the users' contents and SNRs (uniform in LO:HI dB), splits their semantics
@@ -43,6 +43,10 @@ and its content by unicast 802.11a (brotli text or a PNG image, the model at the
 receiver) at the best rate in hindsight for its channel: the rates tried from 54
 Mbit/s down over fresh realisations of a channel like its own, the highest that
 delivers every frame kept (6 Mbit/s when none does).
+
+A public part is coded for the weakest member of its group and goes out in one copy
+for every --copy-users members (default 4: a group of 8 gets 2 copies, at most 4), on
+other subcarriers of the same frame; each receiver combines the copies.
 
 Scenarios: multicast (one test scene; users 0-3 of every eight ask different vqa
 questions, 4-6 caption, 7 reconstructs), overlap (K related scenes with a fraction P of
@@ -66,7 +70,14 @@ the drawn SNRs and oscillator errors: one transmitter and one receiver per user
 comma-separated list, or may be repeated; an item with '=' belongs to the device
 before it, so "--rx loopback,snr=3,loopback,snr=12" is two devices. Every
 transmission goes from --tx to the receivers it is for; each user reports the SNR its
-receiver measured in the round before (the first round: drawn from --snr).`,
+receiver measured in the round before (the first round: drawn from --snr).
+
+--serve ADDR serves the live monitor of m4sc trial run --serve while the rounds run
+(open http://ADDR/): the spectrum and waterfall of what the receivers hear, the
+constellation and per-subcarrier SNR of the latest frame, every user's decoded
+message under each scheme (shared, unicast, unicast 80211a) labelled with the user,
+and the running metric per user and scheme. The monitor drops display updates when
+it falls behind; the rounds never wait for it.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runShare(cmd, a, &f) },
 	}
 	fl := cmd.Flags()
@@ -77,11 +88,13 @@ receiver measured in the round before (the first round: drawn from --snr).`,
 	fl.StringVar(&f.channel, "channel", "awgn", "awgn, a loopback tap profile (epa, eva, etu, tdl-a..tdl-e), or a loopback device string without air and snr keys")
 	fl.IntVar(&f.n, "n", 20, fmt.Sprintf("rounds, 1 to %d", maxShareN))
 	fl.Float64Var(&f.threshold, "threshold", sharing.DefaultThreshold, "RMS difference per real within which vectors are shared")
+	fl.IntVar(&f.copyUsers, "copy-users", sharing.DefaultCopyUsers, fmt.Sprintf("a public frame carries one copy of its symbols per this many members (1 to %d copies, combined at each receiver); 0: one copy", sharing.MaxCopies))
 	fl.StringVar(&f.out, "out", "", "directory for share.csv, share.md and (several K) share-users.png")
 	fl.StringVar(&f.tx, "tx", "", "transmitting device (with --rx; default: loopback devices built from --channel)")
 	fl.StringArrayVar(&f.rx, "rx", nil, "receiving devices, one per user: DEV1,DEV2,... (repeatable)")
 	fl.StringVar(&f.weights, "weights", "", "language model weights (default: the shipped model)")
 	fl.StringVar(&f.codec, "codec", "", "channel codec weights (default: the shipped codec)")
+	addServeFlag(cmd, &f.serve)
 	addForceFlag(cmd, &f.force)
 	return cmd
 }
@@ -118,6 +131,9 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if !(f.threshold >= 0 && f.threshold <= 4) {
 		return usageErrorf("--threshold %v: want 0 to 4", f.threshold)
 	}
+	if f.copyUsers < 0 || f.copyUsers > sharing.MaxUsers {
+		return usageErrorf("--copy-users %d: want 0 (one copy) to %d", f.copyUsers, sharing.MaxUsers)
+	}
 	lo, hi, err := parseSNRRange(f.snr)
 	if err != nil {
 		return err
@@ -142,14 +158,28 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if err != nil {
 		return err
 	}
+	var watch sharing.Watcher
+	if f.serve != "" {
+		title := "share " + string(sc)
+		m, stop, err := startMonitor(cmd, f.serve, title)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		watch = shareWatch{m: m, title: title}
+	}
 	ch, err := loadChain(f.weights, f.codec)
 	if err != nil {
 		return err
 	}
 	o := sharing.RunOptions{Scenario: sc, Overlap: f.overlap, SNRLo: lo, SNRHi: hi, Channel: f.channel, Rounds: f.n,
-		Seed: uint64(a.Config().Seed()), Split: sharing.Options{Threshold: f.threshold}, Open: mgr.Open, TX: f.tx, RX: rx}
+		Seed: uint64(a.Config().Seed()), Split: sharing.Options{Threshold: f.threshold}, Open: mgr.Open, TX: f.tx, RX: rx,
+		Watch: watch}
 	if f.threshold == 0 {
 		o.Split.Threshold = -1 // identical vectors only
+	}
+	if o.Split.CopyUsers = f.copyUsers; f.copyUsers == 0 {
+		o.Split.CopyUsers = -1 // one copy
 	}
 	if sc == sharing.ScenarioText {
 		data, _, err := loadData(a)

@@ -2,7 +2,8 @@
 // and CSS embedded in the binary, nothing fetched from elsewhere) with the spectrum
 // and its waterfall, the constellation of the latest payload, per-subcarrier SNR, a
 // feed of decoded messages (texts, answers, thumbnails of reconstructed images) and
-// running metrics per task and scheme, pushed to the browser by server-sent events.
+// running metrics per task and scheme (and per user, where several users share one
+// transmission), pushed to the browser by server-sent events.
 //
 // A Monitor is a trial.Sink (and trial.StreamSink). It never holds up the receiver it
 // watches: each call copies at most a small, decimated piece of what it is given and
@@ -54,8 +55,11 @@ var assets embed.FS
 
 // Message is one decoded message for the feed.
 type Message struct {
-	Run      int      `json:"run"`
-	Item     int      `json:"item"`
+	Run  int `json:"run"`
+	Item int `json:"item"`
+	// User is the receiver's user, where several share a transmission (m4sc share);
+	// the metrics are then kept per user as well.
+	User     *int     `json:"user,omitempty"`
 	Task     string   `json:"task"`
 	Scheme   string   `json:"scheme"`
 	SNR      *float64 `json:"snr_db,omitempty"`
@@ -94,6 +98,7 @@ type frameView struct {
 
 // schemeStats are the running metrics of one scheme on one task.
 type schemeStats struct {
+	User     *int    `json:"user,omitempty"`
 	Task     string  `json:"task"`
 	Scheme   string  `json:"scheme"`
 	Metric   string  `json:"metric"`
@@ -269,9 +274,12 @@ func (m *Monitor) Run(ctx context.Context) {
 				msg.Thumbnail = thumbnail(msg.Image)
 			}
 			key := msg.Task + "\x00" + msg.Scheme
+			if msg.User != nil {
+				key += fmt.Sprintf("\x00%d", *msg.User)
+			}
 			st := m.stats[key]
 			if st == nil {
-				st = &schemeStats{Task: msg.Task, Scheme: msg.Scheme, Metric: msg.Metric}
+				st = &schemeStats{User: msg.User, Task: msg.Task, Scheme: msg.Scheme, Metric: msg.Metric}
 				m.stats[key] = st
 				m.order = append(m.order, key)
 			}

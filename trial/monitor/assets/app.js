@@ -79,7 +79,7 @@
     li.className = "msg";
     const tag = document.createElement("span");
     tag.className = "tag";
-    tag.textContent = "run " + m.run + " · " + m.scheme + (m.snr_db !== undefined ? " · " + m.snr_db + " dB" : "") + " · " + m.task;
+    tag.textContent = "run " + m.run + (m.user !== undefined ? " · user " + m.user : "") + " · " + m.scheme + (m.snr_db !== undefined ? " · " + m.snr_db + " dB" : "") + " · " + m.task;
     li.appendChild(tag);
     if (m.image) {
       const img = document.createElement("img");
@@ -106,7 +106,7 @@
     for (const s of m.schemes || []) {
       const tr = document.createElement("tr");
       const loss = s.frames ? (100 * s.frames_lost / s.frames).toFixed(1) + " %" : "-";
-      for (const v of [s.task, s.scheme, s.messages, s.scored ? s.metric + " " + s.mean.toFixed(3) : "-", s.frames_lost + " of " + s.frames + " (" + loss + ")"]) {
+      for (const v of [(s.user !== undefined ? "user " + s.user + " · " : "") + s.task, s.scheme, s.messages, s.scored ? s.metric + " " + s.mean.toFixed(3) : "-", s.frames_lost + " of " + s.frames + " (" + loss + ")"]) {
         const td = document.createElement("td"); td.textContent = String(v); tr.appendChild(td);
       }
       body.appendChild(tr);
