@@ -88,7 +88,7 @@ func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T
 	}
 	a.run(g.workers, false)
 	if out.needs {
-		g.push(record[T]{bw: rule[T](attentionBackward[float32], attentionBackward[float64]), out: out, a: q, b: k, c: v,
+		g.push(record[T]{bw: rule[T](attentionBackward[float32], attentionBackward[float64]), out: out, a: q, b: k, c: v, own: true,
 			i: [4]int{heads, nt, ns, d}, f: [2]float64{scale, float64(b2i(opt.Causal))}, aux: p, aux2: scratch})
 	}
 	return out
@@ -105,7 +105,9 @@ type attnArgs[T Float] struct {
 	lens              []int
 	mask              []bool
 	dq, dk, dvv, dout []T // backward: gradients (nil if not needed), output gradient
-	scratch           []T // backward: dP, one [T, S] per chunk
+	// betaQ, betaK, betaV: 1 to add to dq, dk and dvv, 0 to overwrite them.
+	betaQ, betaK, betaV T
+	scratch             []T // backward: dP, one [T, S] per chunk
 }
 
 // run computes every chunk of heads, forward or backward: in this goroutine when there
@@ -321,7 +323,19 @@ func attentionBackward[T Float](g *Graph[T], r *record[T]) {
 	a := attnArgs[T]{
 		q: r.a.Data, k: r.b.Data, v: r.c.Data, p: r.aux,
 		heads: heads, nc: len(r.aux2) / (nt * ns), t: nt, s: ns, d: d, dv: r.c.dims[3],
-		scale: T(r.f[0]), causal: r.f[1] == 1, dq: gradOf(r.a), dk: gradOf(r.b), dvv: gradOf(r.c), dout: r.out.Grad, scratch: r.aux2,
+		scale: T(r.f[0]), causal: r.f[1] == 1, dout: r.out.Grad, scratch: r.aux2,
+		betaQ: 1, betaK: 1, betaV: 1,
+	}
+	if r.a != r.b && r.a != r.c && r.b != r.c {
+		// Every head writes all of dQ, dK and dV: gradients nothing has written yet
+		// are overwritten (beta 0) rather than zeroed first.
+		var fq, fk, fv bool
+		a.dq, fq = gradTo(r.a)
+		a.dk, fk = gradTo(r.b)
+		a.dvv, fv = gradTo(r.c)
+		a.betaQ, a.betaK, a.betaV = T(b2i(!fq)), T(b2i(!fk)), T(b2i(!fv))
+	} else {
+		a.dq, a.dk, a.dvv = gradOf(r.a), gradOf(r.b), gradOf(r.c)
 	}
 	a.run(g.workers, true)
 }
@@ -333,7 +347,7 @@ func (a *attnArgs[T]) backward(i int, dp []T) {
 	pi := a.p[i*ts : (i+1)*ts]
 	doi := a.dout[i*nt*dv : (i+1)*nt*dv]
 	if a.dvv != nil {
-		gemm(true, false, ns, dv, nt, 1, pi, ns, doi, dv, 1, a.dvv[i*ns*dv:(i+1)*ns*dv], dv)
+		gemm(true, false, ns, dv, nt, 1, pi, ns, doi, dv, a.betaV, a.dvv[i*ns*dv:(i+1)*ns*dv], dv)
 	}
 	if a.dq == nil && a.dk == nil {
 		return
@@ -360,9 +374,9 @@ func (a *attnArgs[T]) backward(i int, dp []T) {
 		}
 	}
 	if a.dq != nil {
-		gemm(false, false, nt, d, ns, a.scale, dp, ns, a.k[i*ns*d:(i+1)*ns*d], d, 1, a.dq[i*nt*d:(i+1)*nt*d], d)
+		gemm(false, false, nt, d, ns, a.scale, dp, ns, a.k[i*ns*d:(i+1)*ns*d], d, a.betaQ, a.dq[i*nt*d:(i+1)*nt*d], d)
 	}
 	if a.dk != nil {
-		gemm(true, false, ns, d, nt, a.scale, dp, ns, a.q[i*nt*d:(i+1)*nt*d], d, 1, a.dk[i*ns*d:(i+1)*ns*d], d)
+		gemm(true, false, ns, d, nt, a.scale, dp, ns, a.q[i*nt*d:(i+1)*nt*d], d, a.betaK, a.dk[i*ns*d:(i+1)*ns*d], d)
 	}
 }

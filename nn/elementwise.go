@@ -100,7 +100,7 @@ func (g *Graph[T]) binary(op binOp, a, b *Tensor[T]) *Tensor[T] {
 		binaryRange(op, form, y, x, z, nb, last, 0, len(y))
 	}
 	if out.needs {
-		g.push(record[T]{bw: rule[T](binaryBackward[float32], binaryBackward[float64]), out: out, a: a, b: b, i: [4]int{int(op), form}})
+		g.push(record[T]{bw: rule[T](binaryBackward[float32], binaryBackward[float64]), out: out, a: a, b: b, i: [4]int{int(op), form}, own: true})
 	}
 	return out
 }
@@ -228,8 +228,30 @@ func forRuns(form, lo, hi, nb, last int, fn func(i0, n, j0 int)) {
 func binaryBackward[T Float](g *Graph[T], r *record[T]) {
 	op, form := binOp(r.i[0]), r.i[1]
 	dy, x, z := r.out.Grad, r.a.Data, r.b.Data
-	da, db := gradOf(r.a), gradOf(r.b)
 	nb, last := len(z), lastDim(r.a)
+	var da, db []T
+	if op == opAdd || op == opSub {
+		// da += dy: a gradient that no rule has written yet becomes dy's buffer,
+		// which no rule reads after this one (out's consumers have all run).
+		if d, fresh := gradTo(r.a); fresh {
+			r.a.Grad = dy
+		} else {
+			da = d
+		}
+	} else {
+		da = gradOf(r.a)
+	}
+	if op == opAdd && form == bcSame {
+		// db += dy on b's own shape: copied when nothing has written db yet.
+		d, fresh := gradTo(r.b)
+		if fresh {
+			parallelElems(g.workers, len(dy), 1, func(lo, hi int) { copy(d[lo:hi], dy[lo:hi]) })
+			d = nil
+		}
+		db = d
+	} else {
+		db = gradOf(r.b)
+	}
 	if da != nil {
 		// da's elements are independent: split them across workers.
 		if split(g.workers, len(dy), 2) {
@@ -526,22 +548,24 @@ const invSqrt2Pi = 0.3989422804014327 // 1/sqrt(2 pi)
 
 // gelu32 returns GELU(x) = x Phi(x) and its derivative Phi(x) + x phi(x), accurate to
 // float32 rounding, at a fraction of the cost of math.Erfc. Phi(x) = erfc(-z)/2 with
-// z = x/sqrt(2), and erfc(|z|) = t exp(-z^2 - 1.26551223 + t P(t)), t = 1/(1 + |z|/2),
-// is the Chebyshev fit of Numerical Recipes (Press et al., 2nd ed., section 6.2,
-// function erfcc), whose relative error is below 1.2e-7 for every z, about one float32
-// ulp; erfc(-|z|) = 2 - erfc(|z|). Both exponentials use exp32 and vanish below its
-// range. TestGELU32 compares it with math.Erfc over the float32 range that matters.
+// z = x/sqrt(2), and erfc(|z|) = t exp(-z^2) Q(t), t = 1/(1 + 0.3|z|), with Q the
+// polynomial below, fitted for relative error by nn/testdata/gelu_erfc_fit.py (below
+// 2e-8 for every z where exp(-z^2) is within exp32's range; beyond, erfc and phi
+// vanish in float32); erfc(-|z|) = 2 - erfc(|z|). The form shares its one exponential,
+// exp(-z^2) = exp(-x^2/2), with the derivative's phi(x). TestGELU32 compares it with
+// math.Erfc over the float32 range that matters.
 func gelu32(x float64) (y, dy float64) {
 	z := x * (1 / math.Sqrt2)
 	az := math.Abs(z)
-	t := 1 / (1 + 0.5*az)
-	p := -1.26551223 + t*(1.00002368+t*(0.37409196+t*(0.09678418+t*(-0.18628806+t*(0.27886807+t*(-1.13520398+t*(1.48851587+t*(-0.82215223+t*0.17087277))))))))
-	var e, pdf float64 // exp(-z^2), and erfc(|z|)
+	t := 1 / (1 + 0.3*az)
+	q := 0.16918755969786992 + t*(0.17072174535530693+t*(0.14829861976505784+t*(0.21506632481308985+
+		t*(-0.094946208858426112+t*(0.54810877465226704+t*(-0.51259047792973433+t*(0.48570360095505544+
+			t*-0.12954995816734943)))))))
+	var e float64 // exp(-z^2)
 	if a := -z * z; a > exp32Lo {
 		e = exp32(a)
-		pdf = t * e * exp32(p)
 	}
-	cdf := 0.5 * pdf // Phi(x) for x <= 0
+	cdf := 0.5 * t * e * q // Phi(x) for x <= 0
 	if x > 0 {
 		cdf = 1 - cdf
 	}

@@ -78,22 +78,54 @@ func (g *Graph[T]) BackwardWith(out *Tensor[T], grad []T) {
 	if !out.needs {
 		return
 	}
+	// Gradient buffers are handed out without zeroing (fresh): most are written in
+	// full by the first rule that reaches them (a residual Add's, a product's), and
+	// the others are zeroed by gradOf or below just before a rule adds to them.
 	for i := range g.tape {
 		r := &g.tape[i]
 		if r.view {
 			if r.a.Grad == nil {
 				r.a.Grad = g.buf(len(r.a.Data))
 			}
+			gradOf(r.a) // views share a's buffer, so it accumulates from the start
 			r.out.Grad = r.a.Grad
 			continue
 		}
 		if r.out.Grad == nil {
-			r.out.Grad = g.buf(len(r.out.Data))
+			r.out.Grad = g.bufZ(len(r.out.Data), false)
+			r.out.fresh = true
 		}
 	}
 	copy(out.Grad, grad)
+	out.fresh = false
 	for i := len(g.tape) - 1; i >= 0; i-- {
 		r := &g.tape[i]
+		if r.view {
+			continue
+		}
+		gradOf(r.out) // no rule reached it: its gradient is zero
+		switch {
+		case r.fn != nil:
+			// A rule defined outside the package names no inputs: zero every
+			// gradient not yet written of the tensors made before its output.
+			g.zeroFresh(r.out)
+		case !r.own:
+			gradOf(r.a)
+			gradOf(r.b)
+			gradOf(r.c)
+		}
 		r.bw(g, r)
+	}
+	g.zeroFresh(nil) // tensors no gradient reached read as zero
+}
+
+// zeroFresh zeroes the gradient of every tensor of the pass made before until (all
+// of them if until is nil or not the graph's) that no rule has written.
+func (g *Graph[T]) zeroFresh(until *Tensor[T]) {
+	for _, t := range g.tensors[:g.nextT] {
+		if t == until {
+			return
+		}
+		gradOf(t)
 	}
 }

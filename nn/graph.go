@@ -20,6 +20,10 @@ type record[T Float] struct {
 	// view marks an output that shares a's buffers (Reshape): its gradient buffer is
 	// a's, so gradients reach a without a rule.
 	view bool
+	// own marks a rule that reaches its inputs' gradients only through gradOf and
+	// gradTo; the gradients of other rules' inputs a, b and c are zeroed before
+	// the rule runs if they are still fresh.
+	own bool
 }
 
 // Graph records a forward pass and runs it backwards. Every tensor it returns lives in
@@ -161,12 +165,28 @@ func anyNeeds[T Float](ts ...*Tensor[T]) bool {
 	return false
 }
 
-// gradOf returns t's gradient buffer if gradients flow into t, else nil.
+// gradOf returns t's gradient buffer if gradients flow into t, else nil, zeroing it
+// first if no rule has written it yet: for a rule that adds to it.
 func gradOf[T Float](t *Tensor[T]) []T {
 	if t == nil || !t.needs {
 		return nil
 	}
+	if t.fresh {
+		clear(t.Grad)
+		t.fresh = false
+	}
 	return t.Grad
+}
+
+// gradTo returns t's gradient buffer (nil if gradients do not flow into t) for a rule
+// that contributes to every element of it, and whether no rule has written it yet:
+// then the rule must write its contribution (=) instead of adding it (+=).
+func gradTo[T Float](t *Tensor[T]) (d []T, fresh bool) {
+	if t == nil || !t.needs {
+		return nil, false
+	}
+	fresh, t.fresh = t.fresh, false
+	return t.Grad, fresh
 }
 
 // OnBackward lets packages built on nn (kan, for example) define operations: make the

@@ -25,7 +25,7 @@ func (g *Graph[T]) SplitHeads(x *Tensor[T], p, parts, heads int) *Tensor[T] {
 		}
 	})
 	if out.needs {
-		g.push(record[T]{bw: rule[T](splitHeadsBackward[float32], splitHeadsBackward[float64]), out: out, a: x, i: [4]int{p, parts, heads}})
+		g.push(record[T]{bw: rule[T](splitHeadsBackward[float32], splitHeadsBackward[float64]), out: out, a: x, i: [4]int{p, parts, heads}, own: true})
 	}
 	return out
 }
@@ -34,10 +34,15 @@ func splitHeadsBackward[T Float](g *Graph[T], r *record[T]) {
 	p, parts, heads := r.i[0], r.i[1], r.i[2]
 	B, L, w := r.a.dims[0], r.a.dims[1], r.a.dims[2]
 	dh := w / (parts * heads)
-	dx, dy := r.a.Grad, r.out.Grad
+	// The first part to run zeroes x's gradient a row at a time, while it is in cache.
+	dx, fresh := gradTo(r.a)
+	dy := r.out.Grad
 	parallelFor(g.workers, B, L*heads*dh, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			for t := 0; t < L; t++ {
+				if fresh {
+					clear(dx[(b*L+t)*w : (b*L+t+1)*w])
+				}
 				row := dx[(b*L+t)*w+p*heads*dh:]
 				for h := 0; h < heads; h++ {
 					d := row[h*dh : h*dh+dh]
@@ -68,20 +73,25 @@ func (g *Graph[T]) MergeHeads(x *Tensor[T]) *Tensor[T] {
 		}
 	})
 	if out.needs {
-		g.push(record[T]{bw: rule[T](mergeHeadsBackward[float32], mergeHeadsBackward[float64]), out: out, a: x})
+		g.push(record[T]{bw: rule[T](mergeHeadsBackward[float32], mergeHeadsBackward[float64]), out: out, a: x, own: true})
 	}
 	return out
 }
 
 func mergeHeadsBackward[T Float](g *Graph[T], r *record[T]) {
 	B, H, L, dh := r.a.dims[0], r.a.dims[1], r.a.dims[2], r.a.dims[3]
-	dx, dy := r.a.Grad, r.out.Grad
+	dx, fresh := gradTo(r.a)
+	dy := r.out.Grad
 	parallelFor(g.workers, B, L*H*dh, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			for h := 0; h < H; h++ {
 				for t := 0; t < L; t++ {
-					d := dx[((b*H+h)*L+t)*dh:][:dh]
-					for i, v := range dy[(b*L+t)*H*dh+h*dh:][:dh] {
+					d, s := dx[((b*H+h)*L+t)*dh:][:dh], dy[(b*L+t)*H*dh+h*dh:][:dh]
+					if fresh {
+						copy(d, s)
+						continue
+					}
+					for i, v := range s {
 						d[i] += v
 					}
 				}

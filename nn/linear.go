@@ -47,7 +47,7 @@ func (g *Graph[T]) linear(x, w, b *Tensor[T], gelu bool) *Tensor[T] {
 			biasGELURows(out.Data, z, bias, deriv, n, lo, hi)
 		})
 		if out.needs {
-			g.push(record[T]{bw: rule[T](linearBackward[float32], linearBackward[float64]), out: out, a: x, b: w, c: b,
+			g.push(record[T]{bw: rule[T](linearBackward[float32], linearBackward[float64]), out: out, a: x, b: w, c: b, own: true,
 				i: [4]int{m, n, k, 0}, aux: deriv})
 		}
 		return out
@@ -63,7 +63,7 @@ func (g *Graph[T]) linear(x, w, b *Tensor[T], gelu bool) *Tensor[T] {
 	}
 	gemm(false, false, m, n, k, 1, x.Data, k, w.Data, n, beta, z, n)
 	if out.needs {
-		g.push(record[T]{bw: rule[T](linearBackward[float32], linearBackward[float64]), out: out, a: x, b: w, c: b,
+		g.push(record[T]{bw: rule[T](linearBackward[float32], linearBackward[float64]), out: out, a: x, b: w, c: b, own: true,
 			i: [4]int{m, n, k, 0}})
 	}
 	return out

@@ -256,7 +256,7 @@ func (g *Graph[T]) CrossEntropy(logits *Tensor[T], targets []int, opts CrossEntr
 	out.Data[0] = T(loss * scale)
 	if out.needs {
 		bw := rule[T](crossEntropyBackward[float32], crossEntropyBackward[float64])
-		g.push(record[T]{bw: bw, out: out, a: logits, i: [4]int{v, rows}, f: [2]float64{scale, eps}, aux: e, aux2: wt})
+		g.push(record[T]{bw: bw, out: out, a: logits, i: [4]int{v, rows}, f: [2]float64{scale, eps}, aux: e, aux2: wt, own: true})
 	}
 	return out
 }
@@ -317,30 +317,38 @@ func (a *ceArgs[T]) run(lo, hi int) {
 func crossEntropyBackward[T Float](g *Graph[T], r *record[T]) {
 	v, rows := r.i[0], r.i[1]
 	scale, eps := r.f[0], r.f[1]
-	dx := r.a.Grad
+	dx, fresh := gradTo(r.a)
 	dy := float64(r.out.Grad[0])
 	if !split(g.workers, rows, 2*v) {
-		ceGrad(dx, r.aux, r.aux2, dy, scale, eps, v, rows, 0, rows)
+		ceGrad(dx, r.aux, r.aux2, dy, scale, eps, v, rows, 0, rows, fresh)
 		return
 	}
 	parallelFor(g.workers, rows, 2*v, func(lo, hi int) {
-		ceGrad(dx, r.aux, r.aux2, dy, scale, eps, v, rows, lo, hi)
+		ceGrad(dx, r.aux, r.aux2, dy, scale, eps, v, rows, lo, hi, fresh)
 	})
 }
 
 // ceGrad adds the gradient of rows [lo, hi): aux holds the exponentials and the
-// reciprocal sums, aux2 the weights and targets (see CrossEntropy).
-func ceGrad[T Float](dx, aux, aux2 []T, dy, scale, eps float64, v, rows, lo, hi int) {
+// reciprocal sums, aux2 the weights and targets (see CrossEntropy). With fresh set
+// nothing has written dx yet: its rows are written, not added to.
+func ceGrad[T Float](dx, aux, aux2 []T, dy, scale, eps float64, v, rows, lo, hi int, fresh bool) {
 	for i := lo; i < hi; i++ {
 		w := aux2[i]
 		if w == 0 {
+			if fresh {
+				clear(dx[i*v : i*v+v])
+			}
 			continue
 		}
 		c := dy * float64(w) * scale
 		a, b := T(c*float64(aux[rows*v+i])), T(c*eps/float64(v))
 		er := aux[i*v : i*v+v]
 		dxr := dx[i*v : i*v+v][:len(er)]
-		if b == 0 {
+		if fresh {
+			for j, x := range er {
+				dxr[j] = a*x - b
+			}
+		} else if b == 0 {
 			for j, x := range er {
 				dxr[j] += a * x
 			}

@@ -60,7 +60,7 @@ func (g *Graph[T]) matmul(x, w *Tensor[T], wT bool) *Tensor[T] {
 	}
 	gemm(false, wT, m, n, k, 1, x.Data, k, w.Data, ldw, 0, out.Data, n)
 	if out.needs {
-		g.push(record[T]{bw: rule[T](matmulBackward[float32], matmulBackward[float64]), out: out, a: x, b: w, i: [4]int{m, n, k, b2i(wT)}})
+		g.push(record[T]{bw: rule[T](matmulBackward[float32], matmulBackward[float64]), out: out, a: x, b: w, own: true, i: [4]int{m, n, k, b2i(wT)}})
 	}
 	return out
 }
@@ -79,11 +79,15 @@ func matmulBackward[T Float](g *Graph[T], r *record[T]) {
 
 // matmulGrads adds the gradients of x [m, k] and w (transposed if wT) from dy [m, n].
 func matmulGrads[T Float](g *Graph[T], dy []T, x, w *Tensor[T], m, n, k int, wT bool) {
-	if dx := gradOf(x); dx != nil {
+	if dx, fresh := gradTo(x); dx != nil {
+		beta := T(1)
+		if fresh {
+			beta = 0 // the first gradient to reach x: written, not added
+		}
 		if wT {
-			gemm(false, false, m, k, n, 1, dy, n, w.Data, k, 1, dx, k)
+			gemm(false, false, m, k, n, 1, dy, n, w.Data, k, beta, dx, k)
 		} else {
-			gemm(false, true, m, k, n, 1, dy, n, w.Data, n, 1, dx, k)
+			gemm(false, true, m, k, n, 1, dy, n, w.Data, n, beta, dx, k)
 		}
 	}
 	if dw := gradOf(w); dw != nil {

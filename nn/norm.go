@@ -87,7 +87,7 @@ func (g *Graph[T]) LayerNorm(x, gain, bias *Tensor[T], eps float64) *Tensor[T] {
 	}
 	if out.needs {
 		bw := rule[T](layerNormBackward[float32], layerNormBackward[float64])
-		g.push(record[T]{bw: bw, out: out, a: x, b: gain, c: bias, i: [4]int{n}, aux: means, aux2: rstds})
+		g.push(record[T]{bw: bw, out: out, a: x, b: gain, c: bias, i: [4]int{n}, aux: means, aux2: rstds, own: true})
 	}
 	return out
 }
@@ -101,7 +101,8 @@ func (g *Graph[T]) LayerNorm(x, gain, bias *Tensor[T], eps float64) *Tensor[T] {
 func layerNormBackward[T Float](g *Graph[T], r *record[T]) {
 	n := r.i[0]
 	x, dy := r.a.Data, r.out.Grad
-	dx, dgain, dbias := gradOf(r.a), gradOf(r.b), gradOf(r.c)
+	dx, fresh := gradTo(r.a)
+	dgain, dbias := gradOf(r.b), gradOf(r.c)
 	var gd []T
 	if r.b != nil {
 		gd = r.b.Data[:n]
@@ -143,6 +144,9 @@ func layerNormBackward[T Float](g *Graph[T], r *record[T]) {
 		}
 		ma, mb := T(a/float64(n)), T(b/float64(n))
 		dxr := dx[i*n : i*n+n][:len(xr)]
+		if fresh {
+			clear(dxr) // the first gradient to reach x, added to zero while the row is in cache
+		}
 		if gd != nil {
 			gd := gd[:len(xr)]
 			for j, v := range xr {

@@ -21,6 +21,10 @@ type Tensor[T Float] struct {
 	dims  [MaxDims]int
 	nd    int
 	needs bool // gradients flow into this tensor
+	// fresh marks a gradient buffer that Backward handed out without zeroing and
+	// that no rule has written yet: the first rule to reach it overwrites it
+	// (gradTo) or zeroes it (gradOf), so a pass clears only what accumulates.
+	fresh bool
 }
 
 // NewTensor makes a tensor of the given shape holding data (zeros if data is nil). It
