@@ -351,7 +351,7 @@ func (l *Layer[T]) basis(g *nn.Graph[T], x *nn.Tensor[T]) *nn.Tensor[T] {
 				dx[e] += s
 			}
 		})
-	})
+	}, x)
 	return out
 }
 
@@ -386,6 +386,6 @@ func (l *Layer[T]) scaled(g *nn.Graph[T]) *nn.Tensor[T] {
 				dws[e] += acc
 			}
 		}
-	})
+	}, c, ws)
 	return out
 }

@@ -66,7 +66,7 @@ func (l *Layer[T]) Regularization(g *nn.Graph[T], l1, entropy float64) *nn.Tenso
 				ws.Grad[e] += T(dA * sign(float64(w)) * m / float64(nb))
 			}
 		}
-	})
+	}, c, ws)
 	return out
 }
 

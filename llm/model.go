@@ -97,12 +97,15 @@ type layerCache struct {
 func (b *block) forward(g *graph, x *tensor, heads int, causal bool, keyLens []int, cache *layerCache, n, maxSeq int) *tensor {
 	h := g.LayerNorm(x, b.ln1G, b.ln1B, nn.DefaultNormEps)
 	qkv := g.Linear(h, b.wqkv, b.bqkv) // [B, T, 3*d], ordered (q/k/v, head, dh)
-	q, k, v := g.SplitHeads(qkv, 0, 3, heads), g.SplitHeads(qkv, 1, 3, heads), g.SplitHeads(qkv, 2, 3, heads)
+	opt := nn.AttentionOptions{Causal: causal, KeyLens: keyLens}
+	var a *tensor // [B, T, d]
 	if cache != nil {
+		q, k, v := g.SplitHeads(qkv, 0, 3, heads), g.SplitHeads(qkv, 1, 3, heads), g.SplitHeads(qkv, 2, 3, heads)
 		k, v = cache.extend(k, v, n, maxSeq)
+		a = g.MergeHeads(g.Attention(q, k, v, opt))
+	} else {
+		a = g.AttentionQKV(qkv, heads, opt) // the same without the layout copies
 	}
-	a := g.Attention(q, k, v, nn.AttentionOptions{Causal: causal, KeyLens: keyLens})
-	a = g.MergeHeads(a) // [B, T, d]
 	x = g.Add(x, g.Linear(a, b.wo, b.bo))
 	h = g.LayerNorm(x, b.ln2G, b.ln2B, nn.DefaultNormEps)
 	f := g.LinearGELU(h, b.w1, b.b1)
@@ -444,11 +447,12 @@ func (m *Model) encodeImages(g *graph, images []float32, N int) *tensor {
 			x, hw = conv3x3(g, x, N, hw, stride, c.w, c.b)
 		}
 	} else {
-		var patches []float32
+		patches := g.New(false, N*ImageSlots, PatchPixels) // from the arena: no allocation per step
+		p := patches.Data[:0]
 		for n := range N {
-			patches = patchify(patches, images[n*ImagePixels:(n+1)*ImagePixels])
+			p = patchify(p, images[n*ImagePixels:(n+1)*ImagePixels])
 		}
-		x = g.Linear(nn.NewTensor(patches, N*ImageSlots, PatchPixels), m.patchW, m.patchB)
+		x = g.Linear(patches, m.patchW, m.patchB)
 	}
 	x = g.Add(g.Reshape(x, N, ImageSlots, m.cfg.ImgDim), m.imgPos)
 	for i := range m.img {

@@ -49,6 +49,61 @@ func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T
 	}
 	nb, nh, nt, d := q.dims[0], q.dims[1], q.dims[2], q.dims[3]
 	ns, dv := k.dims[2], v.dims[3]
+	out := g.New(anyNeeds(q, k, v), nb, nh, nt, dv)
+	a := attnArgs[T]{
+		q: q.Data, k: k.Data, v: v.Data, o: out.Data,
+		lq: headsLayout(nh, nt, d), lk: headsLayout(nh, ns, d), lv: headsLayout(nh, ns, dv), lo: headsLayout(nh, nt, dv),
+		heads: nb * nh, h: nh, t: nt, s: ns, d: d, dv: dv,
+	}
+	g.attend(out, &a, nb, opt, q, k, v)
+	return out
+}
+
+// AttentionQKV is self-attention on the output of one projection that makes queries,
+// keys and values together: qkv [B, T, 3*heads*dh], ordered (q/k/v, head, dh) along
+// its last axis as SplitHeads reads it, gives [B, T, heads*dh], each position's heads
+// side by side as MergeHeads makes them. It equals
+//
+//	MergeHeads(Attention(SplitHeads(qkv, 0, 3, heads), SplitHeads(qkv, 1, 3, heads), SplitHeads(qkv, 2, 3, heads), opt))
+//
+// but its products read and write those layouts in place (a head's rows are strided
+// in qkv and out), so no copy is made either way.
+func (g *Graph[T]) AttentionQKV(qkv *Tensor[T], heads int, opt AttentionOptions) *Tensor[T] {
+	if qkv.nd != 3 || heads < 1 || qkv.dims[2]%(3*heads) != 0 {
+		panic(fmt.Sprintf("nn: AttentionQKV of %v with %d heads: want [B, T, 3*heads*dh]", qkv.Shape(), heads))
+	}
+	nb, nt, d := qkv.dims[0], qkv.dims[1], qkv.dims[2]/(3*heads)
+	out := g.New(qkv.needs, nb, nt, heads*d)
+	a := attnArgs[T]{
+		q: qkv.Data, k: qkv.Data, v: qkv.Data, o: out.Data,
+		lq: fusedLayout(0, heads, nt, d), lk: fusedLayout(1, heads, nt, d), lv: fusedLayout(2, heads, nt, d),
+		lo:    attnLayout{bs: nt * heads * d, hs: d, ld: heads * d},
+		heads: nb * heads, h: heads, t: nt, s: nt, d: d, dv: d,
+	}
+	g.attend(out, &a, nb, opt, qkv, nil, nil)
+	return out
+}
+
+// attnLayout places the [rows, cols] matrix of head i (batch element i/h, head i%h)
+// in a tensor: row r starts at base + (i/h) bs + (i%h) hs + r ld.
+type attnLayout struct{ base, bs, hs, ld int }
+
+func (l attnLayout) at(i, h int) int { return l.base + i/h*l.bs + i%h*l.hs }
+
+// headsLayout is [B, H, rows, cols]: each head's matrix contiguous.
+func headsLayout(h, rows, cols int) attnLayout {
+	return attnLayout{bs: h * rows * cols, hs: rows * cols, ld: cols}
+}
+
+// fusedLayout is part p of [B, T, 3*h*d] ordered (part, head, d).
+func fusedLayout(p, h, t, d int) attnLayout {
+	return attnLayout{base: p * h * d, bs: t * 3 * h * d, hs: d, ld: 3 * h * d}
+}
+
+// attend runs attention forward for a's heads into out and records its rule: inputs
+// q, k and v, or the fused qkv alone (k and v nil).
+func (g *Graph[T]) attend(out *Tensor[T], a *attnArgs[T], nb int, opt AttentionOptions, q, k, v *Tensor[T]) {
+	nt, ns, d := a.t, a.s, a.d
 	if opt.KeyLens != nil {
 		if len(opt.KeyLens) != nb {
 			panic(fmt.Sprintf("nn: Attention: %d key lengths for batch %d", len(opt.KeyLens), nb))
@@ -66,10 +121,9 @@ func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T
 	if scale == 0 {
 		scale = 1 / math.Sqrt(float64(max(d, 1)))
 	}
-	out := g.New(anyNeeds(q, k, v), nb, nh, nt, dv)
-	heads, ts := nb*nh, nt*ns
+	heads, ts := a.heads, nt*ns
 	if heads*ts == 0 {
-		return out // no query, or no key: every output row is zero
+		return // no query, or no key: every output row is zero
 	}
 	// P is saved for backward; without a backward pass each chunk of heads reuses one
 	// [T, S] buffer. The backward pass gets its own scratch [T, S] per chunk (aux2).
@@ -81,23 +135,20 @@ func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T
 	} else {
 		p = g.buf(nc * ts)
 	}
-	a := attnArgs[T]{
-		q: q.Data, k: k.Data, v: v.Data, o: out.Data, p: p,
-		heads: heads, nc: nc, h: nh, t: nt, s: ns, d: d, dv: dv,
-		scale: T(scale), saveP: out.needs, causal: opt.Causal, lens: opt.KeyLens, mask: opt.KeyMask,
-	}
+	a.p, a.nc, a.scale, a.saveP = p, nc, T(scale), out.needs
+	a.causal, a.lens, a.mask = opt.Causal, opt.KeyLens, opt.KeyMask
 	a.run(g.workers, false)
 	if out.needs {
 		g.push(record[T]{bw: rule[T](attentionBackward[float32], attentionBackward[float64]), out: out, a: q, b: k, c: v, own: true,
 			i: [4]int{heads, nt, ns, d}, f: [2]float64{scale, float64(b2i(opt.Causal))}, aux: p, aux2: scratch})
 	}
-	return out
 }
 
 // attnArgs is one Attention call's data, shared by its chunks of heads.
 type attnArgs[T Float] struct {
 	q, k, v, o, p     []T
-	heads, nc         int // heads B*H, split into nc contiguous chunks
+	lq, lk, lv, lo    attnLayout // where each head's rows of q, k, v and o (and their gradients) lie
+	heads, nc         int        // heads B*H, split into nc contiguous chunks
 	h, t, s, d, dv    int
 	scale             T
 	saveP             bool // p holds every head's weights, else one [T, S] per chunk
@@ -169,9 +220,9 @@ func (a *attnArgs[T]) blockKeys(t1 int) int {
 func (a *attnArgs[T]) forward(i int, p []T) {
 	nt, ns, d, dv := a.t, a.s, a.d, a.dv
 	b := i / a.h
-	qi := a.q[i*nt*d : (i+1)*nt*d]
-	ki := a.k[i*ns*d : (i+1)*ns*d]
-	vi := a.v[i*ns*dv : (i+1)*ns*dv]
+	qi, ldq := a.q[a.lq.at(i, a.h):], a.lq.ld
+	ki, ldk := a.k[a.lk.at(i, a.h):], a.lk.ld
+	vi, ldv := a.v[a.lv.at(i, a.h):], a.lv.ld
 	var mask []bool
 	if a.mask != nil {
 		mask = a.mask[b*ns : (b+1)*ns]
@@ -184,7 +235,7 @@ func (a *attnArgs[T]) forward(i int, p []T) {
 	for t0 := 0; t0 < nt; t0 += blk {
 		t1 := min(t0+blk, nt)
 		if cols := min(a.blockKeys(t1), lens); cols > 0 {
-			gemm(false, true, t1-t0, cols, d, a.scale, qi[t0*d:t1*d], d, ki, d, 0, p[t0*ns:t1*ns], ns)
+			gemm(false, true, t1-t0, cols, d, a.scale, qi[t0*ldq:], ldq, ki, ldk, 0, p[t0*ns:t1*ns], ns)
 		}
 		for t := t0; t < t1; t++ {
 			// Causal and length masks leave a prefix [0, hi) of the keys visible; the
@@ -196,7 +247,7 @@ func (a *attnArgs[T]) forward(i int, p []T) {
 			attnSoftmax(p[t*ns:(t+1)*ns], max(hi, 0), mask)
 		}
 	}
-	gemm(false, false, nt, dv, ns, 1, p, ns, vi, dv, 0, a.o[i*nt*dv:(i+1)*nt*dv], dv)
+	gemm(false, false, nt, dv, ns, 1, p, ns, vi, ldv, 0, a.o[a.lo.at(i, a.h):], a.lo.ld)
 }
 
 // attnSoftmax replaces row by its softmax over the visible entries: index s < hi with
@@ -321,11 +372,28 @@ func attnExp32(x float32) float32 {
 func attentionBackward[T Float](g *Graph[T], r *record[T]) {
 	heads, nt, ns, d := r.i[0], r.i[1], r.i[2], r.i[3]
 	a := attnArgs[T]{
-		q: r.a.Data, k: r.b.Data, v: r.c.Data, p: r.aux,
-		heads: heads, nc: len(r.aux2) / (nt * ns), t: nt, s: ns, d: d, dv: r.c.dims[3],
+		p: r.aux, heads: heads, nc: len(r.aux2) / (nt * ns), t: nt, s: ns, d: d,
 		scale: T(r.f[0]), causal: r.f[1] == 1, dout: r.out.Grad, scratch: r.aux2,
 		betaQ: 1, betaK: 1, betaV: 1,
 	}
+	if r.b == nil {
+		// AttentionQKV: one tensor, all of whose gradient every head's products write.
+		a.h = heads / r.a.dims[0]
+		a.dv = d
+		a.q, a.k, a.v = r.a.Data, r.a.Data, r.a.Data
+		a.lq, a.lk, a.lv = fusedLayout(0, a.h, nt, d), fusedLayout(1, a.h, nt, d), fusedLayout(2, a.h, nt, d)
+		a.lo = attnLayout{bs: nt * a.h * d, hs: d, ld: a.h * d}
+		dqkv, fresh := gradTo(r.a)
+		a.dq, a.dk, a.dvv = dqkv, dqkv, dqkv
+		if fresh {
+			a.betaQ, a.betaK, a.betaV = 0, 0, 0
+		}
+		a.run(g.workers, true)
+		return
+	}
+	a.h, a.dv = r.a.dims[1], r.c.dims[3]
+	a.q, a.k, a.v = r.a.Data, r.b.Data, r.c.Data
+	a.lq, a.lk, a.lv, a.lo = headsLayout(a.h, nt, d), headsLayout(a.h, ns, d), headsLayout(a.h, ns, a.dv), headsLayout(a.h, nt, a.dv)
 	if r.a != r.b && r.a != r.c && r.b != r.c {
 		// Every head writes all of dQ, dK and dV: gradients nothing has written yet
 		// are overwritten (beta 0) rather than zeroed first.
@@ -345,21 +413,23 @@ func (a *attnArgs[T]) backward(i int, dp []T) {
 	nt, ns, d, dv := a.t, a.s, a.d, a.dv
 	ts := nt * ns
 	pi := a.p[i*ts : (i+1)*ts]
-	doi := a.dout[i*nt*dv : (i+1)*nt*dv]
+	oq, ok, ov, oo := a.lq.at(i, a.h), a.lk.at(i, a.h), a.lv.at(i, a.h), a.lo.at(i, a.h)
+	ldq, ldk, ldv, ldo := a.lq.ld, a.lk.ld, a.lv.ld, a.lo.ld
+	doi := a.dout[oo:]
 	if a.dvv != nil {
-		gemm(true, false, ns, dv, nt, 1, pi, ns, doi, dv, a.betaV, a.dvv[i*ns*dv:(i+1)*ns*dv], dv)
+		gemm(true, false, ns, dv, nt, 1, pi, ns, doi, ldo, a.betaV, a.dvv[ov:], ldv)
 	}
 	if a.dq == nil && a.dk == nil {
 		return
 	}
-	vi := a.v[i*ns*dv : (i+1)*ns*dv]
+	vi := a.v[ov:]
 	blk := a.block()
 	for t0 := 0; t0 < nt; t0 += blk {
 		t1 := min(t0+blk, nt)
 		// Keys past the block's causal bound have P = 0, so dZ = 0 there: skip their dP.
 		cols := a.blockKeys(t1)
 		if cols > 0 {
-			gemm(false, true, t1-t0, cols, dv, 1, doi[t0*dv:t1*dv], dv, vi, dv, 0, dp[t0*ns:t1*ns], ns)
+			gemm(false, true, t1-t0, cols, dv, 1, doi[t0*ldo:], ldo, vi, ldv, 0, dp[t0*ns:t1*ns], ns)
 		}
 		for t := t0; t < t1; t++ {
 			prow, drow := pi[t*ns:t*ns+cols], dp[t*ns:(t+1)*ns]
@@ -374,9 +444,9 @@ func (a *attnArgs[T]) backward(i int, dp []T) {
 		}
 	}
 	if a.dq != nil {
-		gemm(false, false, nt, d, ns, a.scale, dp, ns, a.k[i*ns*d:(i+1)*ns*d], d, a.betaQ, a.dq[i*nt*d:(i+1)*nt*d], d)
+		gemm(false, false, nt, d, ns, a.scale, dp, ns, a.k[ok:], ldk, a.betaQ, a.dq[oq:], ldq)
 	}
 	if a.dk != nil {
-		gemm(true, false, ns, d, nt, a.scale, dp, ns, a.q[i*nt*d:(i+1)*nt*d], d, a.betaK, a.dk[i*ns*d:(i+1)*ns*d], d)
+		gemm(true, false, ns, d, nt, a.scale, dp, ns, a.q[oq:], ldq, a.betaK, a.dk[ok:], ldk)
 	}
 }

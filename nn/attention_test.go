@@ -375,3 +375,53 @@ func BenchmarkAttention(b *testing.B) {
 		})
 	}
 }
+
+// AttentionQKV equals SplitHeads, Attention and MergeHeads, forward and backward, under
+// every mask; its gradients pass the float64 check.
+func TestAttentionQKV(t *testing.T) {
+	const B, T, H, dh = 2, 5, 3, 4
+	opts := []struct {
+		name string
+		opt  AttentionOptions
+	}{
+		{"none", AttentionOptions{}},
+		{"causal", AttentionOptions{Causal: true}},
+		{"lens", AttentionOptions{Causal: true, KeyLens: []int{5, 2}}},
+		{"mask", AttentionOptions{KeyMask: []bool{true, false, true, true, false, false, true, true, false, true}, Scale: 0.3}},
+		{"none seen", AttentionOptions{KeyLens: []int{0, 3}}},
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var cases []gradCase
+	for _, c := range opts {
+		x := randParam(r, -1, 1, B, T, 3*H*dh)
+		w := randParam(r, -1, 1, B, T, H*dh) // weights every output element differently
+		split := func(g *Graph[float64], x *Tensor[float64]) *Tensor[float64] {
+			q, k, v := g.SplitHeads(x, 0, 3, H), g.SplitHeads(x, 1, 3, H), g.SplitHeads(x, 2, 3, H)
+			return g.MergeHeads(g.Attention(q, k, v, c.opt))
+		}
+		grads := func(f func(g *Graph[float64], x *Tensor[float64]) *Tensor[float64]) ([]float64, []float64) {
+			x.ZeroGrad()
+			g := NewGraph[float64](nil)
+			out := g.Mul(f(g, x), w)
+			g.BackwardWith(out, out.Data) // any gradient that differs by element
+			return out.Data, append([]float64(nil), x.Grad...)
+		}
+		wantY, wantD := grads(split)
+		gotY, gotD := grads(func(g *Graph[float64], x *Tensor[float64]) *Tensor[float64] { return g.AttentionQKV(x, H, c.opt) })
+		for i := range wantY {
+			if math.Abs(gotY[i]-wantY[i]) > 1e-12 {
+				t.Fatalf("%s: output %d is %v, split heads give %v", c.name, i, gotY[i], wantY[i])
+			}
+		}
+		for i := range wantD {
+			if math.Abs(gotD[i]-wantD[i]) > 1e-12 {
+				t.Fatalf("%s: gradient %d is %v, split heads give %v", c.name, i, gotD[i], wantD[i])
+			}
+		}
+		opt := c.opt
+		cases = append(cases, gradCase{c.name, []*Tensor[float64]{x}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			return g.AttentionQKV(in[0], H, opt)
+		}})
+	}
+	runGradCases(t, cases)
+}

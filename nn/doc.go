@@ -13,7 +13,10 @@
 // Use: a Graph records the operations of one forward pass; Backward runs their rules in
 // reverse and accumulates gradients into every tensor that needs one. Reset recycles
 // every buffer the pass allocated, so a training loop that repeats the same shapes
-// allocates nothing per step after the first.
+// allocates nothing per step after the first. Gradient buffers of the pass are not
+// cleared up front: the first rule to reach one writes it (a residual Add hands its
+// output's gradient buffer on to its input), so after Backward the gradients of
+// parameters and other leaves are meaningful, those of intermediate tensors are scratch.
 //
 //	params := nn.NewParams[float32]()
 //	w := params.Add("layer0/w", nn.XavierUniform(rng, nn.NewParam[float32](nil, in, out)))
@@ -33,7 +36,8 @@
 // and scalar broadcasting; Scale, GELU, SiLU, Tanh, Sigmoid, Exp, Square; Sum, Mean;
 // Reshape, Transpose, Permute, Slice, Concat, Gather (embeddings), Dropout; Softmax and
 // LogSoftmax with masks, CrossEntropy with ignored positions and label smoothing, MSE;
-// LayerNorm, RMSNorm; fused scaled dot-product Attention with causal and padding masks;
+// LayerNorm, RMSNorm; fused scaled dot-product Attention with causal and padding masks
+// (AttentionQKV reads a fused query-key-value projection and writes merged heads in place);
 // ComplexMul, ComplexConj, ComplexAbs2 and PowerNormalize for channel layers. Other
 // packages add operations with New and OnBackward. GradCheck compares any of them with
 // central differences in float64. Weights are saved by package nn/safetensors.
@@ -47,8 +51,9 @@
 // the Go loops that follow each product). bench/blas.sh compares the two builds.
 //
 // Parallelism: elementwise operations and their gradients, GELU, the cross-entropy,
-// attention's heads and the split products run on a pool of GOMAXPROCS-1 long-lived
-// goroutines plus the caller; small operations stay on the caller. Results do not
+// attention's heads, the split products and AdamW's update run on a pool of
+// GOMAXPROCS-1 long-lived goroutines plus the caller; small operations stay on the
+// caller. Results do not
 // depend on the number of workers (reductions that are split keep per-row partial
 // sums and add them in order).
 //

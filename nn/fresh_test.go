@@ -26,6 +26,14 @@ func freshCases(r *rand.Rand) []gradCase {
 			h = g.LayerNorm(x, in[1], in[2], DefaultNormEps)
 			return g.Add(x, g.Linear(g.LinearGELU(h, in[7], in[8]), in[9], in[10]))
 		}},
+		// The same with the fused attention, whose input feeds a product too.
+		{"block qkv", block, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			x := in[0]
+			qkv := g.Linear(g.LayerNorm(x, in[1], in[2], DefaultNormEps), in[3], in[4])
+			y := g.MatMulT(qkv, in[3]) // its rule runs after the attention's, which writes first
+			x = g.Add(x, g.Linear(g.AttentionQKV(qkv, heads, AttentionOptions{Causal: true}), in[5], in[6]))
+			return g.Add(x, y)
+		}},
 		// One tensor on both sides of an Add, a difference, a product, a bias.
 		{"add self", []*Tensor[float64]{p(3, 5), p(5, 4), p(4)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
 			h := g.MatMul(in[0], in[1])
@@ -51,18 +59,35 @@ func freshCases(r *rand.Rand) []gradCase {
 		// A rule defined outside the package adding into a tensor first reached by it.
 		{"custom", []*Tensor[float64]{p(3, 4), p(4, 4)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
 			h := g.MatMul(in[0], in[1])
-			out := g.New(true, 3, 4)
-			for i, v := range h.Data {
-				out.Data[i] = v * v
-			}
-			g.OnBackward(out, func() {
-				for i, v := range h.Data {
-					h.Grad[i] += 2 * v * out.Grad[i]
-				}
-			})
-			return g.Add(out, g.MatMul(h, in[1]))
+			return g.Add(customSquare(g, h, false), g.MatMul(h, in[1]))
+		}},
+		// The same naming its input, after a rule that writes h's gradient first.
+		{"custom named", []*Tensor[float64]{p(3, 4), p(4, 4)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
+			h := g.MatMul(in[0], in[1])
+			k := g.MatMul(h, in[1])
+			return g.Add(g.MatMul(customSquare(g, h, true), in[1]), k)
 		}},
 	}
+}
+
+// customSquare is x*x as an operation defined with OnBackward, naming its input when
+// named is set.
+func customSquare(g *Graph[float64], x *Tensor[float64], named bool) *Tensor[float64] {
+	out := g.New(true, x.Shape()...)
+	for i, v := range x.Data {
+		out.Data[i] = v * v
+	}
+	rule := func() {
+		for i, v := range x.Data {
+			x.Grad[i] += 2 * v * out.Grad[i]
+		}
+	}
+	if named {
+		g.OnBackward(out, rule, x)
+	} else {
+		g.OnBackward(out, rule)
+	}
+	return out
 }
 
 func TestGradFresh(t *testing.T) {

@@ -105,8 +105,8 @@ func (g *Graph[T]) BackwardWith(out *Tensor[T], grad []T) {
 		}
 		gradOf(r.out) // no rule reached it: its gradient is zero
 		switch {
-		case r.fn != nil:
-			// A rule defined outside the package names no inputs: zero every
+		case r.fn != nil && r.a == nil:
+			// A rule defined outside the package that names no inputs: zero every
 			// gradient not yet written of the tensors made before its output.
 			g.zeroFresh(r.out)
 		case !r.own:

@@ -193,11 +193,26 @@ func gradTo[T Float](t *Tensor[T]) (d []T, fresh bool) {
 // output with New, fill it, then register the rule that adds the inputs' gradients from
 // out.Grad. Rules run in reverse order of registration. The closure costs an allocation
 // per call; operations inside this package avoid even that.
-func (g *Graph[T]) OnBackward(out *Tensor[T], fn func()) {
+//
+// inputs names the tensors whose gradients fn adds to (at most three): their gradient
+// buffers are zeroed, if no rule has written them yet, just before fn runs. Without
+// them (or with more) every such buffer of a tensor made before out is zeroed, which
+// costs time in a long graph.
+func (g *Graph[T]) OnBackward(out *Tensor[T], fn func(), inputs ...*Tensor[T]) {
 	if !out.needs {
 		return
 	}
-	g.push(record[T]{bw: rule[T](customBackward[float32], customBackward[float64]), out: out, fn: fn})
+	r := record[T]{bw: rule[T](customBackward[float32], customBackward[float64]), out: out, fn: fn}
+	if len(inputs) > 0 && len(inputs) <= 3 {
+		r.a = inputs[0]
+		if len(inputs) > 1 {
+			r.b = inputs[1]
+		}
+		if len(inputs) > 2 {
+			r.c = inputs[2]
+		}
+	}
+	g.push(r)
 }
 
 func customBackward[T Float](g *Graph[T], r *record[T]) { r.fn() }

@@ -165,16 +165,28 @@ func (a *Adam[T]) Step(p *Params[T]) {
 		step: T(lr * sbc2 / bc1), eps: T(a.cfg.Eps * sbc2),
 	}
 	shrink := T(1 - lr*a.cfg.WeightDecay)
+	workers := defaultWorkers()
 	for i := range a.slots {
 		s := &a.slots[i]
 		k.shrink = 1
 		if s.decay {
 			k.shrink = shrink
 		}
+		// Elements are independent: large parameters are split over the pool (the
+		// result does not depend on how), small ones allocate nothing.
+		if n := len(s.t.Data); split(workers, n, adamCost) {
+			parallelElems(workers, n, adamCost, func(lo, hi int) {
+				adamUpdate(s.t.Data[lo:hi], s.t.Grad[lo:hi], s.m[lo:hi], s.v[lo:hi], &k)
+			})
+			continue
+		}
 		adamUpdate(s.t.Data, s.t.Grad, s.m, s.v, &k)
 	}
 	a.step = t
 }
+
+// adamCost is a rough count of scalar operations per element of adamUpdate.
+const adamCost = 12
 
 type adamConsts[T Float] struct {
 	b1, c1, b2, c2, step, eps, shrink T
