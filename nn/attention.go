@@ -49,7 +49,7 @@ func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T
 	}
 	nb, nh, nt, d := q.dims[0], q.dims[1], q.dims[2], q.dims[3]
 	ns, dv := k.dims[2], v.dims[3]
-	out := g.New(anyNeeds(q, k, v), nb, nh, nt, dv)
+	out := g.newFull(anyNeeds(q, k, v), nb, nh, nt, dv)
 	a := attnArgs[T]{
 		q: q.Data, k: k.Data, v: v.Data, o: out.Data,
 		lq: headsLayout(nh, nt, d), lk: headsLayout(nh, ns, d), lv: headsLayout(nh, ns, dv), lo: headsLayout(nh, nt, dv),
@@ -73,7 +73,7 @@ func (g *Graph[T]) AttentionQKV(qkv *Tensor[T], heads int, opt AttentionOptions)
 		panic(fmt.Sprintf("nn: AttentionQKV of %v with %d heads: want [B, T, 3*heads*dh]", qkv.Shape(), heads))
 	}
 	nb, nt, d := qkv.dims[0], qkv.dims[1], qkv.dims[2]/(3*heads)
-	out := g.New(qkv.needs, nb, nt, heads*d)
+	out := g.newFull(qkv.needs, nb, nt, heads*d)
 	a := attnArgs[T]{
 		q: qkv.Data, k: qkv.Data, v: qkv.Data, o: out.Data,
 		lq: fusedLayout(0, heads, nt, d), lk: fusedLayout(1, heads, nt, d), lv: fusedLayout(2, heads, nt, d),
@@ -123,17 +123,20 @@ func (g *Graph[T]) attend(out *Tensor[T], a *attnArgs[T], nb int, opt AttentionO
 	}
 	heads, ts := a.heads, nt*ns
 	if heads*ts == 0 {
-		return // no query, or no key: every output row is zero
+		clear(out.Data) // no query, or no key: every output row is zero
+		return
 	}
 	// P is saved for backward; without a backward pass each chunk of heads reuses one
 	// [T, S] buffer. The backward pass gets its own scratch [T, S] per chunk (aux2).
 	nc := min(heads, g.workers)
 	var p, scratch []T
 	if out.needs {
-		p = g.buf(heads * ts)
-		scratch = g.buf(nc * ts)
+		// Every row of P and of the scratch dP is written in full (the softmax
+		// clears what the products skip), so neither is cleared first.
+		p = g.bufZ(heads*ts, false)
+		scratch = g.bufZ(nc*ts, false)
 	} else {
-		p = g.buf(nc * ts)
+		p = g.bufZ(nc*ts, false)
 	}
 	a.p, a.nc, a.scale, a.saveP = p, nc, T(scale), out.needs
 	a.causal, a.lens, a.mask = opt.Causal, opt.KeyLens, opt.KeyMask

@@ -21,7 +21,7 @@ func freshCases(r *rand.Rand) []gradCase {
 			h := g.LayerNorm(x, in[1], in[2], DefaultNormEps)
 			qkv := g.Linear(h, in[3], in[4])
 			q, k, v := g.SplitHeads(qkv, 0, 3, heads), g.SplitHeads(qkv, 1, 3, heads), g.SplitHeads(qkv, 2, 3, heads)
-			a := g.MergeHeads(g.Attention(q, k, v, AttentionOptions{Causal: true}))
+			a := g.MergeHeads(g.Attention(q, k, v, AttentionOptions{Causal: true, KeyMask: []bool{true, false, true, false, true, true}}))
 			x = g.Add(x, g.Linear(a, in[5], in[6]))
 			h = g.LayerNorm(x, in[1], in[2], DefaultNormEps)
 			return g.Add(x, g.Linear(g.LinearGELU(h, in[7], in[8]), in[9], in[10]))
@@ -31,7 +31,7 @@ func freshCases(r *rand.Rand) []gradCase {
 			x := in[0]
 			qkv := g.Linear(g.LayerNorm(x, in[1], in[2], DefaultNormEps), in[3], in[4])
 			y := g.MatMulT(qkv, in[3]) // its rule runs after the attention's, which writes first
-			x = g.Add(x, g.Linear(g.AttentionQKV(qkv, heads, AttentionOptions{Causal: true}), in[5], in[6]))
+			x = g.Add(x, g.Linear(g.AttentionQKV(qkv, heads, AttentionOptions{Causal: true, KeyLens: []int{3, 1}}), in[5], in[6]))
 			return g.Add(x, y)
 		}},
 		// One tensor on both sides of an Add, a difference, a product, a bias.
