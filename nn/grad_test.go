@@ -241,24 +241,30 @@ func TestGradCheckCatchesErrors(t *testing.T) {
 // value and the derivative within a few float32 ulps of their magnitude, over
 // [-20, 20] where activations live and beyond, where Phi is 0 or 1.
 func TestGELU32(t *testing.T) {
-	worstY, worstD := 0.0, 0.0
-	for i := -40000; i <= 40000; i++ {
-		x := float64(i) / 2000
-		cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
-		wantY := x * cdf
-		wantD := cdf + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
-		y, d := gelu32(x)
-		// Relative to max(|value|, 2^-24 |x|): tiny GELU values of large negative x
-		// need only be tiny.
-		ey := math.Abs(y-wantY) / max(math.Abs(wantY), 0x1p-24*math.Abs(x), 0x1p-126)
-		// The derivative's two terms cancel near x = -0.75 (GELU's minimum): measure
-		// its error against their sizes.
-		ed := math.Abs(d-wantD) / max(cdf+math.Abs(x)*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi), 0x1p-126)
-		worstY, worstD = max(worstY, ey), max(worstD, ed)
-	}
-	t.Logf("worst relative error: GELU %.3g, derivative %.3g (float32 ulp 6e-8)", worstY, worstD)
-	if worstY > 5e-7 || worstD > 5e-7 {
-		t.Errorf("gelu32 relative error %.3g (value) %.3g (derivative), want below 5e-7", worstY, worstD)
+	// gelu32 (its table inside, geluTail outside) and geluTail everywhere.
+	for _, f := range []struct {
+		name string
+		f    func(float64) (float64, float64)
+	}{{"gelu32", gelu32}, {"geluTail", geluTail}} {
+		worstY, worstD := 0.0, 0.0
+		for i := -40000; i <= 40000; i++ {
+			x := float64(i) / 2000
+			cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
+			wantY := x * cdf
+			wantD := cdf + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
+			y, d := f.f(x)
+			// Relative to max(|value|, 2^-24 |x|): tiny GELU values of large negative x
+			// need only be tiny.
+			ey := math.Abs(y-wantY) / max(math.Abs(wantY), 0x1p-24*math.Abs(x), 0x1p-126)
+			// The derivative's two terms cancel near x = -0.75 (GELU's minimum): measure
+			// its error against their sizes.
+			ed := math.Abs(d-wantD) / max(cdf+math.Abs(x)*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi), 0x1p-126)
+			worstY, worstD = max(worstY, ey), max(worstD, ed)
+		}
+		t.Logf("%s: worst relative error: GELU %.3g, derivative %.3g (float32 ulp 6e-8)", f.name, worstY, worstD)
+		if worstY > 5e-7 || worstD > 5e-7 {
+			t.Errorf("%s relative error %.3g (value) %.3g (derivative), want below 5e-7", f.name, worstY, worstD)
+		}
 	}
 	for _, x := range []float64{1e4, -1e4, 1e30, -1e30} {
 		y, d := gelu32(x)
