@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/m4sc/m4sc/radio"
 )
@@ -65,6 +66,9 @@ type hooks struct {
 	writer func(path string, w io.Writer) io.Writer
 	// rx wraps each receiver as it is opened, below the stall watchdog.
 	rx func(radio.Device) radio.Device
+	// now is a soak's clock (time.Now when nil), so a test can run a soak of a fixed
+	// number of cycles however fast the machine is.
+	now func() time.Time
 }
 
 // journal is a file of the trial directory that grows one record at a time

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +25,11 @@ const SoakMemoryTolerance = 0.10
 // a soak. Counters run from the start of the process's part of the soak (a resumed
 // soak starts a new part, its first line marked resumed).
 type SoakSample struct {
-	Elapsed    float64 `json:"elapsed_s"` // seconds of soak so far (a resumed soak's earlier runs included)
-	Time       string  `json:"time"`      // wall clock, RFC 3339
-	Runs       int     `json:"runs"`      // runs done, all parts
-	RSS        int64   `json:"rss_kib"`   // resident set (VmRSS of /proc/self/status), KiB; 0 where unknown
+	Elapsed    float64 `json:"elapsed_s"`         // seconds of soak so far (a resumed soak's earlier runs included)
+	Time       string  `json:"time"`              // wall clock, RFC 3339
+	Runs       int     `json:"runs"`              // runs done, all parts
+	RSS        int64   `json:"rss_kib"`           // resident set (VmRSS of /proc/self/status) after a collection that returns freed memory to the system, KiB; 0 where unknown
+	RSSBefore  int64   `json:"rss_before_gc_kib"` // the resident set just before that collection: what it was, garbage included
 	Goroutines int     `json:"goroutines"`
 	OpenFiles  int     `json:"open_files"` // entries of /proc/self/fd; -1 where unknown
 	HeapBytes  uint64  `json:"heap_bytes"` // Go heap in use (runtime.MemStats.HeapAlloc)
@@ -47,7 +49,8 @@ type soakMeter struct {
 	began  time.Time
 	before time.Duration // soak time of earlier parts (resume)
 	next   time.Time     // when the next sample is due
-	s      SoakSample    // counters of this part
+	now    func() time.Time
+	s      SoakSample // counters of this part
 }
 
 // startSoak opens soak.jsonl and writes its first sample. A resumed soak (first > 0)
@@ -57,7 +60,11 @@ func (r *runner) startSoak(first int) (*soakMeter, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &soakMeter{plan: r.plan, j: j, began: time.Now()}
+	now := r.opts.hooks.now
+	if now == nil {
+		now = time.Now
+	}
+	m := &soakMeter{plan: r.plan, j: j, now: now, began: now()}
 	if first > 0 {
 		m.before = timeOfRuns(filepath.Join(r.dir, TimingFile), first)
 		m.s.Resumed = true
@@ -72,7 +79,7 @@ func (r *runner) startSoak(first int) (*soakMeter, error) {
 	return m, nil
 }
 
-func (m *soakMeter) elapsed() time.Duration { return m.before + time.Since(m.began) }
+func (m *soakMeter) elapsed() time.Duration { return m.before + m.now().Sub(m.began) }
 
 // over reports whether the soak's duration has passed.
 func (m *soakMeter) over() bool { return m.elapsed() >= m.plan.Soak.Duration }
@@ -86,10 +93,10 @@ func (m *soakMeter) ran(done int, out runOutcome) error {
 	}
 	m.s.Samples += out.heard
 	m.s.AirSamples += out.air
-	if time.Now().Before(m.next) {
+	if m.now().Before(m.next) {
 		return nil
 	}
-	for !m.next.After(time.Now()) {
+	for !m.next.After(m.now()) {
 		m.next = m.next.Add(m.plan.Soak.Stats)
 	}
 	return m.sample(false)
@@ -106,8 +113,15 @@ func (m *soakMeter) close() { m.j.close() }
 func (m *soakMeter) sample(final bool) error {
 	s := m.s
 	s.Elapsed = math.Round(m.elapsed().Seconds()*1000) / 1000
-	s.Time = time.Now().UTC().Format(time.RFC3339)
+	s.Time = m.now().UTC().Format(time.RFC3339)
 	s.Final = final
+	// The resident set of a garbage-collected process swings with the collector's
+	// phase (here by a factor of two within a minute, heap and all), which would hide
+	// a slow leak or invent one: the sample counts what the process holds, after a
+	// collection that hands freed pages back to the system, and keeps the raw figure
+	// beside it.
+	s.RSSBefore = residentKiB()
+	debug.FreeOSMemory()
 	s.RSS, s.OpenFiles = residentKiB(), openFiles()
 	s.Goroutines = runtime.NumGoroutine()
 	var ms runtime.MemStats
@@ -361,7 +375,7 @@ func (s *SoakSummary) Lines() []string {
 	}
 	return []string{
 		fmt.Sprintf("soak of %v: %v run, %s; %d runs; frames filled %.0f%% of the samples received", s.Duration, s.Elapsed.Round(time.Second), status, s.Runs, 100*s.Duty),
-		fmt.Sprintf("resident memory: %s after the first interval, %s at the end (%+.1f%%), trend %+.1f%% over the soak; between %s and %s (at most %.1f%% from the first): %s",
+		fmt.Sprintf("resident memory (each sample after a collection): %s after the first interval, %s at the end (%+.1f%%), trend %+.1f%% over the soak; between %s and %s (at most %.1f%% from the first): %s",
 			mib(s.RSSRef), mib(s.RSSEnd), 100*s.RSSEndDrift, 100*s.RSSTrend, mib(s.RSSMin), mib(s.RSSMax), 100*s.RSSPeak,
 			yes(s.MemoryFlat, fmt.Sprintf("flat, within %.0f%%", 100*SoakMemoryTolerance), fmt.Sprintf("NOT within %.0f%%", 100*SoakMemoryTolerance))),
 		fmt.Sprintf("goroutines: %d after the first interval, %d at the end, %d at most: %s", s.GoroutinesRef, s.GoroutinesEnd, s.GoroutinesMax, yes(s.GoroutinesGrew, "GREW", "no growth")),
