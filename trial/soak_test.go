@@ -103,7 +103,7 @@ func TestSoakShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"## Soak", "resident memory:", "goroutines:", "open files:", "every frame accounted for", "- verdict:"} {
+	for _, s := range []string{"## Soak", "resident memory (each sample after a collection):", "goroutines:", "open files:", "every frame accounted for", "- verdict:"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("report.md lacks %q:\n%s", s, md)
 		}
