@@ -116,7 +116,7 @@
 
   const handlers = {
     hello: (d) => { $("title").textContent = d.title || ""; },
-    run: (d) => { $("run").textContent = "run " + (d.index + 1) + " of " + d.total + ": " + d.name; },
+    run: (d) => { $("run").textContent = "run " + (d.index + 1) + (d.total > 0 ? " of " + d.total : "") + ": " + d.name; },
     spectrum: (d) => drawSpectrum(d.db),
     frame: drawFrame,
     message: addMessage,
