@@ -51,11 +51,11 @@ func TestAugmentTrainingImages(t *testing.T) {
 			t.Errorf("%s: %.3f of the images perturbed, want %.2f +- %.3f", split, share, want, tol)
 		}
 	}
-	a, err := sampleBatch(aug, StageInstruct, dataset.Train, 16, nil, stepRand(3, StageInstruct, 5))
+	a, err := sampleBatch(aug, stageMixtures[StageInstruct], dataset.Train, 16, nil, stepRand(3, StageInstruct, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := sampleBatch(aug, StageInstruct, dataset.Train, 16, nil, stepRand(3, StageInstruct, 5))
+	b, _ := sampleBatch(aug, stageMixtures[StageInstruct], dataset.Train, 16, nil, stepRand(3, StageInstruct, 5))
 	for i := range a {
 		if !slices.Equal(a[i].Image, b[i].Image) || a[i].Answer != b[i].Answer {
 			t.Fatalf("example %d of the same (seed, stage, step) differs between two draws", i)

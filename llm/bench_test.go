@@ -51,7 +51,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			for b.Loop() {
 				rng := stepRand(1, st, int64(step))
 				step++
-				exs, err := sampleBatch(d, st, dataset.Train, 32, nil, rng)
+				exs, err := sampleBatch(d, stageMixtures[st], dataset.Train, 32, nil, rng)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -54,6 +55,90 @@ var stageMixtures = map[Stage]mixture{
 		ImageClassify: 0.14, ImageReconstruct: 0.12, taskLM: 0.08},
 }
 
+// TaskMix re-weighs a stage's tasks: each named task's weight replaces the stage's
+// default (StageDefaultMix), the others keep theirs, and the weights are then taken
+// relative to their sum. Use it to continue a trained stage with more of some tasks,
+// say text.transmit after an image-heavy run. An empty mix is the stage's own.
+type TaskMix map[Task]float64
+
+// ParseTaskMix reads "task=weight,task=weight" ("text.transmit=0.3,text.era=0.1").
+func ParseTaskMix(s string) (TaskMix, error) {
+	mix := TaskMix{}
+	if strings.TrimSpace(s) == "" {
+		return mix, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return nil, fmt.Errorf("llm: task mix %q: %q is not task=weight", s, part)
+		}
+		t, err := ParseTask(strings.TrimSpace(name))
+		if err != nil {
+			return nil, fmt.Errorf("llm: task mix %q: %w", s, err)
+		}
+		w, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return nil, fmt.Errorf("llm: task mix %q: weight of %s is %q; want a number >= 0", s, t, val)
+		}
+		if _, dup := mix[t]; dup {
+			return nil, fmt.Errorf("llm: task mix %q: %s is given twice", s, t)
+		}
+		mix[t] = w
+	}
+	return mix, nil
+}
+
+// String writes the mix as ParseTaskMix reads it, tasks in order; "" when empty.
+func (tm TaskMix) String() string {
+	var b strings.Builder
+	for _, t := range Tasks() {
+		if w, ok := tm[t]; ok {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%s=%s", t, strconv.FormatFloat(w, 'g', -1, 64))
+		}
+	}
+	return b.String()
+}
+
+// StageDefaultMix returns a stage's default task weights (plain language modelling,
+// which has no Task, is left out; it keeps its weight under any TaskMix).
+func StageDefaultMix(s Stage) TaskMix {
+	mix := TaskMix{}
+	for _, t := range Tasks() {
+		if w := stageMixtures[s][t]; w > 0 {
+			mix[t] = w
+		}
+	}
+	return mix
+}
+
+// resolve gives the stage's mixture with tm's weights in place.
+func (tm TaskMix) resolve(s Stage) (mixture, error) {
+	mix := stageMixtures[s]
+	if len(tm) == 0 {
+		return mix, nil
+	}
+	if s == StageLM {
+		return mix, fmt.Errorf("llm: stage %s trains language modelling only; a task mix is for align and instruct", s)
+	}
+	for t, w := range tm {
+		if t >= numTasks {
+			return mix, fmt.Errorf("llm: task mix names %s", t)
+		}
+		mix[t] = w
+	}
+	var total float64
+	for _, w := range mix {
+		total += w
+	}
+	if !(total > 0) {
+		return mix, fmt.Errorf("llm: task mix %s leaves stage %s nothing to train", tm, s)
+	}
+	return mix, nil
+}
+
 // stageWeighting is how each stage averages its cross-entropy.
 var stageWeighting = map[Stage]Weighting{StageLM: PerToken, StageAlign: PerToken, StageInstruct: PerExample}
 
@@ -97,6 +182,9 @@ type TrainOptions struct {
 	// Questions weigh the kinds of image.vqa questions (all zero: a scene's questions
 	// are drawn uniformly). Validation batches are drawn the same way.
 	Questions QuestionWeights
+	// Mix re-weighs the stage's tasks (nil: the stage's own mixture); validation
+	// batches are drawn from it too.
+	Mix TaskMix
 
 	// Checkpoint is where the stage's training state (weights, AdamW moments, step)
 	// is written every CheckpointEvery and when training stops; "" disables it.
@@ -171,8 +259,7 @@ func weightedIndex(u float64, w []float64) int {
 }
 
 // sampleBatch draws a stage's batch.
-func sampleBatch(d *Data, s Stage, split dataset.Split, n int, qw *QuestionWeights, rng *rand.Rand) ([]Example, error) {
-	mix := stageMixtures[s]
+func sampleBatch(d *Data, mix mixture, split dataset.Split, n int, qw *QuestionWeights, rng *rand.Rand) ([]Example, error) {
 	var total float64
 	for _, w := range mix {
 		total += w
@@ -200,6 +287,10 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	}
 	if o.Steps < 1 || o.Batch < 1 || !(o.LR > 0) || o.Warmup < 0 || o.Warmup >= o.Steps {
 		return fmt.Errorf("llm: stage %s: need steps >= 1 (%d), batch >= 1 (%d), lr > 0 (%g), 0 <= warmup < steps (%d)", o.Stage, o.Steps, o.Batch, o.LR, o.Warmup)
+	}
+	mix, err := o.Mix.resolve(o.Stage)
+	if err != nil {
+		return err
 	}
 	if o.CheckpointEvery < 0 {
 		return fmt.Errorf("llm: stage %s: checkpoint interval %s is negative", o.Stage, o.CheckpointEvery)
@@ -241,7 +332,7 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 			"stage": string(o.Stage), "seed": strconv.FormatUint(o.Seed, 10),
 			"steps": strconv.FormatInt(o.Steps, 10), "batch": strconv.Itoa(o.Batch),
 			"lr": strconv.FormatFloat(o.LR, 'g', -1, 64), "step": strconv.FormatInt(step, 10),
-			MetaConfig: m.cfg.marshal(), "questions": o.Questions.String(),
+			MetaConfig: m.cfg.marshal(), "questions": o.Questions.String(), "mix": o.Mix.String(),
 		}
 	}
 	var start int64
@@ -252,7 +343,7 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 				return err
 			}
 			want := meta(0)
-			for _, k := range []string{"stage", "seed", "steps", "batch", "lr", "questions", MetaConfig} {
+			for _, k := range []string{"stage", "seed", "steps", "batch", "lr", "questions", "mix", MetaConfig} {
 				if got[k] != want[k] {
 					return fmt.Errorf("%w: %s has %s=%q, this run %q", ErrCheckpoint, o.Checkpoint, k, got[k], want[k])
 				}
@@ -269,7 +360,7 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	var val [][]Example
 	if o.ValEvery > 0 {
 		for i := range max(o.ValBatches, 1) {
-			exs, err := sampleBatch(d, o.Stage, dataset.Validation, o.Batch, &o.Questions, stepRand(o.Seed^0x76616c, o.Stage, int64(i)))
+			exs, err := sampleBatch(d, mix, dataset.Validation, o.Batch, &o.Questions, stepRand(o.Seed^0x76616c, o.Stage, int64(i)))
 			if err != nil {
 				return err
 			}
@@ -294,7 +385,7 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 			return err
 		}
 		rng := stepRand(o.Seed, o.Stage, step)
-		exs, err := sampleBatch(d, o.Stage, dataset.Train, o.Batch, &o.Questions, rng)
+		exs, err := sampleBatch(d, mix, dataset.Train, o.Batch, &o.Questions, rng)
 		if err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ type trainFlags struct {
 	resume, restart, force, tuneModel      bool
 	cased                                  bool
 	augment                                string
+	mix                                    string
 	every                                  time.Duration
 }
 
@@ -110,6 +111,7 @@ The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
 	cmd.Flags().StringVar(&f.from, "from", "", "lm, align and instruct stages: start the requested stage from these weights (an earlier run's <stage>.safetensors) instead of the previous stage's in --run-dir, which are then not needed; to continue a finished stage for more steps, say at a lower --lr, under another --seed so the batches are new")
 	cmd.Flags().DurationVar(&f.every, "checkpoint-every", defaultCheckpointEvery, "how often to write the checkpoint (a positive duration)")
+	cmd.Flags().StringVar(&f.mix, "mix", "", "align and instruct stages: re-weigh the requested stage's tasks, as task=weight,... (\"text.transmit=0.3,text.era=0.1\"); named tasks replace the stage's default weights, the rest keep theirs (llm.TaskMix); a resumed stage must be given the same mix")
 	cmd.Flags().StringVar(&f.augment, "augment", string(llm.AugmentRealistic), "align and instruct stages: realistic perturbs 3/4 of the training images (llm.AugmentRealistic), off trains on clean images; a resumed stage keeps its checkpoint's setting unless this flag is given")
 	return cmd
 }
@@ -158,6 +160,15 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 	aug, err := llm.ParseAugmentation(f.augment)
 	if err != nil || f.augment == "" {
 		return usageErrorf("--augment %q: realistic or off", f.augment)
+	}
+	mix, err := llm.ParseTaskMix(f.mix)
+	if err != nil {
+		return usageErrorf("--mix: %v", err)
+	}
+	if len(mix) > 0 {
+		if st, _ := llm.ParseStage(f.stage); st != llm.StageAlign && st != llm.StageInstruct {
+			return usageErrorf("--mix re-weighs the align or instruct stage's tasks, not stage %q", f.stage)
+		}
 	}
 	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
 		return usageErrorf("--steps, --batch and --lr must not be negative")
@@ -258,6 +269,7 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 			if f.lr > 0 {
 				o.LR = f.lr
 			}
+			o.Mix = mix
 		}
 		log.Info("training", "stage", st, "params", m.NumParams(), "projector", m.Config().Projector,
 			"projector_params", m.ProjectorParams(), "steps", o.Steps, "batch", o.Batch, "lr", o.LR, "seed", seed)
@@ -267,7 +279,7 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		meta := map[string]string{
 			"stage": string(st), "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
 			"command": fmt.Sprintf("m4sc train --stage %s --run-dir %s --projector %s --cased=%t --augment %s", st, f.runDir, proj, m.Config().Cased, m.Config().Augment),
-			"from":    prev, "lr": fmt.Sprint(o.LR),
+			"from":    prev, "lr": fmt.Sprint(o.LR), "mix": o.Mix.String(),
 			"data": dataVersions(cacheDir),
 		}
 		if err := m.Save(final, meta); err != nil {

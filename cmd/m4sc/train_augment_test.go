@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/m4sc/m4sc/nn/safetensors"
 )
 
 // An unknown --augment is refused before anything is loaded.
@@ -37,7 +39,13 @@ func TestTrainFrom(t *testing.T) {
 	if code, _, e := runM4sc(t, "train", "--stage", "instruct", "--from", "missing.safetensors"); code == 0 || !strings.Contains(e, "missing.safetensors") {
 		t.Errorf("--from a missing file: exit %d, %q", code, e)
 	}
-	code, out, e := runM4sc(t, "train", "--stage", "instruct", "--from", shipped, "--steps", "2", "--batch", "2", "--augment", "off", "--run-dir", "ft")
+	if code, _, e := runM4sc(t, "train", "--stage", "lm", "--mix", "text.transmit=0.5"); code == 0 || !strings.Contains(e, `not stage "lm"`) {
+		t.Errorf("--mix on the lm stage: exit %d, %q", code, e)
+	}
+	if code, _, e := runM4sc(t, "train", "--stage", "instruct", "--mix", "text.transmit=-2"); code == 0 || !strings.Contains(e, "--mix") || !strings.Contains(e, "want a number >= 0") {
+		t.Errorf("--mix with a negative weight: exit %d, %q", code, e)
+	}
+	code, out, e := runM4sc(t, "train", "--stage", "instruct", "--from", shipped, "--steps", "2", "--batch", "2", "--augment", "off", "--run-dir", "ft", "--mix", "text.transmit=0.5")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, e)
 	}
@@ -55,5 +63,8 @@ func TestTrainFrom(t *testing.T) {
 	}
 	if !strings.Contains(string(b[:min(len(b), 1<<16)]), shipped) {
 		t.Error("the weights do not record the file they started from")
+	}
+	if f, err := safetensors.ReadFile(filepath.Join(wd, "ft", "instruct.safetensors")); err != nil || f.Metadata["mix"] != "text.transmit=0.5" {
+		t.Errorf("the weights do not record the task mix: %v", err)
 	}
 }
