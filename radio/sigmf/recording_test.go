@@ -644,3 +644,35 @@ func TestCloseReportsDroppedAnnotations(t *testing.T) {
 		t.Errorf("annotations %+v", a)
 	}
 }
+
+// WriteOptions.Extra reaches the global object and reads back; a key that Global
+// models, or a value JSON cannot hold, is refused at Create.
+func TestCreateGlobalExtra(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "g.sigmf-meta")
+	w, err := Create(path, WriteOptions{SampleRate: 1e6, Extra: map[string]any{"m4sc:share": map[string]any{"seed": 7, "role": "air"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]complex64, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(path, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	want := map[string]any{"seed": json.Number("7"), "role": "air"}
+	if got := r.Meta().Global.Extra["m4sc:share"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("global m4sc:share: %#v, want %#v", got, want)
+	}
+	for _, extra := range []map[string]any{{"core:sample_rate": 2e6}, {"m4sc:bad": math.NaN()}} {
+		if w, err := Create(filepath.Join(dir, "bad"), WriteOptions{Extra: extra}); err == nil {
+			w.Abort()
+			t.Errorf("Create with Extra %v succeeded", extra)
+		}
+	}
+}

@@ -35,6 +35,10 @@ type WriteOptions struct {
 	Recorder    string // core:recorder, e.g. "m4sc v0.3"
 	HW          string // core:hw, e.g. "HackRF One, ANT500"
 
+	// Extra holds further global keys, such as an application's namespace
+	// ("m4sc:share"); it must not repeat the keys Global models.
+	Extra map[string]any
+
 	// Exclusive makes Create fail, with an error wrapping fs.ErrExist, when the
 	// recording exists (for SigMF, either of its two files), as O_EXCL does
 	// for one file. Without it the recording is replaced at Close.
@@ -109,12 +113,16 @@ func Create(path string, opt WriteOptions) (*Writer, error) {
 				Author:      opt.Author,
 				Recorder:    opt.Recorder,
 				HW:          opt.HW,
+				Extra:       maps.Clone(opt.Extra),
 			},
 			Captures: []Capture{{SampleStart: 0, Frequency: opt.Frequency, Datetime: opt.Datetime}},
 		},
 	}
 	if err := w.meta.validate(); err != nil {
 		return nil, fmt.Errorf("sigmf: create %s: invalid WriteOptions: %w", path, err)
+	}
+	if err := marshalable(opt.Extra); err != nil {
+		return nil, fmt.Errorf("sigmf: create %s: WriteOptions.Extra: %w", path, err)
 	}
 	// One lock per recording: the data file's name stands for the pair.
 	if w.lock, err = atomicfile.TryLock(lay.dataPath); err != nil {
