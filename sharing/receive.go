@@ -49,6 +49,12 @@ func Receive(ch *semantic.Chain, frames []phy.Frame, schedule []Scheduled, u int
 	}
 	dim := ch.Model.Config().SemDim
 	image := ins.Task.Image()
+	for _, s := range mine {
+		// A schedule read back from a recording (Replay) may be anything.
+		if image && bits.OnesCount16(s.Slots) != s.N {
+			return r, fmt.Errorf("sharing: user %d's frame to %#04x: %d vectors for %d cells", u, s.Address, s.N, bits.OnesCount16(s.Slots))
+		}
+	}
 	got := make([]*phy.Frame, len(mine))
 	for i := range frames {
 		f := &frames[i]
@@ -163,18 +169,19 @@ const AirMargin = 4000
 // one goroutine each; on loopback devices of one air each hears the transmitter through
 // its own channel.
 func OverAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples []complex64) ([][]phy.Frame, error) {
-	return overAir(ctx, tx, rxs, samples, nil)
+	frames, _, err := overAir(ctx, tx, rxs, samples, nil)
+	return frames, err
 }
 
 // overAir is OverAir showing every receiver's samples to w (when not nil) as they
-// are read, and the frames each found.
-func overAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples []complex64, w Watcher) ([][]phy.Frame, error) {
+// are read, and the frames each found; it returns each receiver's samples too.
+func overAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples []complex64, w Watcher) ([][]phy.Frame, [][]complex64, error) {
 	if tx == nil || len(rxs) == 0 {
-		return nil, errors.New("sharing: over the air needs a transmitter and at least one receiver")
+		return nil, nil, errors.New("sharing: over the air needs a transmitter and at least one receiver")
 	}
 	for _, d := range append([]radio.Device{tx}, rxs...) {
 		if c := d.Config(); c.SampleRate != phy.SampleRate {
-			return nil, fmt.Errorf("sharing: %s runs at %g samples/s; m4sc frames need %g", d.Info().Spec, c.SampleRate, phy.SampleRate)
+			return nil, nil, fmt.Errorf("sharing: %s runs at %g samples/s; m4sc frames need %g", d.Info().Spec, c.SampleRate, phy.SampleRate)
 		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -183,7 +190,7 @@ func overAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples [
 	for i, d := range rxs {
 		s, err := d.StartRX(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("sharing: receiver %d: %w", i, err)
+			return nil, nil, fmt.Errorf("sharing: receiver %d: %w", i, err)
 		}
 		defer s.Close()
 		streams[i] = s
@@ -201,25 +208,28 @@ func overAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples [
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sharing: transmit: %w", err)
+		return nil, nil, fmt.Errorf("sharing: transmit: %w", err)
 	}
 	out := make([][]phy.Frame, len(rxs))
+	ys := make([][]complex64, len(rxs))
 	errs := make([]error, len(rxs))
 	var wg sync.WaitGroup
 	for i, s := range streams {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = receiveFrames(s, len(samples)+AirMargin, w)
+			ys[i], errs[i] = capture(s, len(samples)+AirMargin, w)
 			if errs[i] != nil {
 				cancel(errs[i])
+				return
 			}
+			out[i], errs[i] = findFrames(ys[i])
 		}()
 	}
 	wg.Wait()
 	for i, e := range errs {
 		if e != nil {
-			return nil, fmt.Errorf("sharing: receiver %d: %w", i, e)
+			return nil, nil, fmt.Errorf("sharing: receiver %d: %w", i, e)
 		}
 	}
 	if w != nil {
@@ -227,28 +237,31 @@ func overAir(ctx context.Context, tx radio.Device, rxs []radio.Device, samples [
 			w.Frames(f)
 		}
 	}
-	return out, nil
+	return out, ys, nil
 }
 
-// receiveFrames reads n samples from s and finds the frames in them, showing each
-// buffer to w (when not nil).
-func receiveFrames(s radio.RXStream, n int, w Watcher) ([]phy.Frame, error) {
+// capture reads n samples from s, showing each buffer to w (when not nil).
+func capture(s radio.RXStream, n int, w Watcher) ([]complex64, error) {
+	y := make([]complex64, n)
+	for got := 0; got < n; {
+		m, _, err := s.Read(y[got:min(n, got+1<<14)])
+		if w != nil {
+			w.Samples(y[got : got+m])
+		}
+		got += m
+		if err != nil {
+			return y[:got], err
+		}
+	}
+	return y, nil
+}
+
+// findFrames runs a fresh phy receiver over one capture, all of it at once, so that
+// a capture read back from a recording (Replay) gives the same frames bit for bit.
+func findFrames(y []complex64) ([]phy.Frame, error) {
 	rcv, err := phy.NewReceiver(phy.ReceiverConfig{})
 	if err != nil {
 		return nil, err
 	}
-	var frames []phy.Frame
-	buf := make([]complex64, 1<<14)
-	for n > 0 {
-		m, _, err := s.Read(buf[:min(len(buf), n)])
-		if w != nil {
-			w.Samples(buf[:m])
-		}
-		frames = rcv.Receive(frames, buf[:m])
-		n -= m
-		if err != nil {
-			return rcv.Flush(frames), err
-		}
-	}
-	return rcv.Flush(frames), nil
+	return rcv.Flush(rcv.Receive(nil, y)), nil
 }

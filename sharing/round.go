@@ -75,6 +75,14 @@ type RunOptions struct {
 	// Watch, when not nil, sees the rounds as they go: every receiver's samples and
 	// frames, and every user's message under each scheme (see Watcher).
 	Watch Watcher
+	// Record, when not empty, is a directory into which Run writes the shared bursts
+	// as SigMF recordings, what the transmitter sent and what each user's receiver
+	// captured, with what Replay needs to run the receivers again (see the package
+	// documentation for the layout). The recordings appear when Run returns without
+	// error; a run that fails leaves none.
+	Record string
+	// Version names the software, for the recordings' core:recorder.
+	Version string
 }
 
 // DefaultPPM bounds the receivers' oscillator errors drawn by Run, ppm: 10 ppm at
@@ -277,24 +285,22 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 	}
 	explicit := o.TX != ""
 	need := o.Split.withDefaults().Bandwidth
-	if o.Scenario == ScenarioText {
-		// Sentences that fit one message: a longer one would be sent as several.
-		o.Sentences = slices.DeleteFunc(slices.Clone(o.Sentences), func(s dataset.Sentence) bool {
-			return len(ch.Model.SplitText(llm.TextTransmit, s.Text)) != 1
-		})
-	}
+	o.Sentences = fitSentences(ch, o)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5a4e))
 	sum := &Summary{Scenario: o.Scenario, Users: o.Users, Overlap: o.Overlap, Channel: o.Channel, Rounds: o.Rounds}
 	if explicit {
 		sum.Channel = "devices"
 		sum.Devices = append([]string{o.TX}, o.RX...)
 	}
-	shared := make([][]float64, o.Users)
-	unicast := make([][]float64, o.Users)
-	wifi := make([][]float64, o.Users)
-	wifiRate := make([]float64, o.Users)
-	undelivered := make([]int, o.Users)
-	lost := make([]int, o.Users)
+	t := newTally(sum)
+	var rec *recorder
+	if o.Record != "" {
+		var err error
+		if rec, err = newRecorder(o, sum); err != nil {
+			return nil, err
+		}
+		defer rec.abort()
+	}
 	// measured is, with explicit devices, the SNR each user's receiver measured over
 	// its frames of the previous round (NaN: none yet).
 	measured := make([]float64, o.Users)
@@ -309,8 +315,6 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		}
 		return "loopback,air=" + air, userSpec(o.Channel, air, snr, ppm)
 	}
-	var tasks []llm.Task
-	var publicVecs, allVecs, cand, toks, publicParts, copies float64
 	for round := range o.Rounds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -332,31 +336,18 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		}
 		users := make([]User, o.Users)
 		ppm := make([]float64, o.Users)
-		tasks = tasks[:0]
 		for u, c := range cs {
 			users[u] = User{Task: c.in.Task, Question: c.question, SNR: o.SNRLo + rng.Float64()*(o.SNRHi-o.SNRLo), Sem: sems[u]}
 			ppm[u] = (2*rng.Float64() - 1) * DefaultPPM
 			if explicit && !math.IsNaN(measured[u]) {
 				users[u].SNR = measured[u]
 			}
-			tasks = append(tasks, c.in.Task)
 		}
 		plan, err := Split(users, o.Split)
 		if err != nil {
 			return nil, err
 		}
-		for _, pt := range plan.Parts {
-			if pt.Layer == LayerPublic {
-				publicVecs += float64(pt.N * len(pt.Members))
-				publicParts++
-				copies += float64(pt.Copies)
-			}
-		}
-		for _, u := range users {
-			allVecs += float64(u.Sem.N)
-		}
-		cand += float64(plan.Candidates)
-		toks += float64(plan.Tokens)
+		rr := &roundRecord{Round: round, Plan: tallyPlan(plan, users)}
 		b, err := Transmit(ch.Codec, plan)
 		if err != nil {
 			return nil, err
@@ -367,20 +358,14 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 		for u := range users {
 			txSpec, specs[u] = link(u, air, users[u].SNR, ppm[u])
 		}
-		frames, err := overSpecs(ctx, o.Open, o.Watch, txSpec, specs, b.Samples)
+		frames, ys, err := overSpecs(ctx, o.Open, o.Watch, txSpec, specs, b.Samples)
 		if err != nil {
 			return nil, err
 		}
-		sum.AirtimeUS += b.AirtimeUS
-		sum.Symbols += float64(b.DataSymbols)
-		sum.Frames += float64(len(b.Schedule))
+		rr.AirtimeUS, rr.Symbols, rr.Schedule = b.AirtimeUS, b.DataSymbols, b.Schedule
+		t.round(rr)
 		for u, c := range cs {
-			insn := llm.Instruction{Task: c.in.Task, Question: c.question}
-			r, err := Receive(ch, frames[u], b.Schedule, u, insn)
-			if err != nil {
-				return nil, err
-			}
-			v, err := score(c, r.Text, r.Image)
+			r, v, err := receiveUser(ch, frames[u], b.Schedule, u, c)
 			if err != nil {
 				return nil, err
 			}
@@ -397,7 +382,7 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 				return nil, err
 			}
 			utx, urx := link(u, fmt.Sprintf("unicast-%d-%d-%d", o.Seed, round, u), users[u].SNR, ppm[u])
-			uf, err := overSpecs(ctx, o.Open, o.Watch, utx, []string{urx}, ub.Samples)
+			uf, _, err := overSpecs(ctx, o.Open, o.Watch, utx, []string{urx}, ub.Samples)
 			if err != nil {
 				return nil, err
 			}
@@ -416,29 +401,12 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 			if err != nil {
 				return nil, err
 			}
-			sum.AirtimeUSUnicast += ub.AirtimeUS
-			sum.SymbolsUnicast += float64(ub.DataSymbols)
-			sum.AirtimeUSWiFi += w.airtimeUS
-			sum.SymbolsWiFi += float64(w.symbols)
-			sum.FramesWiFi += float64(w.sent)
-			shared[u] = append(shared[u], v)
-			unicast[u] = append(unicast[u], uv)
-			wifi[u] = append(wifi[u], w.value)
-			wifiRate[u] += float64(w.rateMbps)
-			if !w.delivered {
-				undelivered[u]++
-			}
-			lost[u] += r.Lost
-			out := r.Text
-			if c.in.Task == llm.ImageReconstruct {
-				out = ""
-			}
-			l := Line{Round: round, User: u, Task: c.in.Task.String(), SNR: math.Round(users[u].SNR*100) / 100, Frames: r.Frames, Lost: r.Lost,
-				Metric: semantic.MetricName(c.in.Task), Value: v, Unicast: uv, WiFi: w.value, WiFiRate: w.rateMbps, WiFiPartial: w.partial,
-				Partial: r.Partial, Output: out}
-			if c.in.Task != llm.ImageReconstruct {
-				l.Want = c.want
-			}
+			ur := userRecord{SNR: users[u].SNR, Task: c.in.Task.String(), Want: c.want,
+				Unicast: uv, UnicastAirtimeUS: ub.AirtimeUS, UnicastSymbols: ub.DataSymbols,
+				WiFi: w.value, WiFiRate: w.rateMbps, WiFiPartial: w.partial, WiFiAirtimeUS: w.airtimeUS, WiFiSymbols: w.symbols,
+				WiFiFrames: w.sent, WiFiDelivered: w.delivered}
+			rr.Users = append(rr.Users, ur)
+			l := t.user(round, u, c, r, v, &ur)
 			if o.Watch != nil {
 				d := Decoded{Round: round, User: u, Task: c.in.Task, SNR: l.SNR, Question: c.question, Want: l.Want, Metric: l.Metric}
 				for _, m := range []struct {
@@ -460,8 +428,126 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 				}
 			}
 		}
+		if rec != nil {
+			if err := rec.round(rr, b.Samples, ys, specs); err != nil {
+				return nil, err
+			}
+		}
 	}
-	n := float64(o.Rounds)
+	if rec != nil {
+		if err := rec.close(); err != nil {
+			return nil, err
+		}
+	}
+	return t.summary(), nil
+}
+
+// fitSentences is the text scenario's sentences that fit one message (a longer one
+// would be sent as several); o.Sentences as they are for the other scenarios.
+func fitSentences(ch *semantic.Chain, o RunOptions) []dataset.Sentence {
+	if o.Scenario != ScenarioText {
+		return o.Sentences
+	}
+	return slices.DeleteFunc(slices.Clone(o.Sentences), func(s dataset.Sentence) bool {
+		return len(ch.Model.SplitText(llm.TextTransmit, s.Text)) != 1
+	})
+}
+
+// receiveUser decodes user u's message of a round from the frames its receiver found
+// (Receive) and scores it.
+func receiveUser(ch *semantic.Chain, frames []phy.Frame, schedule []Scheduled, u int, c content) (Result, float64, error) {
+	r, err := Receive(ch, frames, schedule, u, llm.Instruction{Task: c.in.Task, Question: c.question})
+	if err != nil {
+		return r, 0, err
+	}
+	v, err := score(c, r.Text, r.Image)
+	return r, v, err
+}
+
+// tallyPlan counts what a round's plan shares, for the summary.
+func tallyPlan(p *Plan, users []User) planTally {
+	var t planTally
+	for _, pt := range p.Parts {
+		if pt.Layer == LayerPublic {
+			t.PublicVectors += pt.N * len(pt.Members)
+			t.PublicParts++
+			t.Copies += pt.Copies
+		}
+	}
+	for _, u := range users {
+		t.Vectors += u.Sem.N
+	}
+	t.Candidates, t.Tokens = p.Candidates, p.Tokens
+	return t
+}
+
+// tally adds up a run's rounds into its lines and summary, the same way whether the
+// rounds run (Run) or are read back from recordings (Replay).
+type tally struct {
+	sum                       *Summary
+	shared, unicast, wifi     [][]float64
+	wifiRate                  []float64
+	undelivered, lost         []int
+	tasks                     []llm.Task
+	publicVecs, allVecs       float64
+	cand, toks, parts, copies float64
+}
+
+func newTally(sum *Summary) *tally {
+	k := sum.Users
+	return &tally{sum: sum, shared: make([][]float64, k), unicast: make([][]float64, k), wifi: make([][]float64, k),
+		wifiRate: make([]float64, k), undelivered: make([]int, k), lost: make([]int, k), tasks: make([]llm.Task, k)}
+}
+
+// round adds a round's channel use and sharing.
+func (t *tally) round(rr *roundRecord) {
+	t.sum.AirtimeUS += rr.AirtimeUS
+	t.sum.Symbols += float64(rr.Symbols)
+	t.sum.Frames += float64(len(rr.Schedule))
+	p := rr.Plan
+	t.publicVecs += float64(p.PublicVectors)
+	t.allVecs += float64(p.Vectors)
+	t.cand += float64(p.Candidates)
+	t.toks += float64(p.Tokens)
+	t.parts += float64(p.PublicParts)
+	t.copies += float64(p.Copies)
+}
+
+// user adds user u's message of a round: what its receiver made of the shared burst
+// (r, scored v) and its unicast baselines (ur); it returns the user's line.
+func (t *tally) user(round, u int, c content, r Result, v float64, ur *userRecord) Line {
+	s := t.sum
+	s.AirtimeUSUnicast += ur.UnicastAirtimeUS
+	s.SymbolsUnicast += float64(ur.UnicastSymbols)
+	s.AirtimeUSWiFi += ur.WiFiAirtimeUS
+	s.SymbolsWiFi += float64(ur.WiFiSymbols)
+	s.FramesWiFi += float64(ur.WiFiFrames)
+	t.tasks[u] = c.in.Task
+	t.shared[u] = append(t.shared[u], v)
+	t.unicast[u] = append(t.unicast[u], ur.Unicast)
+	t.wifi[u] = append(t.wifi[u], ur.WiFi)
+	t.wifiRate[u] += float64(ur.WiFiRate)
+	if !ur.WiFiDelivered {
+		t.undelivered[u]++
+	}
+	t.lost[u] += r.Lost
+	out := r.Text
+	if c.in.Task == llm.ImageReconstruct {
+		out = ""
+	}
+	l := Line{Round: round, User: u, Task: c.in.Task.String(), SNR: math.Round(ur.SNR*100) / 100, Frames: r.Frames, Lost: r.Lost,
+		Metric: semantic.MetricName(c.in.Task), Value: v, Unicast: ur.Unicast, WiFi: ur.WiFi, WiFiRate: ur.WiFiRate, WiFiPartial: ur.WiFiPartial,
+		Partial: r.Partial, Output: out}
+	if c.in.Task != llm.ImageReconstruct {
+		l.Want = c.want
+	}
+	return l
+}
+
+// summary ends the run: means per round and each user's intervals.
+func (t *tally) summary() *Summary {
+	sum := t.sum
+	n := float64(sum.Rounds)
 	sum.AirtimeUS /= n
 	sum.AirtimeUSUnicast /= n
 	sum.AirtimeUSWiFi /= n
@@ -474,22 +560,22 @@ func Run(ctx context.Context, ch *semantic.Chain, o RunOptions, emit func(Line) 
 	sum.SymbolRatio = sum.Symbols / sum.SymbolsUnicast
 	sum.AirtimeRatioWiFi = sum.AirtimeUS / sum.AirtimeUSWiFi
 	sum.SymbolRatioWiFi = sum.Symbols / sum.SymbolsWiFi
-	sum.PublicShare = publicVecs / allVecs
-	if publicParts > 0 {
-		sum.PublicCopies = copies / publicParts
+	sum.PublicShare = t.publicVecs / t.allVecs
+	if t.parts > 0 {
+		sum.PublicCopies = t.copies / t.parts
 	}
-	if toks > 0 {
-		sum.TokenCandidates = cand / toks
+	if t.toks > 0 {
+		sum.TokenCandidates = t.cand / t.toks
 	}
-	for u := range o.Users {
-		us := UserSummary{User: u, Task: tasks[u].String(), Metric: semantic.MetricName(tasks[u]), Lost: lost[u]}
-		us.Shared, us.SharedLo, us.SharedHi = interval(shared[u], tasks[u])
-		us.Unicast, us.UnicastLo, us.UnicastHi = interval(unicast[u], tasks[u])
-		us.WiFi, us.WiFiLo, us.WiFiHi = interval(wifi[u], tasks[u])
-		us.WiFiRate, us.WiFiUndelivered = wifiRate[u]/n, undelivered[u]
+	for u := range sum.Users {
+		us := UserSummary{User: u, Task: t.tasks[u].String(), Metric: semantic.MetricName(t.tasks[u]), Lost: t.lost[u]}
+		us.Shared, us.SharedLo, us.SharedHi = interval(t.shared[u], t.tasks[u])
+		us.Unicast, us.UnicastLo, us.UnicastHi = interval(t.unicast[u], t.tasks[u])
+		us.WiFi, us.WiFiLo, us.WiFiHi = interval(t.wifi[u], t.tasks[u])
+		us.WiFiRate, us.WiFiUndelivered = t.wifiRate[u]/n, t.undelivered[u]
 		sum.PerUser = append(sum.PerUser, us)
 	}
-	return sum, nil
+	return sum
 }
 
 // interval is the mean of v with its 95% interval: Wilson's for an accuracy, the
@@ -532,9 +618,9 @@ func joinReceived(got []semantic.Received, n int) received {
 }
 
 // overSpecs opens a transmitter and receivers by their device strings, sends samples
-// and returns the frames each receiver found (shown to w, when not nil); it closes the
-// devices.
-func overSpecs(ctx context.Context, open func(context.Context, string) (radio.Device, error), w Watcher, txSpec string, rxSpecs []string, samples []complex64) ([][]phy.Frame, error) {
+// and returns the frames each receiver found (shown to w, when not nil) and the
+// samples it captured; it closes the devices.
+func overSpecs(ctx context.Context, open func(context.Context, string) (radio.Device, error), w Watcher, txSpec string, rxSpecs []string, samples []complex64) ([][]phy.Frame, [][]complex64, error) {
 	var ds []radio.Device
 	defer func() {
 		for _, d := range ds {
@@ -545,13 +631,13 @@ func overSpecs(ctx context.Context, open func(context.Context, string) (radio.De
 	for _, s := range rxSpecs {
 		d, err := open(ctx, s)
 		if err != nil {
-			return nil, fmt.Errorf("sharing: receiver %s: %w", s, err)
+			return nil, nil, fmt.Errorf("sharing: receiver %s: %w", s, err)
 		}
 		ds = append(ds, d)
 	}
 	tx, err := open(ctx, txSpec)
 	if err != nil {
-		return nil, fmt.Errorf("sharing: transmitter %s: %w", txSpec, err)
+		return nil, nil, fmt.Errorf("sharing: transmitter %s: %w", txSpec, err)
 	}
 	ds = append(ds, tx)
 	return overAir(ctx, tx, ds[:len(rxSpecs)], samples, w)

@@ -33,14 +33,16 @@ func UserAddress(u int) uint16 { return uint16(u + 1) }
 // reached the transmitter), so a receiver knows which frames are its own, what their
 // slots are and when it has everything it waits for.
 type Scheduled struct {
-	Address uint16
-	Layer   Layer
-	Members []int
-	Slots   uint16
-	N, K    int
-	Copies  int // of the N*K symbols
-	SNRHint float64
-	Symbols int // payload symbols, Copies*N*K
+	Address uint16  `json:"address"`
+	Layer   Layer   `json:"layer"`
+	Members []int   `json:"members"`
+	Slots   uint16  `json:"slots"`
+	N       int     `json:"n"`
+	K       int     `json:"k"`
+	Copies  int     `json:"copies"` // of the N*K symbols
+	SNRHint float64 `json:"snr_hint_db"`
+	Symbols int     `json:"symbols"` // payload symbols, Copies*N*K
+	Start   int     `json:"start"`   // the frame's first sample in Burst.Samples
 }
 
 // Burst is a round on the air.
@@ -115,7 +117,7 @@ func Transmit(c *semantic.Codec, p *Plan) (*Burst, error) {
 		b.Samples = append(b.Samples, make([]complex64, semantic.FrameGapSamples)...)
 		b.DataSymbols += len(payload)
 		b.Schedule = append(b.Schedule, Scheduled{Address: h.Address, Layer: pt.Layer, Members: pt.Members, Slots: pt.Slots,
-			N: pt.N, K: pt.K, Copies: copies, SNRHint: pt.SNRHint, Symbols: len(payload)})
+			N: pt.N, K: pt.K, Copies: copies, SNRHint: pt.SNRHint, Symbols: len(payload), Start: start})
 	}
 	return b, nil
 }

@@ -370,7 +370,7 @@ func BenchmarkRound32(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		frames, err := overSpecs(context.Background(), mgr.Open, nil, "loopback,air=bench", specs, bu.Samples)
+		frames, _, err := overSpecs(context.Background(), mgr.Open, nil, "loopback,air=bench", specs, bu.Samples)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func wifiBest(ctx context.Context, ch *semantic.Chain, open func(context.Context
 			return wifiOutcome{}, err
 		}
 		tx, rx := link(r.Mbps)
-		fr, err := overSpecs(ctx, open, w, tx, []string{rx}, b.Samples)
+		fr, _, err := overSpecs(ctx, open, w, tx, []string{rx}, b.Samples)
 		if err != nil {
 			return wifiOutcome{}, err
 		}
