@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,25 +15,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/m4sc/m4sc/dataset"
+	"github.com/m4sc/m4sc/radio"
 	"github.com/m4sc/m4sc/radio/devices"
+	"github.com/m4sc/m4sc/radio/sigmf"
 	"github.com/m4sc/m4sc/sharing"
 )
 
 type shareFlags struct {
-	scenario, snr, channel, out, weights, codec, users, tx, serve string
-	rx                                                            []string
-	n, copyUsers                                                  int
-	overlap, threshold                                            float64
-	force                                                         bool
+	scenario, snr, channel, out, weights, codec, users, tx, serve, replay string
+	rx                                                                    []string
+	n, copyUsers                                                          int
+	overlap, threshold                                                    float64
+	force, record                                                         bool
 }
 
 // maxShareN bounds --n.
 const maxShareN = 10000
 
+// Files of a share directory with --record and --replay.
+const (
+	shareResults    = "results.jsonl" // the lines and the summary, as printed
+	shareRecordings = "recordings"    // the run's SigMF recordings (sharing.RunOptions.Record)
+	shareReplayDir  = "replay"        // a replay's outputs, by default
+)
+
 func newShareCmd(a *app) *cobra.Command {
 	var f shareFlags
 	cmd := &cobra.Command{
-		Use:   "share --scenario multicast|overlap|text --users K[,K...] [--overlap P] [--snr LO:HI] [--channel SPEC] [--n N] [--tx DEV --rx DEV1,DEV2,...] [--serve ADDR] --out DIR",
+		Use:   "share --scenario multicast|overlap|text --users K[,K...] [--overlap P] [--snr LO:HI] [--channel SPEC] [--n N] [--tx DEV --rx DEV1,DEV2,...] [--serve ADDR] [--record] --out DIR | share --replay DIR [--rx file:PATH,...] [--out DIR2]",
 		Short: "Serve K users in one transmission: what they share sent once, the rest to each, against unicast",
 		Long: `share runs N rounds of multi-user semantic sharing over the loopback simulator: each
 round draws the users' contents and SNRs (uniform in LO:HI dB), splits their semantics
@@ -77,7 +88,32 @@ receiver measured in the round before (the first round: drawn from --snr).
 constellation and per-subcarrier SNR of the latest frame, every user's decoded
 message under each scheme (shared, unicast, unicast 80211a) labelled with the user,
 and the running metric per user and scheme. The monitor drops display updates when
-it falls behind; the rounds never wait for it.`,
+it falls behind; the rounds never wait for it.
+
+--record (one user count) also writes DIR/results.jsonl, the lines and summary as
+printed, and SigMF recordings of the shared bursts under DIR/recordings:
+air.sigmf-meta/-data, what the transmitter sent (each round's burst followed by
+4000 samples, 200 us, of quiet), and user-00, user-01, ... (one per user), what each
+user's receiver captured of each round, on the same timeline as the air. Samples are
+cf32_le at 20 Msps. The metadata (global key m4sc:share) names the scenario, users,
+rounds, seed, overlap, SNR range, channel or devices, the user (in a user's
+recording) and the m4sc version (core:recorder); the air's annotation of each round
+keeps the schedule the receivers were given and each user's unicast baselines, a
+user's annotation of each round the stretch its receiver captured.
+
+--replay DIR runs only the receive side again, from the recordings of a run made
+with --record --out DIR, and prints the same lines and summary; the unicast
+baselines, separate transmissions, are the run's. It writes share.csv, share.md and
+results.jsonl to --out (default DIR/replay) and says on stderr whether results.jsonl
+is identical to the run's. --rx names every user's recording instead, as file
+devices in user order: "--rx file:DIR/recordings/user-00.sigmf-meta,file:cap.sigmf-meta".
+A recording that is not the run's own recording of that user (the air recording
+passed through another tool's channel; a capture of the air by another receiver,
+such as hackrf_transfer's int8 as file:capture.cs8,rate=20M or
+file:capture.iq,raw=cs8,rate=20M) is decoded whole and its frames are put to rounds
+by where they lie against the air; stderr gives the offset found and the frames
+heard. Recordings of another run or user, cut short, missing or holding nothing of
+the run are refused, naming the recording and what is wrong.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runShare(cmd, a, &f) },
 	}
 	fl := cmd.Flags()
@@ -94,6 +130,8 @@ it falls behind; the rounds never wait for it.`,
 	fl.StringArrayVar(&f.rx, "rx", nil, "receiving devices, one per user: DEV1,DEV2,... (repeatable)")
 	fl.StringVar(&f.weights, "weights", "", "language model weights (default: the shipped model)")
 	fl.StringVar(&f.codec, "codec", "", "channel codec weights (default: the shipped codec)")
+	fl.BoolVar(&f.record, "record", false, "also write DIR/results.jsonl and SigMF recordings of the air and of each user's receiver under DIR/recordings")
+	fl.StringVar(&f.replay, "replay", "", "run the receivers again from the recordings of a run made with --record --out DIR")
 	addServeFlag(cmd, &f.serve)
 	addForceFlag(cmd, &f.force)
 	return cmd
@@ -114,6 +152,9 @@ func parseSNRRange(s string) (lo, hi float64, err error) {
 }
 
 func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
+	if f.replay != "" {
+		return runShareReplay(cmd, a, f)
+	}
 	sc, err := sharing.ParseScenario(f.scenario)
 	if err != nil {
 		return usageErrorf("--scenario: %v", err)
@@ -145,6 +186,15 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if len(ks) > 1 {
 		outputs = append(outputs, "share-users.png")
 	}
+	if f.record {
+		if len(ks) > 1 {
+			return usageErrorf("--record with --users %q: record one user count at a time", f.users)
+		}
+		outputs = append(outputs, shareResults, filepath.Join(shareRecordings, sharing.RecordingAir+sigmf.ExtMeta))
+		for u := range ks[0] {
+			outputs = append(outputs, filepath.Join(shareRecordings, sharing.RecordingUser(u)+sigmf.ExtMeta))
+		}
+	}
 	for _, name := range outputs {
 		if err := checkOutput("--out", filepath.Join(f.out, name), f.force); err != nil {
 			return err
@@ -175,6 +225,9 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	o := sharing.RunOptions{Scenario: sc, Overlap: f.overlap, SNRLo: lo, SNRHi: hi, Channel: f.channel, Rounds: f.n,
 		Seed: uint64(a.Config().Seed()), Split: sharing.Options{Threshold: f.threshold}, Open: mgr.Open, TX: f.tx, RX: rx,
 		Watch: watch}
+	if f.record {
+		o.Record, o.Version = filepath.Join(f.out, shareRecordings), versionText()
+	}
 	if f.threshold == 0 {
 		o.Split.Threshold = -1 // identical vectors only
 	}
@@ -188,7 +241,8 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 		}
 		o.Sentences = data.Sentences[dataset.Test]
 	}
-	out := json.NewEncoder(cmd.OutOrStdout())
+	var results bytes.Buffer
+	out := json.NewEncoder(io.MultiWriter(cmd.OutOrStdout(), &results))
 	var sums []*sharing.Summary
 	for i, k := range ks {
 		o.Users = k
@@ -208,10 +262,21 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 		}
 		sums = append(sums, sum)
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
+	if f.record {
+		if err := os.WriteFile(filepath.Join(f.out, shareResults), results.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return writeShareOutputs(f.out, sums, "")
+}
+
+// writeShareOutputs writes dir/share.csv and dir/share.md, with note (if any) under
+// share.md's first line, and for several summaries dir/share-users.png.
+func writeShareOutputs(dir string, sums []*sharing.Summary, note string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	fh, err := os.Create(filepath.Join(f.out, "share.csv"))
+	fh, err := os.Create(filepath.Join(dir, "share.csv"))
 	if err != nil {
 		return err
 	}
@@ -226,7 +291,7 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 	if len(sums) > 1 {
 		md.WriteString(sharing.UsersMarkdown(sums))
 		md.WriteString("\n![airtime against K](share-users.png)\n\n")
-		if err := sharing.PlotUsers(sums, filepath.Join(f.out, "share-users.png")); err != nil {
+		if err := sharing.PlotUsers(sums, filepath.Join(dir, "share-users.png")); err != nil {
 			return err
 		}
 	}
@@ -234,12 +299,120 @@ func runShare(cmd *cobra.Command, a *app, f *shareFlags) error {
 		if len(sums) > 1 {
 			fmt.Fprintf(&md, "## K = %d\n\n", s.Users)
 		}
-		md.WriteString(sharing.Markdown(s))
+		m := sharing.Markdown(s)
+		if note != "" {
+			head, rest, _ := strings.Cut(m, "\n\n")
+			m = head + "\n\n" + note + "\n\n" + rest
+		}
+		md.WriteString(m)
 		if len(sums) > 1 {
 			md.WriteString("\n")
 		}
 	}
-	return os.WriteFile(filepath.Join(f.out, "share.md"), []byte(md.String()), 0o644)
+	return os.WriteFile(filepath.Join(dir, "share.md"), []byte(md.String()), 0o644)
+}
+
+// runShare with --replay: the receivers of a recorded run again, from its recordings
+// or from the recordings --rx names.
+func runShareReplay(cmd *cobra.Command, a *app, f *shareFlags) error {
+	for _, name := range []string{"scenario", "users", "overlap", "snr", "channel", "n", "threshold", "copy-users", "tx", "record", "serve"} {
+		if cmd.Flags().Changed(name) {
+			return usageErrorf("--%s with --replay: the recording says what the run was", name)
+		}
+	}
+	recs := filepath.Join(f.replay, shareRecordings)
+	if _, err := os.Stat(filepath.Join(recs, sharing.RecordingAir+sigmf.ExtMeta)); err != nil {
+		recs = f.replay // a directory of recordings itself
+	}
+	if _, err := os.Stat(filepath.Join(recs, sharing.RecordingAir+sigmf.ExtMeta)); err != nil {
+		return usageErrorf("--replay %s: no %s%s there or in %s: give the --out directory of m4sc share --record", f.replay,
+			sharing.RecordingAir, sigmf.ExtMeta, filepath.Join(f.replay, shareRecordings))
+	}
+	outDir := f.out
+	if outDir == "" {
+		outDir = filepath.Join(f.replay, shareReplayDir)
+	}
+	for _, name := range []string{"share.csv", "share.md", shareResults} {
+		if err := checkOutput("--out", filepath.Join(outDir, name), f.force); err != nil {
+			return err
+		}
+	}
+	mgr, err := newManager(a)
+	if err != nil {
+		return err
+	}
+	var rx []string
+	for _, list := range f.rx {
+		ds, err := sharing.SplitDevices(list)
+		if err != nil {
+			return usageErrorf("--rx: %v", err)
+		}
+		rx = append(rx, ds...)
+	}
+	for i, d := range rx {
+		if err := mgr.Check(d); err != nil {
+			return usageErrorf("--rx: recording %d: %v", i+1, err)
+		}
+	}
+	ch, err := loadChain(f.weights, f.codec)
+	if err != nil {
+		return err
+	}
+	sentences := func() ([]dataset.Sentence, error) {
+		data, _, err := loadData(a)
+		if err != nil {
+			return nil, err
+		}
+		return data.Sentences[dataset.Test], nil
+	}
+	var results bytes.Buffer
+	out := json.NewEncoder(io.MultiWriter(cmd.OutOrStdout(), &results))
+	sum, caps, err := sharing.Replay(cmd.Context(), ch, sharing.ReplayOptions{Dir: recs, RX: rx, Open: mgr.Open, Sentences: sentences},
+		func(l sharing.Line) error { return out.Encode(l) })
+	if err != nil {
+		return err
+	}
+	if err := out.Encode(sum); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(outDir, shareResults), results.Bytes(), 0o644); err != nil {
+		return err
+	}
+	errOut := cmd.ErrOrStderr()
+	note := "Replayed from " + recs + "."
+	for _, c := range caps {
+		if c.Foreign {
+			fmt.Fprintf(errOut, "replay: user %d from %s: not its own recording; the air's first sample at its sample %d, %d frames of the run heard\n",
+				c.User, c.Recording, c.Offset, c.Frames)
+			note += fmt.Sprintf(" User %d from %s (the air at its sample %d).", c.User, c.Recording, c.Offset)
+		}
+	}
+	stored := filepath.Join(f.replay, shareResults)
+	switch old, err := os.ReadFile(stored); {
+	case err != nil:
+		fmt.Fprintf(errOut, "replay: %d users, %d rounds; no %s to compare with\n", sum.Users, sum.Rounds, stored)
+	case bytes.Equal(old, results.Bytes()):
+		fmt.Fprintf(errOut, "replay: %s is identical to %s\n", filepath.Join(outDir, shareResults), stored)
+	default:
+		fmt.Fprintf(errOut, "replay: %s differs from %s in %d of %d lines\n", filepath.Join(outDir, shareResults), stored,
+			differentLines(old, results.Bytes()), strings.Count(results.String(), "\n"))
+	}
+	return writeShareOutputs(outDir, []*sharing.Summary{sum}, note)
+}
+
+// differentLines counts the lines in which a and b differ, line by line.
+func differentLines(a, b []byte) int {
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	n := 0
+	for i := range max(len(la), len(lb)) {
+		if i >= len(la) || i >= len(lb) || la[i] != lb[i] {
+			n++
+		}
+	}
+	return n
 }
 
 // parseUsers reads --users: one count or a comma-separated list of distinct counts.
@@ -290,6 +463,9 @@ func shareDevices(cmd *cobra.Command, mgr *devices.Manager, f *shareFlags, ks []
 		return nil, usageErrorf("--tx: %v", err)
 	}
 	for i, d := range rx {
+		if sp, err := radio.ParseSpec(d); err == nil && sp.Driver == "file" {
+			return nil, usageErrorf("--rx: device %d, %s, is a recording: a run needs receivers that hear its air; recordings are played with --replay DIR --rx file:...", i+1, radio.QuoteSpec(d))
+		}
 		if err := mgr.Check(d); err != nil {
 			return nil, usageErrorf("--rx: device %d: %v", i+1, err)
 		}
