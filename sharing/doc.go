@@ -56,8 +56,9 @@
 // # Receivers
 //
 // OverAir sends a burst on one radio.Device while K others receive (loopback devices
-// on one air, each with its own channel string: SNR, fading, oscillator; or HackRFs,
-// or recordings), and runs phy's receiver on each one's samples. Receive keeps the
+// on one air, each with its own channel string: SNR, fading, oscillator; or HackRFs),
+// and runs phy's receiver on each one's samples, a capture at a time (so that a capture
+// read back from a recording gives the same frames). Receive keeps the
 // frames to the user's address and its groups' (never another user's private frame),
 // combines a public frame's copies, decodes each with the codec, places the cells (an
 // enhancement over the base layer),
@@ -78,14 +79,44 @@
 // rates tried from 54 Mbit/s down over fresh realisations of the user's channel
 // (6 Mbit/s, with what it brought, when none delivers). That is an upper bound on
 // what any rate adaptation could do, so the comparison favours 802.11a.
-// RunOptions.TX and RX name the devices instead (loopback strings, HackRFs,
-// recordings; SplitDevices reads a list), each user then reporting the SNR its
+// RunOptions.TX and RX name the devices instead (loopback strings, HackRFs;
+// SplitDevices reads a list), each user then reporting the SNR its
 // receiver measured in the round before. `m4sc share` prints and writes the lines
 // and summary, and with several user counts a plot of airtime against K (PlotUsers).
 // RunOptions.Watch shows the rounds as they go (the receivers' samples and frames,
 // every decoded message; m4sc share --serve puts them on the live monitor) without
 // ever holding them up. RESULTS.md holds the measured figures and the commands that
 // made them.
+//
+// # Recordings
+//
+// With RunOptions.Record, Run writes each round's shared burst as SigMF recordings
+// (package sigmf; cf32_le at 20 Msps) into a directory: RecordingAir, what the
+// transmitter sent, each round's burst followed by AirMargin samples of quiet, and
+// RecordingUser(u) for every user, what its receiver captured of each round
+// (len(burst)+AirMargin samples), so that round r starts at the same sample in every
+// recording of the run. The global key "m4sc:share" says the run (scenario, users,
+// rounds, seed, overlap, SNR range, channel or devices, split options, version) and,
+// in a user's recording, the user. The air's annotation of a round ("m4sc:share_round")
+// keeps the schedule the receivers were given, with each frame's first sample, the
+// plan's counts and each user's side of the round that is no part of the burst: the
+// SNR it reported, its task and reference, and its two unicast baselines. A user's
+// annotation of a round ("m4sc:share_capture") gives its stretch and the receiver's
+// device string.
+//
+// Replay reads them back and runs only the receive side: contents drawn again from
+// the scenario and seed (and checked against the recorded tasks and references),
+// frames found in each user's stretch of each round, Receive and the scores, and the
+// same tally as Run, so the lines and summary of a run's own recordings are Run's bit
+// for bit. ReplayOptions.RX may give a user any other recording: the air passed
+// through another tool's channel, a HackRF's capture of it (hackrf_transfer's int8,
+// as a file device with raw= and rate=). Such a foreign recording is decoded whole,
+// and its frames are put to rounds by an offset: every frame whose header matches a
+// frame the air sent votes for the difference of their places, and the offset most
+// votes agree on places every frame in its round. The metadata is outside input:
+// what Replay takes from it is checked (every round once, schedules Receive can take,
+// stretches within the data), and a recording that is missing, of another run or
+// user, cut short, or without a frame of the run is refused with ErrRecording.
 //
 // What it is not: no retransmission, no group management protocol, no source coding
 // of its own (802.11a's brotli and PNG are the baseline's).

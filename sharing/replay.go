@@ -31,8 +31,9 @@ type ReplayOptions struct {
 	RX []string
 	// Open opens a file device by its string (devices.Manager.Open).
 	Open func(ctx context.Context, spec string) (radio.Device, error)
-	// Sentences are the text scenario's sentences, as given to the run.
-	Sentences []dataset.Sentence
+	// Sentences gives the text scenario's sentences, as given to the run; it is
+	// called only for a run of that scenario.
+	Sentences func() ([]dataset.Sentence, error)
 }
 
 // Capture says how Replay read one user's recording.
@@ -112,8 +113,16 @@ func Replay(ctx context.Context, ch *semantic.Chain, o ReplayOptions, emit func(
 	if len(specs) != run.Users {
 		return nil, nil, fmt.Errorf("%w: %d recordings for the %d users the run had: want one per user, in user order", ErrRecording, len(specs), run.Users)
 	}
-	ro := RunOptions{Scenario: run.Scenario, Users: run.Users, Overlap: run.Overlap, Seed: run.Seed, Sentences: o.Sentences}
-	ro.Sentences = fitSentences(ch, ro)
+	ro := RunOptions{Scenario: run.Scenario, Users: run.Users, Overlap: run.Overlap, Seed: run.Seed}
+	if run.Scenario == ScenarioText {
+		if o.Sentences == nil {
+			return nil, nil, errors.New("sharing: replay: a run of the text scenario needs its sentences")
+		}
+		if ro.Sentences, err = o.Sentences(); err != nil {
+			return nil, nil, err
+		}
+		ro.Sentences = fitSentences(ch, ro)
+	}
 
 	// Each user's frames, round by round.
 	frames := make([][][]phy.Frame, run.Users)

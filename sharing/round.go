@@ -63,7 +63,8 @@ type RunOptions struct {
 	// receivers on an air of its own (the air key), and the unicast baselines each
 	// user's pair on another.
 	Open func(ctx context.Context, spec string) (radio.Device, error)
-	// TX and RX name the devices explicitly (loopback strings, HackRFs, recordings),
+	// TX and RX name the devices explicitly (loopback strings, HackRFs; a recording
+	// as a receiver would be heard again by every transmission: Replay plays them),
 	// one receiver per user, in place of the loopback devices Run builds from Channel,
 	// the drawn SNRs and oscillator errors: every transmission, shared or unicast,
 	// goes from TX to the receivers it is for, each device opened by Open for it and

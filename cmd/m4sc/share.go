@@ -77,9 +77,9 @@ best rate per user, log-log) into DIR/share-users.png.
 
 --tx and --rx name the devices instead of the loopback devices built from --channel,
 the drawn SNRs and oscillator errors: one transmitter and one receiver per user
-(loopback strings, HackRF serials, recordings; see m4sc devices). --rx takes a
-comma-separated list, or may be repeated; an item with '=' belongs to the device
-before it, so "--rx loopback,snr=3,loopback,snr=12" is two devices. Every
+(loopback strings, HackRF serials; see m4sc devices; recordings are for --replay).
+--rx takes a comma-separated list, or may be repeated; an item with '=' belongs to
+the device before it, so "--rx loopback,snr=3,loopback,snr=12" is two devices. Every
 transmission goes from --tx to the receivers it is for; each user reports the SNR its
 receiver measured in the round before (the first round: drawn from --snr).
 
