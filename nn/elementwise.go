@@ -559,12 +559,48 @@ func gelu32(x float64) (y, dy float64) {
 	if !(u >= 0 && u < 2*geluTableMax*geluTableStep) { // also NaN
 		return geluTail(x)
 	}
+	cdf, pdf := geluAt(u)
+	return x * cdf, cdf + x*pdf
+}
+
+// geluAt returns Phi and phi from gelu32's table at u = (x + geluTableMax) geluTableStep,
+// for 0 <= u < 2 geluTableMax geluTableStep. It is small enough to be inlined into
+// the loops of geluRow32.
+func geluAt(u float64) (cdf, pdf float64) {
 	i := int(u)
 	f := u - float64(i)
 	c := geluTable[8*i : 8*i+8 : 8*i+8]
-	cdf := c[0] + f*(c[1]+f*(c[2]+f*c[3]))
-	pdf := c[4] + f*(c[5]+f*(c[6]+f*c[7]))
-	return x * cdf, cdf + x*pdf
+	return c[0] + f*(c[1]+f*(c[2]+f*c[3])), c[4] + f*(c[5]+f*(c[6]+f*c[7]))
+}
+
+// geluRow32 writes y[j] = GELU(z[j] + bias[j]) (the sum in float32; bias nil: z[j]) and,
+// when deriv is not nil, GELU's derivative there into deriv[j], as gelu32 does but with
+// the table's path inlined into the loop.
+func geluRow32(y, deriv, z, bias []float32) {
+	y = y[:len(z)]
+	if bias != nil {
+		bias = bias[:len(z)]
+	}
+	if deriv != nil {
+		deriv = deriv[:len(z)]
+	}
+	for j, v := range z {
+		if bias != nil {
+			v += bias[j]
+		}
+		x := float64(v)
+		var g, d float64
+		if u := (x + geluTableMax) * geluTableStep; u >= 0 && u < 2*geluTableMax*geluTableStep {
+			cdf, pdf := geluAt(u)
+			g, d = x*cdf, cdf+x*pdf
+		} else {
+			g, d = geluTail(x)
+		}
+		y[j] = float32(g)
+		if deriv != nil {
+			deriv[j] = float32(d)
+		}
+	}
 }
 
 // The nodes of gelu32's table: geluTableStep a unit over [-geluTableMax, geluTableMax].
@@ -639,19 +675,11 @@ func unaryRange[T Float](op unaryOp, y, x, deriv []T, lo, hi int) {
 	switch op {
 	case opGELU:
 		if y32, ok := any(y).([]float32); ok {
-			x32 := any(x).([]float32)
+			var d32 []float32
 			if deriv != nil {
-				d32 := any(deriv).([]float32)[lo:hi]
-				for i, v := range x32 {
-					g, d := gelu32(float64(v))
-					y32[i], d32[i] = float32(g), float32(d)
-				}
-				return
+				d32 = any(deriv).([]float32)[lo:hi]
 			}
-			for i, v := range x32 {
-				g, _ := gelu32(float64(v))
-				y32[i] = float32(g)
-			}
+			geluRow32(y32, d32, any(x).([]float32), nil)
 			return
 		}
 		if deriv != nil {

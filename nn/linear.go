@@ -126,19 +126,11 @@ func biasGELURows[T Float](y, z, bias, deriv []T, n, lo, hi int) {
 			d32 = any(deriv).([]float32)
 		}
 		for r := lo; r < hi; r++ {
-			yr, zr := y32[r*n:r*n+n], z32[r*n:r*n+n]
+			var dr []float32
 			if d32 != nil {
-				dr := d32[r*n : r*n+n]
-				for j, v := range zr {
-					g, d := gelu32(float64(v + b32[j]))
-					yr[j], dr[j] = float32(g), float32(d)
-				}
-				continue
+				dr = d32[r*n : r*n+n]
 			}
-			for j, v := range zr {
-				g, _ := gelu32(float64(v + b32[j]))
-				yr[j] = float32(g)
-			}
+			geluRow32(y32[r*n:r*n+n], dr, z32[r*n:r*n+n], b32)
 		}
 		return
 	}
