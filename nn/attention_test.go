@@ -247,7 +247,12 @@ func TestAttentionParallel(t *testing.T) {
 		return [][]float64{append([]float64(nil), o.Data...), append([]float64(nil), q.Grad...),
 			append([]float64(nil), k.Grad...), append([]float64(nil), v.Grad...)}
 	}
-	serial, par := run(1), run(4)
+	sameRuns(t, run(1), run(4))
+}
+
+// sameRuns fails t unless a serial run's tensors equal a parallel run's exactly.
+func sameRuns(t *testing.T, serial, par [][]float64) {
+	t.Helper()
 	for j := range serial {
 		for i := range serial[j] {
 			if serial[j][i] != par[j][i] {

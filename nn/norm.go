@@ -20,11 +20,11 @@ const DefaultNormEps = 1e-5
 // reciprocal standard deviation of every row (two values per row).
 func (g *Graph[T]) LayerNorm(x, gain, bias *Tensor[T], eps float64) *Tensor[T] {
 	n := normCheck("LayerNorm", x, gain, bias, eps)
-	out := g.like(x, anyNeeds(x, gain, bias))
+	out := g.likeFull(x, anyNeeds(x, gain, bias))
 	rows := x.rows()
 	var means, rstds []T
 	if out.needs {
-		means, rstds = g.buf(rows), g.buf(rows)
+		means, rstds = g.bufZ(rows, false), g.bufZ(rows, false)
 	}
 	var gd, bd []T
 	if gain != nil {
@@ -33,10 +33,27 @@ func (g *Graph[T]) LayerNorm(x, gain, bias *Tensor[T], eps float64) *Tensor[T] {
 	if bias != nil {
 		bd = bias.Data[:n]
 	}
+	if split(g.workers, rows, 4*n) {
+		parallelFor(g.workers, rows, 4*n, func(lo, hi int) {
+			layerNormRows(out.Data, x.Data, gd, bd, means, rstds, n, lo, hi, eps)
+		})
+	} else {
+		layerNormRows(out.Data, x.Data, gd, bd, means, rstds, n, 0, rows, eps)
+	}
+	if out.needs {
+		bw := rule[T](layerNormBackward[float32], layerNormBackward[float64])
+		g.push(record[T]{bw: bw, out: out, a: x, b: gain, c: bias, i: [4]int{n}, aux: means, aux2: rstds, own: true})
+	}
+	return out
+}
+
+// layerNormRows normalises rows [lo, hi) of x into y (rows of n), keeping each row's
+// mean and reciprocal standard deviation in means and rstds when they are not nil.
+func layerNormRows[T Float](y, x, gd, bd, means, rstds []T, n, lo, hi int, eps float64) {
 	fn := float64(n)
-	for i := 0; i < rows; i++ {
-		xr := x.Data[i*n : i*n+n]
-		yr := out.Data[i*n : i*n+n]
+	for i := lo; i < hi; i++ {
+		xr := x[i*n : i*n+n]
+		yr := y[i*n : i*n+n]
 		// One pass of shifted sums: subtracting x[0] (close to the mean for any row worth
 		// normalising) keeps sum(d^2) - sum(d)^2/n from cancelling (Chan, Golub and
 		// LeVeque, 1983, "shifted data").
@@ -85,11 +102,6 @@ func (g *Graph[T]) LayerNorm(x, gain, bias *Tensor[T], eps float64) *Tensor[T] {
 			}
 		}
 	}
-	if out.needs {
-		bw := rule[T](layerNormBackward[float32], layerNormBackward[float64])
-		g.push(record[T]{bw: bw, out: out, a: x, b: gain, c: bias, i: [4]int{n}, aux: means, aux2: rstds, own: true})
-	}
-	return out
 }
 
 // layerNormBackward, per row of n with r = 1/sqrt(var + eps), xh = (x - mean) r and
@@ -107,8 +119,72 @@ func layerNormBackward[T Float](g *Graph[T], r *record[T]) {
 	if r.b != nil {
 		gd = r.b.Data[:n]
 	}
-	for i, m := range r.aux {
-		rs := r.aux2[i]
+	rows := len(r.aux)
+	if dgain == nil && dbias == nil {
+		if !split(g.workers, rows, 8*n) {
+			layerNormBackRows(dx, fresh, x, dy, gd, nil, nil, r.aux, r.aux2, n, 0, rows)
+			return
+		}
+		parallelFor(g.workers, rows, 8*n, func(lo, hi int) {
+			layerNormBackRows(dx, fresh, x, dy, gd, nil, nil, r.aux, r.aux2, n, lo, hi)
+		})
+		return
+	}
+	// The parameters' gradients sum over rows: each block of layerNormBlock rows sums
+	// into its own partial, and the partials are added in block order, so the result
+	// does not depend on how many workers ran the blocks.
+	nb := (rows + layerNormBlock - 1) / layerNormBlock
+	part := g.buf(2 * n * nb)
+	if split(g.workers, nb, 8*n*layerNormBlock) {
+		parallelFor(g.workers, nb, 8*n*layerNormBlock, func(lo, hi int) {
+			layerNormBackBlocks(dx, fresh, x, dy, gd, dgain, dbias, part, r.aux, r.aux2, n, lo, hi)
+		})
+	} else {
+		layerNormBackBlocks(dx, fresh, x, dy, gd, dgain, dbias, part, r.aux, r.aux2, n, 0, nb)
+	}
+	for k := range nb {
+		p := part[2*n*k : 2*n*k+2*n]
+		if dgain != nil {
+			for j, v := range p[:n] {
+				dgain[j] += v
+			}
+		}
+		if dbias != nil {
+			for j, v := range p[n:] {
+				dbias[j] += v
+			}
+		}
+	}
+}
+
+// layerNormBlock is the number of rows whose parameter gradients layerNormBackward
+// sums into one partial.
+const layerNormBlock = 32
+
+// layerNormBackBlocks runs layerNormBackRows on blocks [lo, hi) of layerNormBlock rows,
+// each block's parameter gradients into its partial in part (2n values: gain's, then
+// bias's), for those of dgain and dbias that are not nil.
+func layerNormBackBlocks[T Float](dx []T, fresh bool, x, dy, gd, dgain, dbias, part, means, rstds []T, n, lo, hi int) {
+	rows := len(means)
+	for k := lo; k < hi; k++ {
+		var dg, db []T
+		if dgain != nil {
+			dg = part[2*n*k : 2*n*k+n]
+		}
+		if dbias != nil {
+			db = part[2*n*k+n : 2*n*k+2*n]
+		}
+		layerNormBackRows(dx, fresh, x, dy, gd, dg, db, means, rstds, n,
+			k*layerNormBlock, min(k*layerNormBlock+layerNormBlock, rows))
+	}
+}
+
+// layerNormBackRows runs layerNormBackward's rule on rows [lo, hi): dx (nil: none; its
+// rows cleared first when fresh) from dy, and the rows' parameter gradients added into
+// dgain and dbias (either nil: none).
+func layerNormBackRows[T Float](dx []T, fresh bool, x, dy, gd, dgain, dbias, means, rstds []T, n, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		m, rs := means[i], rstds[i]
 		xr := x[i*n : i*n+n]
 		dyr := dy[i*n : i*n+n][:len(xr)]
 		var a, b float64 // sum(gy), sum(gy xh)

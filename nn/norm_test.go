@@ -36,6 +36,8 @@ func TestGradNorm(t *testing.T) {
 			return g.LayerNorm(in[0], in[1], in[2], 0.5)
 		}},
 		{"layernorm offset rows", []*Tensor[float64]{offset, p(6), p(6)}, ln},
+		// Rows in more than two of the backward's blocks, the last one short.
+		{"layernorm blocks", []*Tensor[float64]{p(2*layerNormBlock+5, 3), p(3), p(3)}, ln},
 		{"layernorm no gain no bias", []*Tensor[float64]{p(3, 5)}, func(g *Graph[float64], in []*Tensor[float64]) *Tensor[float64] {
 			return g.LayerNorm(in[0], nil, nil, eps)
 		}},
@@ -239,4 +241,23 @@ func BenchmarkRMSNorm(b *testing.B) {
 	benchNorm(b, func(g *Graph[float32], x, gain, _ *Tensor[float32]) *Tensor[float32] {
 		return g.RMSNorm(x, gain, DefaultNormEps)
 	})
+}
+
+// LayerNorm gives the same values and gradients whatever the number of workers: rows
+// are independent, and the parameters' gradients are summed in blocks of fixed rows.
+func TestLayerNormParallel(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	x, gain, bias := randParam(r, -2, 2, 3*layerNormBlock+7, 64), randParam(r, -2, 2, 64), randParam(r, -2, 2, 64)
+	run := func(workers int) [][]float64 {
+		for _, p := range []*Tensor[float64]{x, gain, bias} {
+			p.ZeroGrad()
+		}
+		g := NewGraph[float64](nil)
+		g.SetWorkers(workers)
+		y := g.LayerNorm(x, gain, bias, DefaultNormEps)
+		g.Backward(g.Sum(g.Square(y)))
+		return [][]float64{append([]float64(nil), y.Data...), append([]float64(nil), x.Grad...),
+			append([]float64(nil), gain.Grad...), append([]float64(nil), bias.Grad...)}
+	}
+	sameRuns(t, run(1), run(4))
 }
