@@ -77,9 +77,11 @@ func linearBackward[T Float](g *Graph[T], r *record[T]) {
 	db := gradOf(r.c)
 	if r.aux != nil {
 		// dZ = dY * GELU'(Z), and the bias gradient from it in the same pass: each
-		// worker owns a band of columns over every row.
+		// worker owns a band of columns over every row. dZ overwrites the saved
+		// derivative, which nothing reads after this rule: the pass then writes to
+		// lines it has just read instead of to a buffer out of cache.
 		dy, deriv := dz, r.aux
-		dz = g.bufZ(m*n, false)
+		dz = deriv
 		parallelFor(g.workers, n, m, func(lo, hi int) {
 			for row := 0; row < m; row++ {
 				o := row * n
