@@ -28,3 +28,25 @@ make_tmp() {
 machine() {
 	echo "$1 $(dpkg-query -W -f '${Version}' "$1"); $(go version); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 }
+
+# splice DOC: rewrite every block of the markdown file DOC that lies between a line
+# "<!-- begin results/NAME.md -->" and the next "<!-- end -->" with the named file
+# (a path relative to DOC's folder), so measured tables are pasted by the script that
+# measured them, never by hand.
+splice() {
+	local doc=$1 dir
+	dir=$(dirname "$doc")
+	awk -v dir="$dir" '
+		/^<!-- begin [^ ]+ -->$/ {
+			print
+			f = dir "/" $3
+			while ((getline line < f) > 0) print line
+			close(f)
+			skipping = 1
+			next
+		}
+		/^<!-- end -->$/ { skipping = 0 }
+		!skipping { print }
+	' "$doc" >"$doc.new"
+	mv "$doc.new" "$doc"
+}

@@ -2,7 +2,9 @@
 # sweeps.sh [N]: the SNR sweeps of semantic/RESULTS.md, each into semantic/results as
 # NAME.csv, NAME.md (with its command) and NAME.png, N held-out items a point (default 100), two at a
 # time. Needs the data sets (m4sc data fetch) and uses the embedded model and codec of
-# the m4sc built here (with the openblas tag when libopenblas-dev is installed).
+# the m4sc built here (with the openblas tag when libopenblas-dev is installed). Then the
+# tables of semantic/RESULTS.md (the blocks between its begin and end markers) are
+# rewritten from the new files; the prose around them is updated by hand.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -37,3 +39,6 @@ run() {
 export -f run
 export bin common
 printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run {}'
+. bench/lib.sh
+splice semantic/RESULTS.md
+echo "semantic/RESULTS.md: tables rewritten from semantic/results; check the prose by hand"
