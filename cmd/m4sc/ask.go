@@ -41,8 +41,8 @@ The answer is the last line of the output; the lines before it describe the inpu
 and the semantics (and, with --explain, the instruction template the decoder sees).
 
 Text tasks (text.transmit, text.era) take --text, normalised as the training
-sentences were: lower-cased, unless the model was trained cased (m4sc train
---cased), which keeps the case as written. Image tasks take exactly one of --image (a PNG or JPEG file, scaled
+sentences were: as written for a cased model (the shipped one, and m4sc train's
+default), lower-cased for one trained with --cased=false. Image tasks take exactly one of --image (a PNG or JPEG file, scaled
 to 32x32 RGB), --scene (the generated scene of that seed; see m4sc data scene) or
 --digit (a test digit by index, from the data cache). image.vqa needs --question.
 image.reconstruct writes the received image to --out (default ` + defaultReconstructOut + `) and

@@ -93,8 +93,8 @@ func TestAskEveryTask(t *testing.T) {
 	}
 }
 
-// A text input keeps its case only for a cased model (llm.Config.Cased); the
-// shipped, uncased kind gets it lower-cased as it was trained.
+// A text input keeps its case only for a cased model (llm.Config.Cased, the shipped
+// kind); a model trained lower-cased gets it lower-cased as it was trained.
 func TestAskTextCase(t *testing.T) {
 	wd := isolate(t)
 	w := tinyWeights(t, wd)

@@ -106,7 +106,7 @@ The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
 	cmd.Flags().BoolVar(&f.tuneModel, "tune-model", false, "channel stage: also train the language model's semantic head and decoder with the codec (writes <run-dir>/channel-model.safetensors)")
-	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it, as the shipped model was trained. A resumed or later stage keeps the run's setting. The tokenizer stage trains on cased text only when --cased is given (the shipped tokenizer is lower-cased)")
+	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it (the shipped model is cased). A resumed or later stage keeps the run's setting. The tokenizer stage trains on the same text (cased by default, as the shipped tokenizer is)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
 	cmd.Flags().StringVar(&f.from, "from", "", "lm, align and instruct stages: start the requested stage from these weights (an earlier run's <stage>.safetensors) instead of the previous stage's in --run-dir, which are then not needed; to continue a finished stage for more steps, say at a lower --lr, under another --seed so the batches are new")
@@ -131,9 +131,9 @@ func trainTokenizer(cmd *cobra.Command, a *app, f trainFlags) error {
 	}
 	// A missing data set says itself to run m4sc data fetch (dataset.ErrNotFetched);
 	// other errors are not helped by fetching again.
-	train := tokenizer.TrainSOTU
-	if f.cased && cmd.Flags().Changed("cased") {
-		train = tokenizer.TrainSOTUCased
+	train := tokenizer.TrainSOTUCased
+	if !f.cased {
+		train = tokenizer.TrainSOTU
 	}
 	tok, err := train(cmd.Context(), dir, f.vocab)
 	if err != nil {

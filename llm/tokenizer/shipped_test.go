@@ -29,7 +29,7 @@ func TestShippedTokenizerLoads(t *testing.T) {
 // Retraining from the cached data reproduces the shipped file byte for byte.
 func TestShippedTokenizerReproduces(t *testing.T) {
 	dir := cacheDir(t)
-	tok, err := TrainSOTU(context.Background(), dir, 0)
+	tok, err := TrainSOTUCased(context.Background(), dir, 0)
 	if err != nil {
 		t.Skipf("State of the Union data not in the cache %s (run m4sc data fetch): %v", dir, err)
 	}
