@@ -151,9 +151,13 @@ func encodeJPEG(img image.Image, q int) ([]byte, error) {
 	return append([]byte{byte(q)}, f[len(hdr):len(f)-2]...), nil
 }
 
+// NoBudget, as EncodeImage's budget, sets no limit on the image's size.
+const NoBudget = -1
+
 // EncodeImage codes HWC values in [0, 1] as PNG, or as abbreviated JPEG at the
-// highest quality (1 to 100) whose payload is at most budget octets (budget <= 0:
-// quality 100). When not even quality 1 fits it is sent anyway and fits is false.
+// highest quality (1 to 100) whose payload is at most budget octets (NoBudget, or
+// any negative budget: quality 100). A budget of 0 octets is one that nothing fits.
+// When not even quality 1 fits it is sent anyway and fits is false.
 func EncodeImage(v []float32, f ImageFormat, budget int) (data []byte, quality int, fits bool, err error) {
 	if len(v) != llm.ImageSize*llm.ImageSize*llm.ImageChannels {
 		return nil, 0, false, fmt.Errorf("semantic: image of %d values, want %d", len(v), llm.ImageSize*llm.ImageSize*llm.ImageChannels)
@@ -166,7 +170,7 @@ func EncodeImage(v []float32, f ImageFormat, budget int) (data []byte, quality i
 		if err := enc.Encode(&b, img); err != nil {
 			return nil, 0, false, err
 		}
-		return b.Bytes(), 0, budget <= 0 || b.Len() <= budget, nil
+		return b.Bytes(), 0, budget < 0 || b.Len() <= budget, nil
 	case ImageJPEG:
 		// Sizes grow with quality nearly but not strictly monotonically: take the
 		// highest that fits.
@@ -175,8 +179,8 @@ func EncodeImage(v []float32, f ImageFormat, budget int) (data []byte, quality i
 			if err != nil {
 				return nil, 0, false, err
 			}
-			if budget <= 0 || len(data) <= budget || q == 1 {
-				return data, q, budget <= 0 || len(data) <= budget, nil
+			if budget < 0 || len(data) <= budget || q == 1 {
+				return data, q, budget < 0 || len(data) <= budget, nil
 			}
 		}
 	}
@@ -249,16 +253,16 @@ func (c *Chain) sendSeparate(in llm.Input, o SendOptions, k int) (*Burst, error)
 		if _, err := ParseImageFormat(string(f)); err != nil {
 			return nil, err
 		}
-		budget, octets := 0, 0
+		budget, octets := NoBudget, 0
 		if f == ImageJPEG {
 			symbols := o.SymbolBudget
 			if symbols <= 0 {
 				symbols = k * llm.ImageSlots
 			}
-			// A budget too small for any octet is still a budget (EncodeImage reads
-			// 0 or less as none): nothing fits, quality 1 goes and says so.
+			// A budget too small for any octet is still a budget: nothing fits,
+			// quality 1 goes and says so.
 			octets = BudgetOctets(symbols, o.Rate)
-			budget = max(octets, 1)
+			budget = max(octets, 0)
 		}
 		var q int
 		var fits bool

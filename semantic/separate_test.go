@@ -43,15 +43,25 @@ func TestCompressText(t *testing.T) {
 func TestJPEGFitsBudget(t *testing.T) {
 	sc := dataset.GenerateScene(dataset.SceneTest.Seed(3))
 	v := llm.SceneImage(&sc)
-	for _, budget := range []int{0, 40, 80, 128, 300, 600} {
+	for _, budget := range []int{NoBudget, 0, 40, 80, 128, 300, 600} {
 		data, q, fits, err := EncodeImage(v, ImageJPEG, budget)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if budget > 0 && fits != (len(data) <= budget) {
+		if budget >= 0 && fits != (len(data) <= budget) {
 			t.Errorf("budget %d: %d octets, fits=%v", budget, len(data), fits)
 		}
-		if budget > 0 && fits && q < 100 {
+		switch budget {
+		case NoBudget:
+			if q != 100 || !fits {
+				t.Errorf("no budget: quality %d, fits=%v; want 100, true", q, fits)
+			}
+		case 0:
+			if q != 1 || fits {
+				t.Errorf("budget of 0 octets: quality %d, fits=%v; want 1, false", q, fits)
+			}
+		}
+		if budget >= 0 && fits && q < 100 {
 			// Every higher quality is over the budget.
 			for q2 := q + 1; q2 <= 100; q2++ {
 				d2, err := encodeJPEG(PixelImage(v), q2)
@@ -78,7 +88,7 @@ func TestJPEGFitsBudget(t *testing.T) {
 		}
 	}
 	// PNG is lossless.
-	data, _, _, err := EncodeImage(v, ImagePNG, 0)
+	data, _, _, err := EncodeImage(v, ImagePNG, NoBudget)
 	if err != nil {
 		t.Fatal(err)
 	}
