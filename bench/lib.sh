@@ -1,5 +1,5 @@
-# Shared by the peer scripts (sourced, not run): installing a Debian peer and a
-# temporary build directory that is removed on exit.
+# Shared by the bench scripts (sourced, not run): installing a Debian peer, a
+# temporary build directory that is removed on exit, building m4sc, pasting results.
 
 # install_peer PKG: install gcc and the Debian package PKG when either is missing; stop
 # with a message when PKG is not in this system's Debian release.
@@ -22,6 +22,16 @@ install_peer() {
 make_tmp() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
+}
+
+# build_m4sc: build the checkout's cmd/m4sc (with the openblas tag when libopenblas-dev
+# is installed) into a temporary directory removed on exit, and set bin to its path.
+build_m4sc() {
+	local tags=()
+	if dpkg -s libopenblas-dev >/dev/null 2>&1; then tags=(-tags openblas); fi
+	bin=$(mktemp -d)/m4sc
+	trap 'rm -rf "$(dirname "$bin")"' EXIT
+	go build "${tags[@]}" -o "$bin" ./cmd/m4sc
 }
 
 # machine PKG: one line naming the peer's version, Go and the CPU.

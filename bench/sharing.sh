@@ -11,11 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 n=${1:-25}
-tags=()
-if dpkg -s libopenblas-dev >/dev/null 2>&1; then tags=(-tags openblas); fi
-bin=$(mktemp -d)/m4sc
-trap 'rm -rf "$(dirname "$bin")"' EXIT
-go build "${tags[@]}" -o "$bin" ./cmd/m4sc
+. bench/lib.sh
+build_m4sc
 mkdir -p sharing/results
 jobs=(
 	"multicast-awgn --scenario multicast --users 8 --channel awgn"
@@ -53,6 +50,5 @@ run() {
 export -f run
 export bin n
 printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run {}'
-. bench/lib.sh
 splice sharing/RESULTS.md
 echo "sharing/RESULTS.md: tables rewritten from sharing/results; check the prose by hand"

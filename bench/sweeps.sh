@@ -9,11 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 n=${1:-100}
-tags=()
-if dpkg -s libopenblas-dev >/dev/null 2>&1; then tags=(-tags openblas); fi
-bin=$(mktemp -d)/m4sc
-trap 'rm -rf "$(dirname "$bin")"' EXIT
-go build "${tags[@]}" -o "$bin" ./cmd/m4sc
+. bench/lib.sh
+build_m4sc
 common="--snr -5:25:5 --schemes semantic,digital,80211a --bandwidth 4,8,16 --rate 12 --n $n --force"
 jobs=(
 	"awgn-text --task text.transmit --channel awgn"
@@ -39,6 +36,5 @@ run() {
 export -f run
 export bin common
 printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run {}'
-. bench/lib.sh
 splice semantic/RESULTS.md
 echo "semantic/RESULTS.md: tables rewritten from semantic/results; check the prose by hand"
