@@ -42,21 +42,44 @@ machine() {
 # splice DOC: rewrite every block of the markdown file DOC that lies between a line
 # "<!-- begin results/NAME.md -->" and the next "<!-- end -->" with the named file
 # (a path relative to DOC's folder), so measured tables are pasted by the script that
-# measured them, never by hand.
+# measured them, never by hand. A named file that is missing or empty, or a begin
+# marker without its end, stops it with a message and DOC unchanged.
 splice() {
 	local doc=$1 dir
 	dir=$(dirname "$doc")
 	awk -v dir="$dir" '
+		function fail(msg) {
+			print "splice: " FILENAME ":" FNR ": " msg > "/dev/stderr"
+			failed = 1
+			exit 1
+		}
 		/^<!-- begin [^ ]+ -->$/ {
+			if (skipping) fail("begin marker inside the block begun at line " begun)
 			print
 			f = dir "/" $3
-			while ((getline line < f) > 0) print line
+			n = 0
+			while ((r = (getline line < f)) > 0) {
+				print line
+				n++
+			}
+			if (r < 0) fail("cannot read " f)
+			if (n == 0) fail(f " is empty")
 			close(f)
 			skipping = 1
+			begun = FNR
 			next
 		}
 		/^<!-- end -->$/ { skipping = 0 }
 		!skipping { print }
-	' "$doc" >"$doc.new"
+		END {
+			if (!failed && skipping) {
+				FNR = begun
+				fail("no end marker after this begin marker")
+			}
+		}
+	' "$doc" >"$doc.new" || {
+		rm -f "$doc.new"
+		return 1
+	}
 	mv "$doc.new" "$doc"
 }

@@ -49,6 +49,6 @@ run() {
 }
 export -f run
 export bin n
-printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run {}'
+printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'set -euo pipefail; run {}'
 splice sharing/RESULTS.md
 echo "sharing/RESULTS.md: tables rewritten from sharing/results; check the prose by hand"

@@ -35,6 +35,6 @@ run() {
 }
 export -f run
 export bin common
-printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run {}'
+printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'set -euo pipefail; run {}'
 splice semantic/RESULTS.md
 echo "semantic/RESULTS.md: tables rewritten from semantic/results; check the prose by hand"
