@@ -245,19 +245,35 @@ func BenchmarkRMSNorm(b *testing.B) {
 
 // LayerNorm gives the same values and gradients whatever the number of workers: rows
 // are independent, and the parameters' gradients are summed in blocks of fixed rows.
+// The sizes are large enough that the forward pass, the backward's blocks and the
+// backward without parameters (dx alone) are all split over the pool.
 func TestLayerNormParallel(t *testing.T) {
-	r := rand.New(rand.NewPCG(12, 12))
-	x, gain, bias := randParam(r, -2, 2, 3*layerNormBlock+7, 64), randParam(r, -2, 2, 64), randParam(r, -2, 2, 64)
-	run := func(workers int) [][]float64 {
-		for _, p := range []*Tensor[float64]{x, gain, bias} {
-			p.ZeroGrad()
-		}
-		g := NewGraph[float64](nil)
-		g.SetWorkers(workers)
-		y := g.LayerNorm(x, gain, bias, DefaultNormEps)
-		g.Backward(g.Sum(g.Square(y)))
-		return [][]float64{append([]float64(nil), y.Data...), append([]float64(nil), x.Grad...),
-			append([]float64(nil), gain.Grad...), append([]float64(nil), bias.Grad...)}
+	const rows, n = 8*layerNormBlock + 7, 64
+	if !split(4, rows, 4*n) || !split(4, rows, 8*n) || !split(4, (rows+layerNormBlock-1)/layerNormBlock, 8*n*layerNormBlock) {
+		t.Fatalf("%d rows of %d are not split over 4 workers: the test would compare serial runs", rows, n)
 	}
-	sameRuns(t, run(1), run(4))
+	r := rand.New(rand.NewPCG(12, 12))
+	x, gain, bias := randParam(r, -2, 2, rows, n), randParam(r, -2, 2, n), randParam(r, -2, 2, n)
+	for _, params := range []bool{true, false} {
+		run := func(workers int) [][]float64 {
+			for _, p := range []*Tensor[float64]{x, gain, bias} {
+				p.ZeroGrad()
+			}
+			g := NewGraph[float64](nil)
+			g.SetWorkers(workers)
+			var y *Tensor[float64]
+			if params {
+				y = g.LayerNorm(x, gain, bias, DefaultNormEps)
+			} else {
+				y = g.LayerNorm(x, nil, nil, DefaultNormEps)
+			}
+			g.Backward(g.Sum(g.Square(y)))
+			out := [][]float64{append([]float64(nil), y.Data...), append([]float64(nil), x.Grad...)}
+			if params {
+				out = append(out, append([]float64(nil), gain.Grad...), append([]float64(nil), bias.Grad...))
+			}
+			return out
+		}
+		sameRuns(t, run(1), run(4))
+	}
 }
