@@ -44,7 +44,7 @@ from the (noisy) semantic vectors themselves, apart from the language model.
 
 --robust scores instead how the image tasks hold up on images not drawn by the
 scene generator: the test scenes and test digits under each perturbation of
-issue 18 separately, at its stated strength, and all together (background grey
+dataset.Perturbation separately, at its strength in semantic.RobustConditions, and all together (background grey
 6-10% of full scale, colour jitter +-30, noise sigma 2%, blur sigma 0.6 pixel,
 JPEG quality 50, scale +-10%, 4x4 anti-aliasing), and the scenes' objects drawn
 by another renderer (golang.org/x/image/vector), with the clean figures in the

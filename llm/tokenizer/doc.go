@@ -1,12 +1,13 @@
-// Package tokenizer is the byte-level BPE tokenizer of the language model
-// (issue 5, point 2): byte pair encoding (Sennrich et al., ACL 2016) over the
+// Package tokenizer is the byte-level BPE tokenizer of the language model:
+// byte pair encoding (Sennrich et al., ACL 2016) over the
 // 256 byte values, with GPT-2's byte-to-character map and pre-tokenization
 // rule (Radford et al., 2019), saved and loaded as a Hugging Face
 // tokenizer.json (model "BPE", pre_tokenizer and decoder "ByteLevel").
 //
-// Entry points: Train (or TrainSOTU for the default tokenizer of
-// DefaultVocabSize tokens on the State of the Union training split), Encode,
-// EncodeWithSpecials, Decode, Save and Load (Write and Read for streams).
+// Entry points: Train (or TrainSOTUCased for the shipped tokenizer of
+// DefaultVocabSize tokens on the State of the Union training split as written,
+// TrainSOTU for a lower-cased one), Encode, EncodeWithSpecials, Decode, Save and
+// Load (Write and Read for streams).
 //
 // Round trip: every byte has its own token, so Decode(Encode(s)) == s for any
 // string s, valid UTF-8 or not. Invalid UTF-8 bytes are not replaced: during
@@ -21,7 +22,7 @@
 // so user text cannot forge the template. EncodeWithSpecials recognises them
 // in the text, as Hugging Face does for added tokens.
 //
-// Why not a library: issue 5 suggested github.com/sugarme/tokenizer. Its
+// Why not a library: github.com/sugarme/tokenizer was the candidate. Its
 // latest version on the Go module proxy (v0.3.0) builds with Go 1.26, but
 // its Save, Serialize and NewTokenizerFromFile are unimplemented stubs, so it
 // cannot write tokenizer.json, and its trainer reads only files and calls
@@ -36,8 +37,9 @@
 // (BenchmarkEncode). The saved file, read by github.com/sugarme/tokenizer's
 // pretrained.FromFile, encodes the whole test split to the same ids.
 //
-// No trained tokenizer.json is committed: TrainSOTU(ctx, cacheDir, 0)
-// followed by Save reproduces it byte for byte from the data alone.
+// The shipped tokenizer.json (llm/weights) is reproduced byte for byte from
+// the data alone by TrainSOTUCased(ctx, cacheDir, 0) followed by Save
+// (TestShippedTokenizerReproduces).
 //
 // Not here: the instruction template itself, padding and batching, which
 // belong to the model package.

@@ -29,9 +29,9 @@ func sotuTexts(cacheDir string, split dataset.Split, cased bool) ([]string, erro
 	return texts, nil
 }
 
-// TrainSOTU trains the model's tokenizer: vocabSize tokens (DefaultVocabSize
-// when 0) with DefaultSpecials on the training split of the State of the
-// Union sentences in cacheDir. The result depends only on the data, so
+// TrainSOTU trains a tokenizer for a model trained lower-cased: vocabSize tokens
+// (DefaultVocabSize when 0) with DefaultSpecials on the training split of the
+// State of the Union sentences in cacheDir, lower-cased. The result depends only on the data, so
 // saving it reproduces the same tokenizer.json byte for byte.
 func TrainSOTU(ctx context.Context, cacheDir string, vocabSize int) (*Tokenizer, error) {
 	return trainSOTU(ctx, cacheDir, vocabSize, false)
