@@ -165,8 +165,8 @@ var DefaultStageOptions = map[Stage]StageDefaults{
 }
 
 // instructQuestions weigh StageInstruct's image.vqa questions towards what the
-// shipped model of 6000 uniform-question steps still got wrong (relations at chance,
-// counts 82%) and away from attributes it read at 96-99%. Drawn uniformly, a scene's
+// model of 6000 uniform-question steps (runs/l1 in MODEL.md) still got wrong
+// (relations at chance, counts 82%) and away from attributes it read at 96-99%. Drawn uniformly, a scene's
 // questions are counts 38%, existence 18%, relations 17% and attributes 27%.
 var instructQuestions = QuestionWeights{dataset.AskColor: 0.09, dataset.AskShape: 0.08, dataset.AskSize: 0.09,
 	dataset.AskCount: 0.34, dataset.AskExist: 0.1, dataset.AskRelation: 0.3}

@@ -73,7 +73,7 @@ realistic, llm.AugmentRealistic): three quarters of the training scenes and digi
 get a raised, graded background, colour jitter within each colour's name, sensor
 noise, slight blur, a JPEG round trip, small scale changes and anti-aliased edges
 (dataset.RealisticPerturbation), so the model reads images not drawn by m4sc's own
-renderer. --augment off trains on clean images, as the shipped model was trained.
+renderer. --augment off trains on clean images, as the model shipped before this one was trained.
 The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.from != "" && (f.stage == "tokenizer" || f.stage == "channel") {
