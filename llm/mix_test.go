@@ -75,6 +75,11 @@ func TestTaskMixBatches(t *testing.T) {
 	if _, err := (TaskMix{ImageVQA: 1}).resolve(StageLM); err == nil {
 		t.Error("a mix for the lm stage was accepted")
 	}
+	for _, w := range []float64{-0.1, math.NaN(), math.Inf(1)} {
+		if _, err := (TaskMix{ImageVQA: w}).resolve(StageInstruct); err == nil {
+			t.Errorf("a mix weighing image.vqa %v was accepted", w)
+		}
+	}
 	all := TaskMix{}
 	for _, task := range Tasks() {
 		all[task] = 0

@@ -127,6 +127,11 @@ func (tm TaskMix) resolve(s Stage) (mixture, error) {
 		if t >= numTasks {
 			return mix, fmt.Errorf("llm: task mix names %s", t)
 		}
+		if !(w >= 0) || math.IsInf(w, 1) {
+			// ParseTaskMix refuses these; a mix built in code must too, or the
+			// batches' draw (weightedIndex) would skew without a word.
+			return mix, fmt.Errorf("llm: task mix gives %s the weight %v; want a number >= 0", t, w)
+		}
 		mix[t] = w
 	}
 	var total float64
