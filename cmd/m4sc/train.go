@@ -276,9 +276,28 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 		if err := runStage(ctx, out, log, m, data, o, f.runDir); err != nil {
 			return err
 		}
+		command := fmt.Sprintf("m4sc train --stage %s --run-dir %s --projector %s --cased=%t --augment %s --seed %d", st, f.runDir, proj, m.Config().Cased, m.Config().Augment, seed)
+		if st == want {
+			// What else shaped the requested stage, as given.
+			if f.from != "" {
+				command += " --from " + f.from
+			}
+			if f.steps > 0 {
+				command += fmt.Sprintf(" --steps %d", f.steps)
+			}
+			if f.batch > 0 {
+				command += fmt.Sprintf(" --batch %d", f.batch)
+			}
+			if f.lr > 0 {
+				command += fmt.Sprintf(" --lr %g", f.lr)
+			}
+			if len(o.Mix) > 0 {
+				command += " --mix " + o.Mix.String()
+			}
+		}
 		meta := map[string]string{
 			"stage": string(st), "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
-			"command": fmt.Sprintf("m4sc train --stage %s --run-dir %s --projector %s --cased=%t --augment %s", st, f.runDir, proj, m.Config().Cased, m.Config().Augment),
+			"command": command,
 			"from":    prev, "lr": fmt.Sprint(o.LR), "mix": o.Mix.String(),
 			"data": dataVersions(cacheDir),
 		}

@@ -64,7 +64,13 @@ func TestTrainFrom(t *testing.T) {
 	if !strings.Contains(string(b[:min(len(b), 1<<16)]), shipped) {
 		t.Error("the weights do not record the file they started from")
 	}
-	if f, err := safetensors.ReadFile(filepath.Join(wd, "ft", "instruct.safetensors")); err != nil || f.Metadata["mix"] != "text.transmit=0.5" {
-		t.Errorf("the weights do not record the task mix: %v", err)
+	f, err := safetensors.ReadFile(filepath.Join(wd, "ft", "instruct.safetensors"))
+	if err != nil || f.Metadata["mix"] != "text.transmit=0.5" {
+		t.Fatalf("the weights do not record the task mix: %v", err)
+	}
+	for _, part := range []string{"--from " + shipped, "--steps 2", "--batch 2", "--mix text.transmit=0.5", "--augment off"} {
+		if !strings.Contains(f.Metadata["command"], part) {
+			t.Errorf("command %q leaves out %q", f.Metadata["command"], part)
+		}
 	}
 }
