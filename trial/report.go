@@ -383,6 +383,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 {{end}}</body></html>
 `))
 
+// xOf is a point's place on an SNR axis: the SNR set, else the one measured.
 func xOf(q Point) float64 {
 	if q.SNR != nil {
 		return *q.SNR
