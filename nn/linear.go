@@ -80,23 +80,23 @@ func linearBackward[T Float](g *Graph[T], r *record[T]) {
 		// worker owns a band of columns over every row. dZ overwrites the saved
 		// derivative, which nothing reads after this rule: the pass then writes to
 		// lines it has just read instead of to a buffer out of cache.
-		dy, deriv := dz, r.aux
-		dz = deriv
+		dy := dz
+		dz = r.aux
 		parallelFor(g.workers, n, m, func(lo, hi int) {
 			for row := 0; row < m; row++ {
 				o := row * n
-				d, a, c := dz[o+lo:o+hi], dy[o+lo:o+hi], deriv[o+lo:o+hi]
+				d, a := dz[o+lo:o+hi], dy[o+lo:o+hi]
+				a = a[:len(d)]
 				if db != nil {
 					s := db[lo:hi]
 					for j := range d {
-						v := a[j] * c[j]
-						d[j] = v
-						s[j] += v
+						d[j] *= a[j]
+						s[j] += d[j]
 					}
 					continue
 				}
 				for j := range d {
-					d[j] = a[j] * c[j]
+					d[j] *= a[j]
 				}
 			}
 		})
