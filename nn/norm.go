@@ -119,28 +119,24 @@ func layerNormBackward[T Float](g *Graph[T], r *record[T]) {
 	if r.b != nil {
 		gd = r.b.Data[:n]
 	}
-	rows := len(r.aux)
-	if dgain == nil && dbias == nil {
-		if !split(g.workers, rows, 8*n) {
-			layerNormBackRows(dx, fresh, x, dy, gd, nil, nil, r.aux, r.aux2, n, 0, rows)
-			return
-		}
-		parallelFor(g.workers, rows, 8*n, func(lo, hi int) {
-			layerNormBackRows(dx, fresh, x, dy, gd, nil, nil, r.aux, r.aux2, n, lo, hi)
-		})
-		return
-	}
 	// The parameters' gradients sum over rows: each block of layerNormBlock rows sums
 	// into its own partial, and the partials are added in block order, so the result
-	// does not depend on how many workers ran the blocks.
-	nb := (rows + layerNormBlock - 1) / layerNormBlock
-	part := g.buf(2 * n * nb)
+	// does not depend on how many workers ran the blocks. Without parameters the
+	// blocks are only the unit of work.
+	nb := (len(r.aux) + layerNormBlock - 1) / layerNormBlock
+	var part []T
+	if dgain != nil || dbias != nil {
+		part = g.buf(2 * n * nb)
+	}
 	if split(g.workers, nb, 8*n*layerNormBlock) {
 		parallelFor(g.workers, nb, 8*n*layerNormBlock, func(lo, hi int) {
 			layerNormBackBlocks(dx, fresh, x, dy, gd, dgain, dbias, part, r.aux, r.aux2, n, lo, hi)
 		})
 	} else {
 		layerNormBackBlocks(dx, fresh, x, dy, gd, dgain, dbias, part, r.aux, r.aux2, n, 0, nb)
+	}
+	if part == nil {
+		return
 	}
 	for k := range nb {
 		p := part[2*n*k : 2*n*k+2*n]
