@@ -47,15 +47,10 @@ func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T
 		k.dims[3] != q.dims[3] || v.dims[2] != k.dims[2] {
 		panic(fmt.Sprintf("nn: Attention of q %v, k %v, v %v: want [B, H, T, D], [B, H, S, D], [B, H, S, Dv]", q.Shape(), k.Shape(), v.Shape()))
 	}
-	nb, nh, nt, d := q.dims[0], q.dims[1], q.dims[2], q.dims[3]
-	ns, dv := k.dims[2], v.dims[3]
-	out := g.newFull(anyNeeds(q, k, v), nb, nh, nt, dv)
-	a := attnArgs[T]{
-		q: q.Data, k: k.Data, v: v.Data, o: out.Data,
-		lq: headsLayout(nh, nt, d), lk: headsLayout(nh, ns, d), lv: headsLayout(nh, ns, dv), lo: headsLayout(nh, nt, dv),
-		heads: nb * nh, h: nh, t: nt, s: ns, d: d, dv: dv,
-	}
-	g.attend(out, &a, nb, opt, q, k, v)
+	a := headsArgs(q, k, v)
+	out := g.newFull(anyNeeds(q, k, v), q.dims[0], a.h, a.t, a.dv)
+	a.o = out.Data
+	g.attend(out, &a, q.dims[0], opt, q, k, v)
 	return out
 }
 
@@ -72,16 +67,35 @@ func (g *Graph[T]) AttentionQKV(qkv *Tensor[T], heads int, opt AttentionOptions)
 	if qkv.nd != 3 || heads < 1 || qkv.dims[2]%(3*heads) != 0 {
 		panic(fmt.Sprintf("nn: AttentionQKV of %v with %d heads: want [B, T, 3*heads*dh]", qkv.Shape(), heads))
 	}
+	a := fusedArgs(qkv, heads)
+	out := g.newFull(qkv.needs, qkv.dims[0], a.t, heads*a.d)
+	a.o = out.Data
+	g.attend(out, &a, qkv.dims[0], opt, qkv, nil, nil)
+	return out
+}
+
+// headsArgs places Attention's heads: q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv]
+// and the output [B, H, T, Dv] (and their gradients), each head's matrix contiguous.
+func headsArgs[T Float](q, k, v *Tensor[T]) attnArgs[T] {
+	nh, nt, d := q.dims[1], q.dims[2], q.dims[3]
+	ns, dv := k.dims[2], v.dims[3]
+	return attnArgs[T]{
+		q: q.Data, k: k.Data, v: v.Data,
+		lq: headsLayout(nh, nt, d), lk: headsLayout(nh, ns, d), lv: headsLayout(nh, ns, dv), lo: headsLayout(nh, nt, dv),
+		heads: q.dims[0] * nh, h: nh, t: nt, s: ns, d: d, dv: dv,
+	}
+}
+
+// fusedArgs places AttentionQKV's heads: queries, keys and values strided in
+// qkv [B, T, 3*heads*dh] and the output [B, T, heads*dh] (and their gradients).
+func fusedArgs[T Float](qkv *Tensor[T], heads int) attnArgs[T] {
 	nb, nt, d := qkv.dims[0], qkv.dims[1], qkv.dims[2]/(3*heads)
-	out := g.newFull(qkv.needs, nb, nt, heads*d)
-	a := attnArgs[T]{
-		q: qkv.Data, k: qkv.Data, v: qkv.Data, o: out.Data,
+	return attnArgs[T]{
+		q: qkv.Data, k: qkv.Data, v: qkv.Data,
 		lq: fusedLayout(0, heads, nt, d), lk: fusedLayout(1, heads, nt, d), lv: fusedLayout(2, heads, nt, d),
 		lo:    attnLayout{bs: nt * heads * d, hs: d, ld: heads * d},
 		heads: nb * heads, h: heads, t: nt, s: nt, d: d, dv: d,
 	}
-	g.attend(out, &a, nb, opt, qkv, nil, nil)
-	return out
 }
 
 // attnLayout places the [rows, cols] matrix of head i (batch element i/h, head i%h)
@@ -143,7 +157,7 @@ func (g *Graph[T]) attend(out *Tensor[T], a *attnArgs[T], nb int, opt AttentionO
 	a.run(g.workers, false)
 	if out.needs {
 		g.push(record[T]{bw: rule[T](attentionBackward[float32], attentionBackward[float64]), out: out, a: q, b: k, c: v, own: true,
-			i: [4]int{heads, nt, ns, d}, f: [2]float64{scale, float64(b2i(opt.Causal))}, aux: p, aux2: scratch})
+			i: [4]int{a.h}, f: [2]float64{scale, float64(b2i(opt.Causal))}, aux: p, aux2: scratch})
 	}
 }
 
@@ -373,40 +387,33 @@ func attnExp32(x float32) float32 {
 //
 // Masked entries have P = 0, so dZ = 0 there and the masks need not be kept.
 func attentionBackward[T Float](g *Graph[T], r *record[T]) {
-	heads, nt, ns, d := r.i[0], r.i[1], r.i[2], r.i[3]
-	a := attnArgs[T]{
-		p: r.aux, heads: heads, nc: len(r.aux2) / (nt * ns), t: nt, s: ns, d: d,
-		scale: T(r.f[0]), causal: r.f[1] == 1, dout: r.out.Grad, scratch: r.aux2,
-		betaQ: 1, betaK: 1, betaV: 1,
-	}
+	var a attnArgs[T]
 	if r.b == nil {
+		a = fusedArgs(r.a, r.i[0])
+	} else {
+		a = headsArgs(r.a, r.b, r.c)
+	}
+	a.p, a.nc, a.scale, a.causal = r.aux, len(r.aux2)/(a.t*a.s), T(r.f[0]), r.f[1] == 1
+	a.dout, a.scratch = r.out.Grad, r.aux2
+	// Every head writes all of dQ, dK and dV: gradients nothing has written yet are
+	// overwritten (beta 0) rather than zeroed first.
+	switch {
+	case r.b == nil:
 		// AttentionQKV: one tensor, all of whose gradient every head's products write.
-		a.h = heads / r.a.dims[0]
-		a.dv = d
-		a.q, a.k, a.v = r.a.Data, r.a.Data, r.a.Data
-		a.lq, a.lk, a.lv = fusedLayout(0, a.h, nt, d), fusedLayout(1, a.h, nt, d), fusedLayout(2, a.h, nt, d)
-		a.lo = attnLayout{bs: nt * a.h * d, hs: d, ld: a.h * d}
 		dqkv, fresh := gradTo(r.a)
 		a.dq, a.dk, a.dvv = dqkv, dqkv, dqkv
-		if fresh {
-			a.betaQ, a.betaK, a.betaV = 0, 0, 0
-		}
-		a.run(g.workers, true)
-		return
-	}
-	a.h, a.dv = r.a.dims[1], r.c.dims[3]
-	a.q, a.k, a.v = r.a.Data, r.b.Data, r.c.Data
-	a.lq, a.lk, a.lv, a.lo = headsLayout(a.h, nt, d), headsLayout(a.h, ns, d), headsLayout(a.h, ns, a.dv), headsLayout(a.h, nt, a.dv)
-	if r.a != r.b && r.a != r.c && r.b != r.c {
-		// Every head writes all of dQ, dK and dV: gradients nothing has written yet
-		// are overwritten (beta 0) rather than zeroed first.
+		beta := T(b2i(!fresh))
+		a.betaQ, a.betaK, a.betaV = beta, beta, beta
+	case r.a != r.b && r.a != r.c && r.b != r.c:
 		var fq, fk, fv bool
 		a.dq, fq = gradTo(r.a)
 		a.dk, fk = gradTo(r.b)
 		a.dvv, fv = gradTo(r.c)
 		a.betaQ, a.betaK, a.betaV = T(b2i(!fq)), T(b2i(!fk)), T(b2i(!fv))
-	} else {
+	default:
+		// One tensor in two roles: each role adds to what the other wrote.
 		a.dq, a.dk, a.dvv = gradOf(r.a), gradOf(r.b), gradOf(r.c)
+		a.betaQ, a.betaK, a.betaV = 1, 1, 1
 	}
 	a.run(g.workers, true)
 }
