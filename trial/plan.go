@@ -668,10 +668,8 @@ func (p *Plan) SetSoakDuration(d time.Duration) error {
 		s.Duration = d
 		s.Stats = min(s.Stats, d)
 	}
-	fe := func(field, format string, a ...any) *PlanError {
-		return &PlanError{Field: field, Msg: fmt.Sprintf(format, a...)}
-	}
-	if err := s.resolve(fe); err != nil {
+	// A reader of no file: its errors name the field, without a line.
+	if err := s.resolve((&reader{}).fieldError); err != nil {
 		return err
 	}
 	p.Soak = &s
