@@ -421,7 +421,7 @@ func (r *runner) execute(ctx context.Context, first int, offset int64) error {
 		}
 		defer soak.close()
 	}
-	total := r.plan.totalRuns()
+	total, of := r.plan.totalRuns(), r.runsText()
 	base := r.plan.runs()
 	i := first
 	for ; ; i++ {
@@ -457,7 +457,7 @@ func (r *runner) execute(ctx context.Context, first int, offset int64) error {
 		if out.failed != "" {
 			r.log.Warn("trial: run failed; its lines say why", "run", i+1, "name", rs.name, "reason", out.failed)
 		} else {
-			r.log.Info("trial: run done", "run", i+1, "of", r.runsText(), "name", rs.name, "seconds", time.Since(began).Round(time.Millisecond))
+			r.log.Info("trial: run done", "run", i+1, "of", of, "name", rs.name, "seconds", time.Since(began).Round(time.Millisecond))
 		}
 		if soak != nil {
 			if err := soak.ran(i+1, out); err != nil {
@@ -833,11 +833,11 @@ func failure(err error) string {
 // receiver's own start slack (its offset key) and soakTail, so that a plan can keep
 // the slack short and the quiet the duty asks for is not swamped by it.
 func (r *runner) captureLen(n int, rx radio.Device) int {
+	margin := captureMargin(rx)
 	s := r.plan.Soak
 	if s == nil {
-		return n + captureMargin(rx)
+		return n + margin
 	}
-	margin := captureMargin(rx)
 	if sp, err := radio.ParseSpec(rx.Info().Spec); err == nil && sp.Driver == "loopback" {
 		if p, err := loopback.DefaultParams(sp.Arg); err == nil && p.Apply(r.opts.Loopback) == nil && p.Apply(sp.Params) == nil {
 			margin = p.Offset + soakTail
