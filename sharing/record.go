@@ -297,39 +297,26 @@ func parseAir(m *sigmf.Meta, n int64) (runRecord, []roundRecord, []segment, erro
 		return run, nil, nil, fmt.Errorf("the recording of user %d, not of the air", *run.User)
 	}
 	rounds := make([]roundRecord, run.Rounds)
-	segs := make([]segment, run.Rounds)
-	seen := make([]bool, run.Rounds)
-	for i, a := range m.Annotations {
-		v, ok := a.Extra[keyRound]
-		if !ok {
-			continue
-		}
+	segs, err := roundSegments(m, keyRound, run.Rounds, n, "annotation", func(i int, a sigmf.Annotation, v any) (int, error) {
 		var rr roundRecord
 		if err := extension(v, &rr); err != nil {
-			return run, nil, nil, fmt.Errorf("annotations[%d] %s: %v", i, keyRound, err)
-		}
-		if rr.Round < 0 || rr.Round >= run.Rounds {
-			return run, nil, nil, fmt.Errorf("annotations[%d]: round %d of a run of %d", i, rr.Round, run.Rounds)
-		}
-		if seen[rr.Round] {
-			return run, nil, nil, fmt.Errorf("annotations[%d]: round %d again", i, rr.Round)
+			return 0, fmt.Errorf("annotations[%d] %s: %v", i, keyRound, err)
 		}
 		if err := rr.check(run.Users); err != nil {
-			return run, nil, nil, fmt.Errorf("annotations[%d] (round %d): %v", i, rr.Round, err)
-		}
-		seg := segment{a.SampleStart, a.SampleCount}
-		if seg.count < 1 || seg.start < 0 || seg.start > n || seg.count > n-seg.start {
-			return run, nil, nil, fmt.Errorf("annotations[%d] (round %d): samples %d+%d outside the recording's %d", i, rr.Round, seg.start, seg.count, n)
+			return 0, fmt.Errorf("annotations[%d] (round %d): %v", i, rr.Round, err)
 		}
 		for _, s := range rr.Schedule {
-			if int64(s.Start) >= seg.count {
-				return run, nil, nil, fmt.Errorf("annotations[%d] (round %d): a frame starts at %d, after the burst's %d samples", i, rr.Round, s.Start, seg.count)
+			if int64(s.Start) >= a.SampleCount {
+				return 0, fmt.Errorf("annotations[%d] (round %d): a frame starts at %d, after the burst's %d samples", i, rr.Round, s.Start, a.SampleCount)
 			}
 		}
-		seen[rr.Round], rounds[rr.Round], segs[rr.Round] = true, rr, seg
-	}
-	if i := slices.Index(seen, false); i >= 0 {
-		return run, nil, nil, fmt.Errorf("no annotation of round %d of %d: the recording was cut short or edited", i, run.Rounds)
+		if rr.Round >= 0 && rr.Round < run.Rounds {
+			rounds[rr.Round] = rr
+		}
+		return rr.Round, nil
+	})
+	if err != nil {
+		return run, nil, nil, err
 	}
 	for r := 1; r < run.Rounds; r++ {
 		if segs[r].start < segs[r-1].start+segs[r-1].count {
@@ -337,6 +324,37 @@ func parseAir(m *sigmf.Meta, n int64) (runRecord, []roundRecord, []segment, erro
 		}
 	}
 	return run, rounds, segs, nil
+}
+
+// roundSegments reads the annotations of a recording (n samples long) that carry key,
+// one for each of a run's rounds: read decodes and checks annotation i (its errors
+// are returned as they are) and says its round. Each round must come once, with a
+// stretch inside the recording; what names the annotations when one is missing.
+func roundSegments(m *sigmf.Meta, key string, rounds int, n int64, what string, read func(i int, a sigmf.Annotation, v any) (int, error)) ([]segment, error) {
+	segs := make([]segment, rounds)
+	seen := make([]bool, rounds)
+	for i, a := range m.Annotations {
+		v, ok := a.Extra[key]
+		if !ok {
+			continue
+		}
+		r, err := read(i, a, v)
+		switch {
+		case err != nil:
+			return nil, err
+		case r < 0 || r >= rounds:
+			return nil, fmt.Errorf("annotations[%d]: round %d of a run of %d", i, r, rounds)
+		case seen[r]:
+			return nil, fmt.Errorf("annotations[%d]: round %d again", i, r)
+		case a.SampleCount < 1 || a.SampleStart < 0 || a.SampleStart > n || a.SampleCount > n-a.SampleStart:
+			return nil, fmt.Errorf("annotations[%d] (round %d): samples %d+%d outside the recording's %d", i, r, a.SampleStart, a.SampleCount, n)
+		}
+		seen[r], segs[r] = true, segment{a.SampleStart, a.SampleCount}
+	}
+	if i := slices.Index(seen, false); i >= 0 {
+		return nil, fmt.Errorf("no %s of round %d of %d: the recording was cut short or edited", what, i, rounds)
+	}
+	return segs, nil
 }
 
 // check checks a round's record for a run of k users: what Receive and the summary
@@ -418,33 +436,16 @@ func (s *Scheduled) check(k int) error {
 // parseUser reads the captures of user's recording made by Run (n samples long), of
 // a run of run.Rounds rounds: each round's stretch, in round order.
 func parseUser(m *sigmf.Meta, run *runRecord, user int, n int64) ([]segment, error) {
-	segs := make([]segment, run.Rounds)
-	seen := make([]bool, run.Rounds)
-	for i, a := range m.Annotations {
-		v, ok := a.Extra[keyCapture]
-		if !ok {
-			continue
-		}
+	return roundSegments(m, keyCapture, run.Rounds, n, "capture", func(i int, _ sigmf.Annotation, v any) (int, error) {
 		var c captureRecord
 		if err := extension(v, &c); err != nil {
-			return nil, fmt.Errorf("annotations[%d] %s: %v", i, keyCapture, err)
+			return 0, fmt.Errorf("annotations[%d] %s: %v", i, keyCapture, err)
 		}
-		switch {
-		case c.Round < 0 || c.Round >= run.Rounds:
-			return nil, fmt.Errorf("annotations[%d]: round %d of a run of %d", i, c.Round, run.Rounds)
-		case c.User != user:
-			return nil, fmt.Errorf("annotations[%d]: a capture of user %d in user %d's recording", i, c.User, user)
-		case seen[c.Round]:
-			return nil, fmt.Errorf("annotations[%d]: round %d again", i, c.Round)
-		case a.SampleCount < 1 || a.SampleStart < 0 || a.SampleStart > n || a.SampleCount > n-a.SampleStart:
-			return nil, fmt.Errorf("annotations[%d] (round %d): samples %d+%d outside the recording's %d", i, c.Round, a.SampleStart, a.SampleCount, n)
+		if c.User != user {
+			return 0, fmt.Errorf("annotations[%d]: a capture of user %d in user %d's recording", i, c.User, user)
 		}
-		seen[c.Round], segs[c.Round] = true, segment{a.SampleStart, a.SampleCount}
-	}
-	if i := slices.Index(seen, false); i >= 0 {
-		return nil, fmt.Errorf("no capture of round %d of %d: the recording was cut short or edited", i, run.Rounds)
-	}
-	return segs, nil
+		return c.Round, nil
+	})
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
