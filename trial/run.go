@@ -664,8 +664,7 @@ func (r *runner) openRX(ctx context.Context, m *devices.Manager, spec string) (r
 func (r *runner) configure(dev radio.Device, dir radio.Direction, s *Step) error {
 	if dev.Info().Driver == "file" {
 		if rate := dev.Config().SampleRate; dir == radio.RX && rate != phy.SampleRate {
-			return fmt.Errorf("%s is at %g samples/s; the PHY runs at %g (20 Msps) and nothing here resamples: record at 20 Msps (hackrf_transfer -s 20000000)",
-				radio.ClipSpec(dev.Info().Spec), rate, float64(phy.SampleRate))
+			return fmt.Errorf("%s is at %s", radio.ClipSpec(dev.Info().Spec), wrongRate(rate))
 		}
 		return nil
 	}
@@ -689,6 +688,13 @@ func (r *runner) configure(dev radio.Device, dir radio.Direction, s *Step) error
 		}
 	}
 	return dev.Configure(cfg)
+}
+
+// wrongRate says what is wrong with a recording made at rate samples/s, not the
+// PHY's, and what to do instead (configure and Score both refuse one).
+func wrongRate(rate float64) string {
+	return fmt.Sprintf("%g samples/s; the PHY runs at %g (20 Msps) and nothing here resamples: record at 20 Msps (hackrf_transfer -s 20000000)",
+		rate, float64(phy.SampleRate))
 }
 
 // absFrom makes a plan-relative path absolute.

@@ -143,7 +143,7 @@ func recordingSpec(p *Plan, path string, so ScoreOptions) (string, error) {
 		}
 	}
 	if rate != phy.SampleRate {
-		return fail("made at %g samples/s; the PHY runs at %g (20 Msps) and nothing here resamples: record at 20 Msps (hackrf_transfer -s 20000000)", rate, float64(phy.SampleRate))
+		return fail("made at %s", wrongRate(rate))
 	}
 	if n == 0 {
 		return fail("holds no samples")
