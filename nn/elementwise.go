@@ -243,12 +243,15 @@ func binaryBackward[T Float](g *Graph[T], r *record[T]) {
 	}
 	if op == opAdd && form == bcSame {
 		// db += dy on b's own shape: copied when nothing has written db yet.
-		d, fresh := gradTo(r.b)
-		if fresh {
+		// The closure is built only when the copy is split, and d is never assigned
+		// after it: either would cost an allocation per call (see parallelFor).
+		if d, fresh := gradTo(r.b); !fresh {
+			db = d
+		} else if split(g.workers, len(dy), 1) {
 			parallelElems(g.workers, len(dy), 1, func(lo, hi int) { copy(d[lo:hi], dy[lo:hi]) })
-			d = nil
+		} else {
+			copy(d, dy)
 		}
-		db = d
 	} else {
 		db = gradOf(r.b)
 	}
