@@ -173,10 +173,13 @@ func (a *Adam[T]) Step(p *Params[T]) {
 			k.shrink = shrink
 		}
 		// Elements are independent: large parameters are split over the pool (the
-		// result does not depend on how), small ones allocate nothing.
+		// result does not depend on how), small ones allocate nothing. The closure
+		// takes its own copy of k: capturing k itself would move it to the heap on
+		// every Step.
 		if n := len(s.t.Data); split(workers, n, adamCost) {
+			ks := k
 			parallelElems(workers, n, adamCost, func(lo, hi int) {
-				adamUpdate(s.t.Data[lo:hi], s.t.Grad[lo:hi], s.m[lo:hi], s.v[lo:hi], &k)
+				adamUpdate(s.t.Data[lo:hi], s.t.Grad[lo:hi], s.m[lo:hi], s.v[lo:hi], &ks)
 			})
 			continue
 		}
