@@ -101,7 +101,7 @@ func (g *Graph[T]) BackwardWith(out *Tensor[T], grad []T) {
 	for i := len(g.tape) - 1; i >= 0; i-- {
 		r := &g.tape[i]
 		if r.view {
-			continue
+			continue // no rule: its gradient is a's buffer already
 		}
 		gradOf(r.out) // no rule reached it: its gradient is zero
 		switch {

@@ -18,7 +18,8 @@ type record[T Float] struct {
 	aux2    []T
 	fn      func() // rule of an operation defined outside the package (OnBackward)
 	// view marks an output that shares a's buffers (Reshape): its gradient buffer is
-	// a's, so gradients reach a without a rule.
+	// a's, so gradients reach a without a rule (bw is nil): y = x in another shape,
+	// same element order -> dx += dy has already happened.
 	view bool
 	// own marks a rule that reaches its inputs' gradients only through gradOf and
 	// gradTo; the gradients of other rules' inputs a, b and c are zeroed before

@@ -102,7 +102,7 @@ func (g *Graph[T]) Reshape(x *Tensor[T], shape ...int) *Tensor[T] {
 	}
 	out := g.view(x, &dims, len(shape))
 	if out.needs {
-		g.push(record[T]{bw: rule[T](viewBackward[float32], viewBackward[float64]), out: out, a: x, view: true})
+		g.push(record[T]{out: out, a: x, view: true})
 	}
 	return out
 }
@@ -123,10 +123,6 @@ func (g *Graph[T]) view(x *Tensor[T], dims *[MaxDims]int, nd int) *Tensor[T] {
 	t.needs = x.needs
 	return t
 }
-
-// viewBackward: y = x in another shape, same element order, sharing x's gradient
-// buffer (BackwardWith points y's gradient at x's) -> dx += dy has already happened.
-func viewBackward[T Float](g *Graph[T], r *record[T]) {}
 
 // Transpose swaps dimensions d0 and d1 of x (negative values count from the end), for
 // example [batch, tokens, heads, headDim] -> [batch, heads, tokens, headDim] with
