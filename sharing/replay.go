@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -221,7 +220,7 @@ func readRecording(ctx context.Context, open func(context.Context, string) (radi
 	if sp.Driver != "file" || sp.Arg == "" {
 		return nil, nil, fmt.Errorf("not a recording: replay reads recordings as file devices (file:PATH)")
 	}
-	raw := slices.ContainsFunc(sp.Params, func(p radio.Param) bool { return p.Key == "raw" })
+	_, raw := sp.Lookup("raw")
 	if _, ok := sigmf.RawDatatype(sp.Arg); ok {
 		raw = true
 	}
@@ -254,20 +253,9 @@ func readRecording(ctx context.Context, open func(context.Context, string) (radi
 		return nil, nil, err
 	}
 	defer s.Close()
-	var y []complex64
-	buf := make([]complex64, 1<<16)
-	for {
-		n, _, err := s.Read(buf)
-		y = append(y, buf[:n]...)
-		if len(y) > MaxCaptureSamples {
-			return nil, nil, fmt.Errorf("more than %d samples", MaxCaptureSamples)
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+	y, err := radio.ReadAll(s, MaxCaptureSamples)
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(y) == 0 {
 		return nil, nil, errors.New("holds no samples")

@@ -302,20 +302,11 @@ func replay(ctx context.Context, out io.Writer, src, d radio.Device, repeat int,
 	if err != nil {
 		return err
 	}
-	var x []complex64
-	buf := make([]complex64, 1<<16)
-	for {
-		n, _, err := rs.Read(buf)
-		x = append(x, buf[:n]...)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			rs.Close()
-			return err
-		}
-	}
+	x, err := radio.ReadAll(rs, 0)
 	rs.Close()
+	if err != nil {
+		return err
+	}
 	if len(x) == 0 {
 		return fmt.Errorf("tx: the recording holds no samples")
 	}
