@@ -203,17 +203,11 @@ func (g *Graph[T]) OnBackward(out *Tensor[T], fn func(), inputs ...*Tensor[T]) {
 	if !out.needs {
 		return
 	}
-	r := record[T]{bw: rule[T](customBackward[float32], customBackward[float64]), out: out, fn: fn}
-	if len(inputs) > 0 && len(inputs) <= 3 {
-		r.a = inputs[0]
-		if len(inputs) > 1 {
-			r.b = inputs[1]
-		}
-		if len(inputs) > 2 {
-			r.c = inputs[2]
-		}
+	var in [3]*Tensor[T]
+	if len(inputs) <= 3 {
+		copy(in[:], inputs)
 	}
-	g.push(r)
+	g.push(record[T]{bw: rule[T](customBackward[float32], customBackward[float64]), out: out, fn: fn, a: in[0], b: in[1], c: in[2]})
 }
 
 func customBackward[T Float](g *Graph[T], r *record[T]) { r.fn() }

@@ -80,10 +80,7 @@ func matmulBackward[T Float](g *Graph[T], r *record[T]) {
 // matmulGrads adds the gradients of x [m, k] and w (transposed if wT) from dy [m, n].
 func matmulGrads[T Float](g *Graph[T], dy []T, x, w *Tensor[T], m, n, k int, wT bool) {
 	if dx, fresh := gradTo(x); dx != nil {
-		beta := T(1)
-		if fresh {
-			beta = 0 // the first gradient to reach x: written, not added
-		}
+		beta := T(b2i(!fresh)) // 0 for the first gradient to reach x: written, not added
 		if wT {
 			gemm(false, false, m, k, n, 1, dy, n, w.Data, k, beta, dx, k)
 		} else {
