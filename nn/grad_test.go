@@ -290,3 +290,31 @@ func BenchmarkGELU(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*rows*n/b.Elapsed().Seconds()/1e6, "Melem/s")
 }
+
+// geluRow32, the loop GELU and LinearGELU run in float32, repeats gelu32's choice of
+// table or tail to keep the table inlined: it must give gelu32's values rounded to
+// float32, inside the table, across its edges and beyond, with a bias and without.
+func TestGELURow32(t *testing.T) {
+	var z []float32
+	for i := -12000; i <= 12000; i++ {
+		z = append(z, float32(i)/1000)
+	}
+	z = append(z, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e30, -1e30)
+	bias := make([]float32, len(z))
+	for j := range bias {
+		bias[j] = float32(j%7-3) / 8
+	}
+	y, deriv := make([]float32, len(z)), make([]float32, len(z))
+	for _, b := range [][]float32{nil, bias} {
+		geluRow32(y, deriv, z, b)
+		for j, v := range z {
+			if b != nil {
+				v += b[j]
+			}
+			g, d := gelu32(float64(v))
+			if math.Float32bits(y[j]) != math.Float32bits(float32(g)) || math.Float32bits(deriv[j]) != math.Float32bits(float32(d)) {
+				t.Fatalf("geluRow32 at %v: %v, %v; gelu32 gives %v, %v", v, y[j], deriv[j], float32(g), float32(d))
+			}
+		}
+	}
+}
