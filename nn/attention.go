@@ -50,7 +50,7 @@ func (g *Graph[T]) Attention(q, k, v *Tensor[T], opt AttentionOptions) *Tensor[T
 	a := headsArgs(q, k, v)
 	out := g.newFull(anyNeeds(q, k, v), q.dims[0], a.h, a.t, a.dv)
 	a.o = out.Data
-	g.attend(out, &a, q.dims[0], opt, q, k, v)
+	g.attend(out, &a, opt, q, k, v)
 	return out
 }
 
@@ -70,7 +70,7 @@ func (g *Graph[T]) AttentionQKV(qkv *Tensor[T], heads int, opt AttentionOptions)
 	a := fusedArgs(qkv, heads)
 	out := g.newFull(qkv.needs, qkv.dims[0], a.t, heads*a.d)
 	a.o = out.Data
-	g.attend(out, &a, qkv.dims[0], opt, qkv, nil, nil)
+	g.attend(out, &a, opt, qkv, nil, nil)
 	return out
 }
 
@@ -116,8 +116,8 @@ func fusedLayout(p, h, t, d int) attnLayout {
 
 // attend runs attention forward for a's heads into out and records its rule: inputs
 // q, k and v, or the fused qkv alone (k and v nil).
-func (g *Graph[T]) attend(out *Tensor[T], a *attnArgs[T], nb int, opt AttentionOptions, q, k, v *Tensor[T]) {
-	nt, ns, d := a.t, a.s, a.d
+func (g *Graph[T]) attend(out *Tensor[T], a *attnArgs[T], opt AttentionOptions, q, k, v *Tensor[T]) {
+	nb, nt, ns, d := out.dims[0], a.t, a.s, a.d
 	if opt.KeyLens != nil {
 		if len(opt.KeyLens) != nb {
 			panic(fmt.Sprintf("nn: Attention: %d key lengths for batch %d", len(opt.KeyLens), nb))
