@@ -56,7 +56,7 @@ var stageMixtures = map[Stage]mixture{
 }
 
 // TaskMix re-weighs a stage's tasks: each named task's weight replaces the stage's
-// default (StageDefaultMix), the others keep theirs, and the weights are then taken
+// default (the mixtures in llm/weights/MODEL.md), the others keep theirs, and the weights are then taken
 // relative to their sum. Use it to continue a trained stage with more of some tasks,
 // say text.transmit after an image-heavy run. An empty mix is the stage's own.
 type TaskMix map[Task]float64
@@ -77,7 +77,7 @@ func ParseTaskMix(s string) (TaskMix, error) {
 			return nil, fmt.Errorf("llm: task mix %q: %w", s, err)
 		}
 		w, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil || math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+		if err != nil || !weightOK(w) {
 			return nil, fmt.Errorf("llm: task mix %q: weight of %s is %q; want a number >= 0", s, t, val)
 		}
 		if _, dup := mix[t]; dup {
@@ -102,17 +102,8 @@ func (tm TaskMix) String() string {
 	return b.String()
 }
 
-// StageDefaultMix returns a stage's default task weights (plain language modelling,
-// which has no Task, is left out; it keeps its weight under any TaskMix).
-func StageDefaultMix(s Stage) TaskMix {
-	mix := TaskMix{}
-	for _, t := range Tasks() {
-		if w := stageMixtures[s][t]; w > 0 {
-			mix[t] = w
-		}
-	}
-	return mix
-}
+// weightOK reports whether w may weigh a task: a finite number >= 0.
+func weightOK(w float64) bool { return w >= 0 && !math.IsInf(w, 1) }
 
 // resolve gives the stage's mixture with tm's weights in place.
 func (tm TaskMix) resolve(s Stage) (mixture, error) {
@@ -127,7 +118,7 @@ func (tm TaskMix) resolve(s Stage) (mixture, error) {
 		if t >= numTasks {
 			return mix, fmt.Errorf("llm: task mix names %s", t)
 		}
-		if !(w >= 0) || math.IsInf(w, 1) {
+		if !weightOK(w) {
 			// ParseTaskMix refuses these; a mix built in code must too, or the
 			// batches' draw (weightedIndex) would skew without a word.
 			return mix, fmt.Errorf("llm: task mix gives %s the weight %v; want a number >= 0", t, w)
