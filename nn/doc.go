@@ -49,6 +49,13 @@
 // blocks of rows or columns over its goroutine pool and OpenBLAS runs one thread per
 // block, so one pool owns the cores (a threaded OpenBLAS's idle threads spin against
 // the Go loops that follow each product). bench/blas.sh compares the two builds.
+// Once the products are that fast, GELU's forward pass, AdamW's update and layer
+// normalisation are the next largest passes of a training step, and Go's compiler
+// does not vectorise them; under the tag, which needs a C compiler anyway, they run as
+// C loops over four or eight lanes (AVX2, chosen at run time; GELU also on SSE2), with
+// the Go loops as the fallback. AdamW's gives the Go loop's bits; GELU and layer
+// normalisation agree with theirs to a float32 step or so (their float64 sums are
+// added in another order, and GELU uses one formula where Go uses a table).
 //
 // Parallelism: elementwise operations and their gradients, GELU, the cross-entropy,
 // attention's heads, the split products and AdamW's update run on a pool of

@@ -682,6 +682,10 @@ func unaryRange[T Float](op unaryOp, y, x, deriv []T, lo, hi int) {
 			if deriv != nil {
 				d32 = any(deriv).([]float32)[lo:hi]
 			}
+			if cKernels {
+				geluRowsC(y32, d32, any(x).([]float32), nil, 1, len(y32))
+				return
+			}
 			geluRow32(y32, d32, any(x).([]float32), nil)
 			return
 		}

@@ -127,6 +127,13 @@ func biasGELURows[T Float](y, z, bias, deriv []T, n, lo, hi int) {
 		if deriv != nil {
 			d32 = any(deriv).([]float32)
 		}
+		if cKernels {
+			if d32 != nil {
+				d32 = d32[lo*n : hi*n]
+			}
+			geluRowsC(y32[lo*n:hi*n], d32, z32[lo*n:hi*n], b32, hi-lo, n)
+			return
+		}
 		for r := lo; r < hi; r++ {
 			var dr []float32
 			if d32 != nil {

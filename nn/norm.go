@@ -50,6 +50,22 @@ func (g *Graph[T]) LayerNorm(x, gain, bias *Tensor[T], eps float64) *Tensor[T] {
 // layerNormRows normalises rows [lo, hi) of x into y (rows of n), keeping each row's
 // mean and reciprocal standard deviation in means and rstds when they are not nil.
 func layerNormRows[T Float](y, x, gd, bd, means, rstds []T, n, lo, hi int, eps float64) {
+	if cKernels && gd != nil && bd != nil {
+		if y32, ok := any(y).([]float32); ok {
+			var m32, r32 []float32
+			if means != nil {
+				m32, r32 = any(means).([]float32), any(rstds).([]float32)
+			}
+			if layerNormC(y32, any(x).([]float32), any(gd).([]float32), any(bd).([]float32), m32, r32, n, lo, hi, eps) {
+				return
+			}
+		}
+	}
+	layerNormRowsGo(y, x, gd, bd, means, rstds, n, lo, hi, eps)
+}
+
+// layerNormRowsGo is layerNormRows in Go.
+func layerNormRowsGo[T Float](y, x, gd, bd, means, rstds []T, n, lo, hi int, eps float64) {
 	fn := float64(n)
 	for i := lo; i < hi; i++ {
 		xr := x[i*n : i*n+n]
@@ -179,6 +195,17 @@ func layerNormBackBlocks[T Float](dx []T, fresh bool, x, dy, gd, dgain, dbias, p
 // rows cleared first when fresh) from dy, and the rows' parameter gradients added into
 // dgain and dbias (either nil: none).
 func layerNormBackRows[T Float](dx []T, fresh bool, x, dy, gd, dgain, dbias, means, rstds []T, n, lo, hi int) {
+	if cKernels && dx != nil && gd != nil && dgain != nil && dbias != nil {
+		if dx32, ok := any(dx).([]float32); ok && layerNormBackC(dx32, fresh, any(x).([]float32), any(dy).([]float32), any(gd).([]float32),
+			any(dgain).([]float32), any(dbias).([]float32), any(means).([]float32), any(rstds).([]float32), n, lo, hi) {
+			return
+		}
+	}
+	layerNormBackRowsGo(dx, fresh, x, dy, gd, dgain, dbias, means, rstds, n, lo, hi)
+}
+
+// layerNormBackRowsGo is layerNormBackRows in Go.
+func layerNormBackRowsGo[T Float](dx []T, fresh bool, x, dy, gd, dgain, dbias, means, rstds []T, n, lo, hi int) {
 	for i := lo; i < hi; i++ {
 		m, rs := means[i], rstds[i]
 		xr := x[i*n : i*n+n]

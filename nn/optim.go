@@ -198,6 +198,17 @@ type adamConsts[T Float] struct {
 // adamUpdate is the inner loop of Step: 28 bytes of memory traffic per element in
 // float32 (read theta, g, m, v; write theta, m, v).
 func adamUpdate[T Float](theta, g, m, v []T, k *adamConsts[T]) {
+	if cKernels {
+		if th, ok := any(theta).([]float32); ok {
+			done := adamC(th, any(g).([]float32), any(m).([]float32), any(v).([]float32), any(k).(*adamConsts[float32]))
+			theta, g, m, v = theta[done:], g[done:], m[done:], v[done:]
+		}
+	}
+	adamLoop(theta, g, m, v, k)
+}
+
+// adamLoop is adamUpdate in Go.
+func adamLoop[T Float](theta, g, m, v []T, k *adamConsts[T]) {
 	n := len(theta)
 	g, m, v = g[:n], m[:n], v[:n]
 	b1, c1, b2, c2, step, eps, shrink := k.b1, k.c1, k.b2, k.c2, k.step, k.eps, k.shrink

@@ -39,11 +39,28 @@ type trainFlags struct {
 	steps                                  int64
 	batch                                  int
 	lr                                     float64
+	cleanShare                             float64
 	resume, restart, force, tuneModel      bool
 	cased                                  bool
 	augment                                string
 	mix                                    string
 	every                                  time.Duration
+}
+
+// sizeFlags gives --steps, --batch and --lr as given (none when left at 0, the
+// stage's default), for the command recorded in weights.
+func (f trainFlags) sizeFlags() string {
+	var s string
+	if f.steps > 0 {
+		s += fmt.Sprintf(" --steps %d", f.steps)
+	}
+	if f.batch > 0 {
+		s += fmt.Sprintf(" --batch %d", f.batch)
+	}
+	if f.lr > 0 {
+		s += fmt.Sprintf(" --lr %g", f.lr)
+	}
+	return s
 }
 
 func newTrainCmd(a *app) *cobra.Command {
@@ -106,6 +123,7 @@ The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
 	cmd.Flags().BoolVar(&f.tuneModel, "tune-model", false, "channel stage: also train the language model's semantic head and decoder with the codec (writes <run-dir>/channel-model.safetensors)")
+	cmd.Flags().Float64Var(&f.cleanShare, "clean-share", 0.1, "channel stage: share of the joint phase's messages sent over no channel at all, so the decoder keeps its clean-channel figures (0 to 1)")
 	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it (the shipped model is cased). A resumed or later stage keeps the run's setting. The tokenizer stage trains on the same text (cased by default, as the shipped tokenizer is)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")
@@ -282,15 +300,7 @@ func trainModel(cmd *cobra.Command, a *app, f trainFlags, want llm.Stage) error 
 			if f.from != "" {
 				command += " --from " + f.from
 			}
-			if f.steps > 0 {
-				command += fmt.Sprintf(" --steps %d", f.steps)
-			}
-			if f.batch > 0 {
-				command += fmt.Sprintf(" --batch %d", f.batch)
-			}
-			if f.lr > 0 {
-				command += fmt.Sprintf(" --lr %g", f.lr)
-			}
+			command += f.sizeFlags()
 			if len(o.Mix) > 0 {
 				command += " --mix " + o.Mix.String()
 			}

@@ -36,6 +36,11 @@ func TestTrainFrom(t *testing.T) {
 	if code, _, e := runM4sc(t, "train", "--stage", "channel", "--from", shipped); code == 0 || !strings.Contains(e, "--from applies to the lm, align and instruct stages") {
 		t.Errorf("--from on the channel stage: exit %d, %q", code, e)
 	}
+	for _, share := range []string{"0", "1.5", "NaN"} {
+		if code, _, e := runM4sc(t, "train", "--stage", "channel", "--clean-share", share); code == 0 || !strings.Contains(e, "--clean-share "+share) {
+			t.Errorf("--clean-share %s: exit %d, %q", share, code, e)
+		}
+	}
 	if code, _, e := runM4sc(t, "train", "--stage", "instruct", "--from", "missing.safetensors"); code == 0 || !strings.Contains(e, "missing.safetensors") {
 		t.Errorf("--from a missing file: exit %d, %q", code, e)
 	}

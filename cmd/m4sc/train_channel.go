@@ -56,6 +56,9 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
 		return usageErrorf("--steps, --batch and --lr must not be negative")
 	}
+	if !(f.cleanShare > 0 && f.cleanShare <= 1) {
+		return usageErrorf("--clean-share %g: want a share above 0 and at most 1", f.cleanShare)
+	}
 	if f.every <= 0 {
 		return usageErrorf("--checkpoint-every %s: want a positive duration", f.every)
 	}
@@ -146,7 +149,7 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	// stay exactly as they are); with --tune-model the model's semantic head, slot
 	// embedding, decoder blocks and output heads learn with it (the encoders and
 	// embeddings stay).
-	jc, err := semantic.NewJointChannel(c, semantic.JointOptions{})
+	jc, err := semantic.NewJointChannel(c, semantic.JointOptions{Clean: f.cleanShare})
 	if err != nil {
 		return err
 	}
@@ -171,18 +174,26 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	o.Checkpoint, o.CheckpointEvery, o.Resume = filepath.Join(f.runDir, "channel.ckpt"), f.every, f.resume
 	o.ValEvery, o.ValBatches = 100, 4
 	fmt.Fprintf(out, "stage channel: joint training, %d steps of %d examples\n", o.Steps, o.Batch)
+	command := fmt.Sprintf("m4sc train --stage channel --run-dir %s --projector %s", f.runDir, arch)
+	if f.tuneModel {
+		command += " --tune-model"
+	}
+	command += f.sizeFlags()
+	if f.cleanShare != 0.1 {
+		command += fmt.Sprintf(" --clean-share %g", f.cleanShare)
+	}
 	if err := runStageNamed(ctx, out, a.log, m, data, o, f.runDir, "channel"); err != nil {
 		return err
 	}
 	if f.tuneModel {
 		if err := m.Save(filepath.Join(f.runDir, "channel-model.safetensors"), map[string]string{"stage": "channel", "seed": fmt.Sprint(seed),
-			"steps": fmt.Sprint(o.Steps), "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s", f.runDir), "data": dataVersions(cacheDir)}); err != nil {
+			"steps": fmt.Sprint(o.Steps), "command": command, "data": dataVersions(cacheDir)}); err != nil {
 			return err
 		}
 	}
 	final := filepath.Join(f.runDir, "channel.safetensors")
 	meta := map[string]string{"stage": "channel", "seed": fmt.Sprint(seed), "steps": fmt.Sprint(o.Steps),
-		"model": src, "command": fmt.Sprintf("m4sc train --stage channel --run-dir %s --projector %s", f.runDir, arch),
+		"model": src, "command": command,
 		"data": dataVersions(cacheDir)}
 	if err := c.Save(final, meta); err != nil {
 		return err
