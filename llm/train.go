@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/m4sc/m4sc/dataset"
@@ -373,6 +374,36 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 	began := time.Now()
 	lastSave := began
 	var tokens int64
+	// Each step's batch depends only on (seed, stage, step), so the next one is drawn
+	// and built on another goroutine while this one trains: it fills the moments a
+	// step leaves a core idle, instead of running alone between steps.
+	type prepared struct {
+		b   *batch
+		err error
+	}
+	next := make(chan prepared, 1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }() // before the model's settings are put back
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for step := start; step < o.Steps; step++ {
+			exs, err := sampleBatch(d, mix, dataset.Train, o.Batch, &o.Questions, stepRand(o.Seed, o.Stage, step))
+			var b *batch
+			if err == nil {
+				b, err = m.buildBatch(exs)
+			}
+			select {
+			case next <- prepared{b, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	for step := start; step < o.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			if serr := save(step); serr != nil {
@@ -380,15 +411,11 @@ func Train(ctx context.Context, m *Model, d *Data, o TrainOptions) error {
 			}
 			return err
 		}
-		rng := stepRand(o.Seed, o.Stage, step)
-		exs, err := sampleBatch(d, mix, dataset.Train, o.Batch, &o.Questions, rng)
-		if err != nil {
-			return err
+		p := <-next
+		if p.err != nil {
+			return p.err
 		}
-		b, err := m.buildBatch(exs)
-		if err != nil {
-			return err
-		}
+		b := p.b
 		g.Reset()
 		g.Rng = stepRand(o.Seed^channelSalt, o.Stage, step)
 		trainP.ZeroGrad()
