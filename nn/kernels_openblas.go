@@ -107,14 +107,8 @@ __attribute__((target("avx2"))) static long m4sc_adam_avx2(float *th, const floa
 	}
 	return i;
 }
-static int m4sc_avx2(void) {
-	static int have = -1;
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx2") ? 1 : 0;
-	}
-	return have;
-}
+// libgcc detects the CPU in a constructor, before any of this runs.
+static int m4sc_avx2(void) { return __builtin_cpu_supports("avx2"); }
 #endif
 
 #if defined(__x86_64__)
