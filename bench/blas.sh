@@ -37,7 +37,7 @@ for tag in gonum openblas; do
 done
 if [ -n "${BASE:-}" ]; then
 	git worktree add -q --detach "$tmp/base" "$BASE"
-	trap 'git -C "$here" worktree remove --force "$tmp/base" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+	trap 'git -C "$here" worktree remove --force "$tmp/base" >/dev/null 2>&1; rm -rf "${lib_cleanup[@]}"' EXIT # and make_tmp's directories
 	(cd "$tmp/base" && go test -c -o "$tmp/nn.base" ./nn && go test -c -o "$tmp/llm.base" ./llm)
 fi
 echo "$(machine libopenblas-dev); $(nproc) cores"

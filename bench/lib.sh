@@ -18,10 +18,18 @@ install_peer() {
 	fi
 }
 
+# remove_on_exit DIR: remove DIR when the script exits, with every other directory
+# given so far (one EXIT trap for all of them, so helpers do not replace each other's).
+lib_cleanup=()
+remove_on_exit() {
+	lib_cleanup+=("$1")
+	trap 'rm -rf "${lib_cleanup[@]}"' EXIT
+}
+
 # make_tmp: set tmp to a new directory removed when the script exits.
 make_tmp() {
 	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
+	remove_on_exit "$tmp"
 }
 
 # build_m4sc: build the checkout's cmd/m4sc (with the openblas tag when libopenblas-dev
@@ -30,7 +38,7 @@ build_m4sc() {
 	local tags=()
 	if dpkg -s libopenblas-dev >/dev/null 2>&1; then tags=(-tags openblas); fi
 	bin=$(mktemp -d)/m4sc
-	trap 'rm -rf "$(dirname "$bin")"' EXIT
+	remove_on_exit "$(dirname "$bin")"
 	go build "${tags[@]}" -o "$bin" ./cmd/m4sc
 }
 

@@ -328,9 +328,15 @@ func runShareReplay(cmd *cobra.Command, a *app, f *shareFlags) error {
 		return usageErrorf("--replay %s: no %s%s there or in %s: give the --out directory of m4sc share --record", f.replay,
 			sharing.RecordingAir, sigmf.ExtMeta, filepath.Join(f.replay, shareRecordings))
 	}
+	// The run's directory: --replay, or the one above when --replay names its
+	// recordings directory itself.
+	runDir := f.replay
+	if recs == f.replay && filepath.Base(filepath.Clean(f.replay)) == shareRecordings {
+		runDir = filepath.Dir(filepath.Clean(f.replay))
+	}
 	outDir := f.out
 	if outDir == "" {
-		outDir = filepath.Join(f.replay, shareReplayDir)
+		outDir = filepath.Join(runDir, shareReplayDir)
 	}
 	for _, name := range []string{"share.csv", "share.md", shareResults} {
 		if err := checkOutput("--out", filepath.Join(outDir, name), f.force); err != nil {
@@ -390,7 +396,7 @@ func runShareReplay(cmd *cobra.Command, a *app, f *shareFlags) error {
 			note += fmt.Sprintf(" User %d from %s (the air at its sample %d).", c.User, c.Recording, c.Offset)
 		}
 	}
-	stored := filepath.Join(f.replay, shareResults)
+	stored := filepath.Join(runDir, shareResults)
 	switch old, err := os.ReadFile(stored); {
 	case err != nil:
 		fmt.Fprintf(errOut, "replay: %d users, %d rounds; no %s to compare with\n", sum.Users, sum.Rounds, stored)

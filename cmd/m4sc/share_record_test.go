@@ -66,6 +66,11 @@ func TestShareRecordReplay(t *testing.T) {
 	if md, err := os.ReadFile("rec/replay/share.md"); err != nil || !strings.Contains(string(md), "Replayed from rec/recordings.") {
 		t.Errorf("share.md: %v\n%s", err, md)
 	}
+	// Given the recordings directory itself, the run's results are still found.
+	code, got, errOut = runM4sc(t, "share", "--replay", "rec/recordings/", "--force")
+	if code != 0 || got != want || !strings.Contains(errOut, "rec/replay/results.jsonl is identical to rec/results.jsonl") {
+		t.Errorf("replay of rec/recordings/: exit %d, stderr %s\n%s", code, errOut, got)
+	}
 	code, got, errOut = runM4sc(t, "share", "--replay", "rec", "--out", "again",
 		"--rx", "file:rec/recordings/user-00.sigmf-meta,file:rec/recordings/user-01.sigmf-data")
 	if code != 0 || got != want || !strings.Contains(errOut, "identical") {
