@@ -22,6 +22,7 @@ import (
 	"github.com/m4sc/m4sc/llm/weights"
 	"github.com/m4sc/m4sc/nn"
 	"github.com/m4sc/m4sc/nn/safetensors"
+	"github.com/m4sc/m4sc/semantic"
 )
 
 // defaultCheckpointEvery is how often a stage writes its checkpoint without
@@ -40,6 +41,7 @@ type trainFlags struct {
 	batch                                  int
 	lr                                     float64
 	cleanShare                             float64
+	codecHidden                            int
 	resume, restart, force, tuneModel      bool
 	cased                                  bool
 	augment                                string
@@ -123,6 +125,7 @@ The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "examples per step (0: the stage's default)")
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
 	cmd.Flags().BoolVar(&f.tuneModel, "tune-model", false, "channel stage: also train the language model's semantic head and decoder with the codec (writes <run-dir>/channel-model.safetensors)")
+	cmd.Flags().IntVar(&f.codecHidden, "codec-hidden", semantic.DefaultCodecHidden, "channel stage: hidden width of a new codec's networks (semantic.CodecConfig.Hidden)")
 	cmd.Flags().Float64Var(&f.cleanShare, "clean-share", 0.1, "channel stage: share of the joint phase's messages sent over no channel at all, so the decoder keeps its clean-channel figures (0 to 1)")
 	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it (the shipped model is cased). A resumed or later stage keeps the run's setting. The tokenizer stage trains on the same text (cased by default, as the shipped tokenizer is)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")

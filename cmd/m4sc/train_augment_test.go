@@ -36,6 +36,9 @@ func TestTrainFrom(t *testing.T) {
 	if code, _, e := runM4sc(t, "train", "--stage", "channel", "--from", shipped); code == 0 || !strings.Contains(e, "--from applies to the lm, align and instruct stages") {
 		t.Errorf("--from on the channel stage: exit %d, %q", code, e)
 	}
+	if code, _, e := runM4sc(t, "train", "--stage", "channel", "--codec-hidden", "0"); code == 0 || !strings.Contains(e, "--codec-hidden 0: want 1 to 4096") {
+		t.Errorf("--codec-hidden 0: exit %d, %q", code, e)
+	}
 	for _, share := range []string{"0", "1.5", "NaN"} {
 		if code, _, e := runM4sc(t, "train", "--stage", "channel", "--clean-share", share); code == 0 || !strings.Contains(e, "--clean-share "+share) {
 			t.Errorf("--clean-share %s: exit %d, %q", share, code, e)

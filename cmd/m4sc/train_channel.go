@@ -56,6 +56,9 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	if f.steps < 0 || f.batch < 0 || f.lr < 0 {
 		return usageErrorf("--steps, --batch and --lr must not be negative")
 	}
+	if f.codecHidden < 1 || f.codecHidden > 4096 {
+		return usageErrorf("--codec-hidden %d: want 1 to 4096", f.codecHidden)
+	}
 	if !(f.cleanShare > 0 && f.cleanShare <= 1) {
 		return usageErrorf("--clean-share %g: want a share above 0 and at most 1", f.cleanShare)
 	}
@@ -108,7 +111,7 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	pre := filepath.Join(f.runDir, "channel-pre.safetensors")
 	c, err := semantic.LoadCodec(pre)
 	if err != nil {
-		if c, err = semantic.NewCodec(semantic.CodecConfig{SemDim: pool.Dim, Arch: arch}, rand.New(rand.NewPCG(seed, 0x636f6465))); err != nil {
+		if c, err = semantic.NewCodec(semantic.CodecConfig{SemDim: pool.Dim, Arch: arch, Hidden: f.codecHidden}, rand.New(rand.NewPCG(seed, 0x636f6465))); err != nil {
 			return err
 		}
 		o := semantic.CodecTrainOptions{Steps: semantic.DefaultCodecSteps, Seed: seed,
@@ -142,6 +145,9 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 			return err
 		}
 	} else {
+		if h := c.Config().Hidden; h != f.codecHidden && cmd.Flags().Changed("codec-hidden") {
+			return usageErrorf("--codec-hidden %d: %s holds a codec of hidden width %d; remove it or give its width", f.codecHidden, pre, h)
+		}
 		fmt.Fprintf(out, "stage channel: codec trained on the vectors alone from %s\n", pre)
 	}
 	// Phase 2: joint training. The codec learns on every task's own loss through the
@@ -179,6 +185,9 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 		command += " --tune-model"
 	}
 	command += f.sizeFlags()
+	if h := c.Config().Hidden; h != semantic.DefaultCodecHidden {
+		command += fmt.Sprintf(" --codec-hidden %d", h)
+	}
 	if f.cleanShare != 0.1 {
 		command += fmt.Sprintf(" --clean-share %g", f.cleanShare)
 	}
