@@ -260,6 +260,9 @@ import "unsafe"
 // cKernels reports that this build has the C loops.
 const cKernels = true
 
+// f32p is the address of s's first element for C (s must not be empty).
+func f32p(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
+
 // geluRowsC writes rows of n values of y = GELU(z + bias) (bias nil: none) and the
 // derivative into deriv when it is not nil. The caller checks the lengths.
 func geluRowsC(y, deriv, z, bias []float32, rows, n int) {
@@ -271,12 +274,12 @@ func geluRowsC(y, deriv, z, bias []float32, rows, n int) {
 	}
 	var d, b *C.float
 	if deriv != nil {
-		d = (*C.float)(unsafe.Pointer(&deriv[0]))
+		d = f32p(deriv)
 	}
 	if bias != nil {
-		b = (*C.float)(unsafe.Pointer(&bias[0]))
+		b = f32p(bias)
 	}
-	C.m4sc_gelu_rows((*C.float)(unsafe.Pointer(&y[0])), d, (*C.float)(unsafe.Pointer(&z[0])), b, C.long(rows), C.long(n))
+	C.m4sc_gelu_rows(f32p(y), d, f32p(z), b, C.long(rows), C.long(n))
 }
 
 // adamC runs adamUpdate for float32 over a prefix of theta in C and returns its
@@ -287,12 +290,9 @@ func adamC(theta, g, m, v []float32, k *adamConsts[float32]) int {
 		return 0
 	}
 	_, _, _ = g[n-1], m[n-1], v[n-1]
-	return int(C.m4sc_adam((*C.float)(unsafe.Pointer(&theta[0])), (*C.float)(unsafe.Pointer(&g[0])), (*C.float)(unsafe.Pointer(&m[0])), (*C.float)(unsafe.Pointer(&v[0])), C.long(n),
+	return int(C.m4sc_adam(f32p(theta), f32p(g), f32p(m), f32p(v), C.long(n),
 		C.float(k.b1), C.float(k.c1), C.float(k.b2), C.float(k.c2), C.float(k.step), C.float(k.eps), C.float(k.shrink)))
 }
-
-// f32p is the address of s's first element for C (s must not be empty).
-func f32p(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
 
 // layerNormC normalises rows [lo, hi) as layerNormRows does, with both gain and bias,
 // in C; false when the CPU lacks AVX2 (nothing written).

@@ -31,9 +31,13 @@ type JointOptions struct {
 	// Bandwidths are drawn uniformly per message (default: all of Bandwidths).
 	Bandwidths []int
 	// Clean is the share of messages sent over no channel at all (the decoder's
-	// input is the sent vector), so the clean-channel figures are kept; default 0.1.
+	// input is the sent vector), so the clean-channel figures are kept; default
+	// DefaultClean.
 	Clean float64
 }
+
+// DefaultClean is JointOptions.Clean when it is left at zero.
+const DefaultClean = 0.1
 
 // NewJointChannel returns c over the training channel.
 func NewJointChannel(c *Codec, o JointOptions) (*JointChannel, error) {
@@ -50,7 +54,7 @@ func NewJointChannel(c *Codec, o JointOptions) (*JointChannel, error) {
 		o.Bandwidths = Bandwidths[:]
 	}
 	if o.Clean == 0 {
-		o.Clean = 0.1
+		o.Clean = DefaultClean
 	}
 	if !(o.SNRMax >= o.SNRMin) || o.Erasure < 0 || o.Erasure > 1 || o.Clean < 0 || o.Clean > 1 || len(o.Channels) == 0 {
 		return nil, fmt.Errorf("semantic: joint channel: SNR %g..%g, erasure %g, clean %g, %d channels", o.SNRMin, o.SNRMax, o.Erasure, o.Clean, len(o.Channels))

@@ -126,7 +126,7 @@ The setting is recorded in the weights' configuration (llm.Config.Augment).`,
 	cmd.Flags().Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the stage's default)")
 	cmd.Flags().BoolVar(&f.tuneModel, "tune-model", false, "channel stage: also train the language model's semantic head and decoder with the codec (writes <run-dir>/channel-model.safetensors)")
 	cmd.Flags().IntVar(&f.codecHidden, "codec-hidden", semantic.DefaultCodecHidden, "channel stage: hidden width of a new codec's networks (semantic.CodecConfig.Hidden)")
-	cmd.Flags().Float64Var(&f.cleanShare, "clean-share", 0.1, "channel stage: share of the joint phase's messages sent over no channel at all, so the decoder keeps its clean-channel figures (0 to 1)")
+	cmd.Flags().Float64Var(&f.cleanShare, "clean-share", semantic.DefaultClean, "channel stage: share of the joint phase's messages sent over no channel at all, so the decoder keeps its clean-channel figures (0 to 1)")
 	cmd.Flags().BoolVar(&f.cased, "cased", true, "lm stage of a new run: train on text with its letters' case as written (llm.Config.Cased); false lower-cases it (the shipped model is cased). A resumed or later stage keeps the run's setting. The tokenizer stage trains on the same text (cased by default, as the shipped tokenizer is)")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue the stage from its checkpoint in --run-dir, if there is one")
 	cmd.Flags().BoolVar(&f.restart, "restart", false, "train the requested stage again even if its weights exist")

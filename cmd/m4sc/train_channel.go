@@ -188,7 +188,7 @@ func trainChannel(cmd *cobra.Command, a *app, f trainFlags) error {
 	if h := c.Config().Hidden; h != semantic.DefaultCodecHidden {
 		command += fmt.Sprintf(" --codec-hidden %d", h)
 	}
-	if f.cleanShare != 0.1 {
+	if f.cleanShare != semantic.DefaultClean {
 		command += fmt.Sprintf(" --clean-share %g", f.cleanShare)
 	}
 	if err := runStageNamed(ctx, out, a.log, m, data, o, f.runDir, "channel"); err != nil {
