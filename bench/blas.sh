@@ -20,6 +20,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/bench/lib.sh"
+openblas_own_choice
 steps=${1:-5x}
 if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
 	echo "installing libopenblas-dev" >&2

@@ -91,3 +91,19 @@ splice() {
 	}
 	mv "$doc.new" "$doc"
 }
+
+# openblas_own_choice: let OpenBLAS size its kernels from the processor, as it does
+# on a machine whose environment says nothing: unset OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE when set (some machines set them for every process; on the Zen 5
+# reference machine they hold OpenBLAS to its AVX2 kernels and half the real level-2
+# cache, 20% slower a training step), saying so. BLAS_ENV=keep leaves them.
+openblas_own_choice() {
+	[ "${BLAS_ENV:-}" = keep ] && return 0
+	local v
+	for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+		if [ -n "${!v+x}" ]; then
+			echo "unsetting $v=${!v} (OpenBLAS chooses from the processor; BLAS_ENV=keep keeps it)" >&2
+			unset "$v"
+		fi
+	done
+}

@@ -12,6 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/bench/lib.sh"
+openblas_own_choice
 if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
 	echo "installing libopenblas-dev" >&2
 	apt-get update -qq

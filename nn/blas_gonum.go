@@ -15,6 +15,13 @@ func UsingBLAS() BLASInfo {
 	return BLASInfo{Name: "gonum", Detail: fmt.Sprintf("pure Go, %d goroutines; build with -tags openblas for OpenBLAS", n), Threads: n}
 }
 
+// StartEnv returns nil: the pure-Go build needs no environment at start (the
+// OpenBLAS build's StartEnv says what that one needs).
+func StartEnv() []string { return nil }
+
+// Advice returns nil: nothing in the environment slows the pure-Go build's products.
+func Advice() []string { return nil }
+
 // SetBLASThreads does nothing in the pure-Go build: gonum's Gemm uses GOMAXPROCS.
 func SetBLASThreads(int) {}
 

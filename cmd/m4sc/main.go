@@ -13,6 +13,7 @@ import (
 )
 
 func main() {
+	restartForBLAS()
 	// Long verbs watch cmd.Context(). The first interrupt cancels it; stop
 	// then restores the default handling, so a second interrupt kills a verb
 	// that does not stop in time.

@@ -417,6 +417,9 @@ func runStageNamed(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.
 	if blasInfo.Name == "openblas" && os.Getenv("OPENBLAS_NUM_THREADS") != "1" {
 		fmt.Fprintf(out, "stage %s: start m4sc with OPENBLAS_NUM_THREADS=1 in the environment: OpenBLAS's idle threads spin otherwise (about a tenth of the CPU)\n", name)
 	}
+	for _, a := range nn.Advice() {
+		fmt.Fprintf(out, "stage %s: %s\n", name, a)
+	}
 	if blasInfo.Name == "gonum" && o.Steps-resumeStep >= 1000 {
 		fmt.Fprintf(out, "stage %s: a build with OpenBLAS trains several times faster: apt-get install libopenblas-dev; go build -tags openblas ./cmd/m4sc\n", name)
 	}

@@ -18,6 +18,9 @@ func newVersionCmd(_ *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), versionText())
 			fmt.Fprintln(cmd.OutOrStdout(), "BLAS:", nn.UsingBLAS())
+			for _, a := range nn.Advice() {
+				fmt.Fprintln(cmd.OutOrStdout(), "BLAS:", a)
+			}
 			return nil
 		},
 	}
