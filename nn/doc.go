@@ -48,7 +48,10 @@
 // UsingBLAS says which. With OpenBLAS this package splits each large product into
 // blocks of rows or columns over its goroutine pool and OpenBLAS runs one thread per
 // block, so one pool owns the cores (a threaded OpenBLAS's idle threads spin against
-// the Go loops that follow each product). bench/blas.sh compares the two builds.
+// the Go loops that follow each product). OpenBLAS reads its thread count and kernel
+// choice from the environment as it loads, before any Go code runs: StartEnv says
+// what a program should start itself again with, and Advice names settings that slow
+// the library down on the processor at hand. bench/blas.sh compares the two builds.
 // Once the products are that fast, GELU's forward pass, AdamW's update and layer
 // normalisation are the next largest passes of a training step, and Go's compiler
 // does not vectorise them; under the tag, which needs a C compiler anyway, they run as

@@ -243,6 +243,48 @@ static void m4sc_gelu_rows(float *y, float *d, const float *z, const float *b, l
 	m4sc_gelu_body(y, d, z, b, rows, n);
 }
 
+// Columns [lo, hi) of a dense layer's backward pass over m rows of n values: dz *= dy
+// where dy is not NULL (GELU's saved derivative times the output's gradient), then
+// db += dz over the rows where db is not NULL. Each column's sum runs over the rows in
+// order in float32, as the Go loop's, so the bits are the same.
+M4SC_INLINE void m4sc_bias_back_body(float *dz, const float *dy, float *restrict db, long m, long n, long lo, long hi) {
+	long w = hi - lo;
+	float *restrict s = db ? db + lo : 0;
+	for (long r = 0; r < m; r++) {
+		float *restrict d = dz + r * n + lo;
+		if (dy) {
+			const float *restrict a = dy + r * n + lo;
+			if (s) {
+				for (long j = 0; j < w; j++) {
+					float t = d[j] * a[j];
+					d[j] = t;
+					s[j] += t;
+				}
+			} else {
+				for (long j = 0; j < w; j++) d[j] *= a[j];
+			}
+		} else if (s) {
+			for (long j = 0; j < w; j++) s[j] += d[j];
+		}
+	}
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void m4sc_bias_back_avx2(float *dz, const float *dy, float *db, long m, long n, long lo, long hi) {
+	m4sc_bias_back_body(dz, dy, db, m, n, lo, hi);
+}
+#endif
+
+static void m4sc_bias_back(float *dz, const float *dy, float *db, long m, long n, long lo, long hi) {
+#if defined(__x86_64__)
+	if (m4sc_avx2()) {
+		m4sc_bias_back_avx2(dz, dy, db, m, n, lo, hi);
+		return;
+	}
+#endif
+	m4sc_bias_back_body(dz, dy, db, m, n, lo, hi);
+}
+
 // m4sc_adam runs adamUpdate's loop for float32 over a prefix of the n elements and
 // returns its length: all but fewer than 8 with AVX2, none without.
 static long m4sc_adam(float *th, const float *g, float *m, float *v, long n,
@@ -324,4 +366,21 @@ func layerNormBackC(dx []float32, fresh bool, x, dy, gd, dg, db, means, rstds []
 		f = 1
 	}
 	return C.m4sc_ln_back(f32p(dx), f, f32p(x), f32p(dy), f32p(gd), f32p(dg), f32p(db), f32p(means), f32p(rstds), C.long(n), C.long(lo), C.long(hi)) != 0
+}
+
+// biasBackC runs columns [lo, hi) of linearBackward's pass over m rows of n values in
+// C: dz *= dy when dy is not nil, then db += dz summed over the rows when db is not
+// nil. The caller checks the lengths.
+func biasBackC(dz, dy, db []float32, m, n, lo, hi int) {
+	if m == 0 || hi <= lo {
+		return
+	}
+	var a, s *C.float
+	if dy != nil {
+		a = f32p(dy)
+	}
+	if db != nil {
+		s = f32p(db)
+	}
+	C.m4sc_bias_back(f32p(dz), a, s, C.long(m), C.long(n), C.long(lo), C.long(hi))
 }

@@ -178,3 +178,57 @@ func TestLayerNormKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestBiasBackKernel: the C pass of a dense layer's backward rule gives the Go loop's
+// bits, for dz *= dy with and without the bias sum, the sum alone, and column bands
+// that are not multiples of the vector width.
+func TestBiasBackKernel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const m, n = 37, 77
+	fill := func() []float32 {
+		s := make([]float32, m*n)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+		return s
+	}
+	dy0, dz0 := fill(), fill()
+	for _, mode := range []string{"mul+sum", "mul", "sum"} {
+		for _, band := range [][2]int{{0, n}, {0, 13}, {13, 40}, {40, n}, {5, 6}} {
+			lo, hi := band[0], band[1]
+			dzGo, dzC := append([]float32(nil), dz0...), append([]float32(nil), dz0...)
+			var dbGo, dbC, dy []float32
+			if mode != "mul" {
+				dbGo, dbC = make([]float32, n), make([]float32, n)
+				for j := range dbGo {
+					dbGo[j] = float32(j) / 7
+					dbC[j] = dbGo[j]
+				}
+			}
+			if mode != "sum" {
+				dy = dy0
+			}
+			for r := 0; r < m; r++ {
+				for j := lo; j < hi; j++ {
+					if dy != nil {
+						dzGo[r*n+j] *= dy[r*n+j]
+					}
+					if dbGo != nil {
+						dbGo[j] += dzGo[r*n+j]
+					}
+				}
+			}
+			biasBackC(dzC, dy, dbC, m, n, lo, hi)
+			for i := range dzGo {
+				if math.Float32bits(dzGo[i]) != math.Float32bits(dzC[i]) {
+					t.Fatalf("%s, columns [%d, %d): dz[%d] = %v in C, %v in Go", mode, lo, hi, i, dzC[i], dzGo[i])
+				}
+			}
+			for j := range dbGo {
+				if math.Float32bits(dbGo[j]) != math.Float32bits(dbC[j]) {
+					t.Fatalf("%s, columns [%d, %d): db[%d] = %v in C, %v in Go", mode, lo, hi, j, dbC[j], dbGo[j])
+				}
+			}
+		}
+	}
+}

@@ -82,6 +82,12 @@ func linearBackward[T Float](g *Graph[T], r *record[T]) {
 		// lines it has just read instead of to a buffer out of cache.
 		dy := dz
 		dz = r.aux
+		if dz32, ok := any(dz).([]float32); ok && cKernels {
+			dy32, db32 := any(dy).([]float32)[:m*n], any(db).([]float32)
+			parallelFor(g.workers, n, m, func(lo, hi int) { biasBackC(dz32[:m*n], dy32, db32, m, n, lo, hi) })
+			matmulGrads(g, dz, r.a, r.b, m, n, r.i[2], false)
+			return
+		}
 		parallelFor(g.workers, n, m, func(lo, hi int) {
 			for row := 0; row < m; row++ {
 				o := row * n
@@ -102,6 +108,12 @@ func linearBackward[T Float](g *Graph[T], r *record[T]) {
 		})
 	} else if db != nil {
 		// Each worker sums its own columns over every row.
+		if dz32, ok := any(dz).([]float32); ok && cKernels {
+			db32 := any(db).([]float32)[:n]
+			parallelFor(g.workers, n, m, func(lo, hi int) { biasBackC(dz32[:m*n], nil, db32, m, n, lo, hi) })
+			matmulGrads(g, dz, r.a, r.b, m, n, r.i[2], false)
+			return
+		}
 		parallelFor(g.workers, n, m, func(lo, hi int) {
 			db := db[lo:hi]
 			for row := 0; row < m; row++ {
