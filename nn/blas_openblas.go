@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -116,8 +117,9 @@ func StartEnv() []string {
 }
 
 // Advice returns what the environment costs this process's products, one sentence
-// each, or nil. OpenBLAS sizes its kernels and blocks from the processor unless two
-// variables say otherwise, and both can only slow it down on the machine at hand:
+// each, or nil. OPENBLAS_NUM_THREADS other than 1 lets the threads OpenBLAS started
+// spin (see StartEnv). OpenBLAS sizes its kernels and blocks from the processor unless
+// two variables say otherwise, and both can only slow it down on the machine at hand:
 //   - OPENBLAS_CORETYPE holding it to kernels without AVX-512 on a processor that has
 //     it (F, BW, VL and DQ, what the library's SkylakeX kernels use). On a Zen 5 core
 //     the library's own choice (Cooperlake) takes a training step of the real model
@@ -126,14 +128,14 @@ func StartEnv() []string {
 //     half of a 1 MiB cache cost a further 5-8% a step there.
 func Advice() []string {
 	var a []string
-	if ct, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok {
+	if os.Getenv("OPENBLAS_NUM_THREADS") != "1" {
+		a = append(a, "start m4sc with OPENBLAS_NUM_THREADS=1 in the environment: OpenBLAS's idle threads spin otherwise (about a tenth of the CPU)")
+	}
+	avx512CPU := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
+	if ct, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && avx512CPU {
 		core := strings.TrimSpace(C.GoString(C.openblas_get_corename()))
-		switch strings.ToLower(core) {
-		case "skylakex", "cooperlake", "sapphirerapids":
-		default:
-			if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ {
-				a = append(a, fmt.Sprintf("OPENBLAS_CORETYPE=%s in the environment holds OpenBLAS to its %s kernels on a processor with AVX-512; unset it to let OpenBLAS choose (faster products)", ct, core))
-			}
+		if !slices.Contains([]string{"skylakex", "cooperlake", "sapphirerapids"}, strings.ToLower(core)) {
+			a = append(a, fmt.Sprintf("OPENBLAS_CORETYPE=%s in the environment holds OpenBLAS to its %s kernels on a processor with AVX-512; unset it to let OpenBLAS choose (faster products)", ct, core))
 		}
 	}
 	if v, ok := os.LookupEnv("OPENBLAS_L2_SIZE"); ok {

@@ -75,55 +75,56 @@ func linearBackward[T Float](g *Graph[T], r *record[T]) {
 	m, n := r.i[0], r.i[1]
 	dz := r.out.Grad
 	db := gradOf(r.c)
+	var dy []T
 	if r.aux != nil {
-		// dZ = dY * GELU'(Z), and the bias gradient from it in the same pass: each
-		// worker owns a band of columns over every row. dZ overwrites the saved
-		// derivative, which nothing reads after this rule: the pass then writes to
-		// lines it has just read instead of to a buffer out of cache.
-		dy := dz
-		dz = r.aux
-		if dz32, ok := any(dz).([]float32); ok && cKernels {
-			dy32, db32 := any(dy).([]float32)[:m*n], any(db).([]float32)
-			parallelFor(g.workers, n, m, func(lo, hi int) { biasBackC(dz32[:m*n], dy32, db32, m, n, lo, hi) })
-			matmulGrads(g, dz, r.a, r.b, m, n, r.i[2], false)
-			return
-		}
-		parallelFor(g.workers, n, m, func(lo, hi int) {
-			for row := 0; row < m; row++ {
-				o := row * n
-				d, a := dz[o+lo:o+hi], dy[o+lo:o+hi]
-				a = a[:len(d)]
-				if db != nil {
-					s := db[lo:hi]
-					for j := range d {
-						d[j] *= a[j]
-						s[j] += d[j]
-					}
-					continue
-				}
-				for j := range d {
-					d[j] *= a[j]
-				}
-			}
-		})
-	} else if db != nil {
-		// Each worker sums its own columns over every row.
-		if dz32, ok := any(dz).([]float32); ok && cKernels {
-			db32 := any(db).([]float32)[:n]
-			parallelFor(g.workers, n, m, func(lo, hi int) { biasBackC(dz32[:m*n], nil, db32, m, n, lo, hi) })
-			matmulGrads(g, dz, r.a, r.b, m, n, r.i[2], false)
-			return
-		}
-		parallelFor(g.workers, n, m, func(lo, hi int) {
-			db := db[lo:hi]
-			for row := 0; row < m; row++ {
-				for j, v := range dz[row*n+lo : row*n+hi] {
-					db[j] += v
-				}
-			}
-		})
+		// dZ = dY * GELU'(Z), and the bias gradient from it in the same pass. dZ
+		// overwrites the saved derivative, which nothing reads after this rule: the
+		// pass then writes to lines it has just read instead of to a buffer out of
+		// cache.
+		dy, dz = dz, r.aux
+	}
+	if dy != nil || db != nil {
+		// Each worker owns a band of columns over every row.
+		parallelFor(g.workers, n, m, func(lo, hi int) { biasBackCols(dz, dy, db, m, n, lo, hi) })
 	}
 	matmulGrads(g, dz, r.a, r.b, m, n, r.i[2], false)
+}
+
+// biasBackCols runs columns [lo, hi) of m rows of n values: dz *= dy where dy is not
+// nil, then db += dz, summed over the rows in order, where db is not nil. float32
+// runs as a C loop where the build has one (the same bits).
+func biasBackCols[T Float](dz, dy, db []T, m, n, lo, hi int) {
+	if dz32, ok := any(dz).([]float32); ok && cKernels {
+		biasBackC(dz32, any(dy).([]float32), any(db).([]float32), m, n, lo, hi)
+		return
+	}
+	var s []T
+	if db != nil {
+		s = db[lo:hi]
+	}
+	for row := 0; row < m; row++ {
+		o := row * n
+		d := dz[o+lo : o+hi]
+		switch {
+		case dy != nil && s != nil:
+			a := dy[o+lo : o+hi]
+			a = a[:len(d)]
+			for j := range d {
+				d[j] *= a[j]
+				s[j] += d[j]
+			}
+		case dy != nil:
+			a := dy[o+lo : o+hi]
+			a = a[:len(d)]
+			for j := range d {
+				d[j] *= a[j]
+			}
+		default:
+			for j, v := range d {
+				s[j] += v
+			}
+		}
+	}
 }
 
 // biasGELURows writes rows [lo, hi) of y = GELU(z + bias) for rows of n values (bias

@@ -11,7 +11,7 @@ import (
 
 // restartForBLAS starts this program again, with the same arguments and open files,
 // when the BLAS library needs settings in its environment at load time that it did
-// not have (nn.StartEnv: OpenBLAS's thread count and kernel choice). It returns only
+// not have (nn.StartEnv: OpenBLAS's thread count). It returns only
 // when there is nothing to do or the restart failed; then the program runs on as it
 // is, which is correct, only slower. The pure-Go build never restarts.
 func restartForBLAS() {

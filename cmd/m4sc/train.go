@@ -414,9 +414,6 @@ func runStageNamed(ctx context.Context, out io.Writer, log *slog.Logger, m *llm.
 	}
 	blasInfo := nn.UsingBLAS()
 	fmt.Fprintf(out, "stage %s: %d steps, matrix products on %s\n", name, o.Steps, blasInfo)
-	if blasInfo.Name == "openblas" && os.Getenv("OPENBLAS_NUM_THREADS") != "1" {
-		fmt.Fprintf(out, "stage %s: start m4sc with OPENBLAS_NUM_THREADS=1 in the environment: OpenBLAS's idle threads spin otherwise (about a tenth of the CPU)\n", name)
-	}
 	for _, a := range nn.Advice() {
 		fmt.Fprintf(out, "stage %s: %s\n", name, a)
 	}
